@@ -1,0 +1,105 @@
+"""User-defined operations with a backward of their own, as torch.autograd.Function.
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    y = Cube.apply(x)
+
+forward runs without recording a graph; its result becomes one node whose
+backward is yours. Write backward with minigrad operations and second
+derivatives keep working (with create_graph=True).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.tensor import STATE, Node, Tensor
+
+
+class Context:
+    """The `ctx` passed to forward and backward: a place to keep values."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._saved is None:
+            raise RuntimeError("saved_tensors: the saved values were released by an earlier "
+                               "backward(); pass retain_graph=True to keep them")
+        return self._saved
+
+
+class _FunctionOp:
+    """Adapts a Function subclass to the interface the backward walk expects."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.name = cls.__name__
+        self.backward_name = cls.__name__ + "Backward"
+
+    def input_grads(self, node, grads):
+        ctx = node.kwargs["ctx"]
+        result = self.cls.backward(ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(node.edges):
+            raise RuntimeError(f"{self.cls.__name__}.backward returned {len(result)} gradients "
+                               f"but forward took {len(node.edges)} inputs (return None for "
+                               f"inputs without a gradient)")
+        return [None if g is None else g if isinstance(g, Tensor) else Tensor._make(np.asarray(g))
+                for g in result]
+
+
+class Function:
+    """Subclass with static forward(ctx, *args) and backward(ctx, *grad_outputs)."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = Context(needs)
+        saved_mode = STATE.grad_enabled
+        STATE.grad_enabled = False
+        try:
+            result = cls.forward(ctx, *args)
+        finally:
+            STATE.grad_enabled = saved_mode
+        single = not isinstance(result, (tuple, list))
+        outputs = [result] if single else list(result)
+        for k, out in enumerate(outputs):
+            if not isinstance(out, Tensor):
+                out = Tensor._make(np.asarray(out))
+            elif any(out is a for a in args) or out.grad_fn is not None:
+                out = Tensor._make(out.data)        # never rewire a tensor we did not create
+            outputs[k] = out
+        if not (any(needs) and saved_mode):
+            return outputs[0] if single else tuple(outputs)
+        op = _FunctionOp(cls)
+        edges = tuple(a._edge() if n else None for a, n in zip(args, needs))
+        node = Node(op, edges, args, {"ctx": ctx}, None, n_outputs=len(outputs))
+        node.out_meta = [(o.shape, o.dtype) for o in outputs]
+        for k, out in enumerate(outputs):
+            out._grad_fn = node
+            out._output_nr = k
+            out._requires_grad = True
+        return outputs[0] if single else tuple(outputs)

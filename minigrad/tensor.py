@@ -1,0 +1,391 @@
+"""The tensor and the graph node: the bottom layer of minigrad.
+
+A `Tensor` wraps a NumPy array. When an operation runs on tensors that require
+gradients, it records a `Node` (the tensor's `grad_fn`): which primitive ran,
+the values its derivative will need, and edges to the nodes that produced its
+inputs. `backward()` later walks these nodes in reverse (see autograd.py).
+
+Leaves that require grad get an `AccumulateGrad` node, as in PyTorch: the end
+of every backward path, where gradients are added into `tensor.grad`.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+# ----------------------------------------------------------------------------
+# Global switches: is the graph being recorded, is anomaly detection on,
+# which module's forward is running (for drawing layers as clusters).
+# ----------------------------------------------------------------------------
+
+
+class _State:
+    grad_enabled = True
+    anomaly = False
+    scope = ()          # tuple of (module_type_name, module_name) from outer to inner
+
+
+STATE = _State()
+_sequence = itertools.count()
+
+
+class Node:
+    """One recorded operation: the backward half of an op, waiting for gradients.
+
+    edges[i] is (parent_node, output_index) for an input that needs a gradient,
+    or None for one that does not (a constant, an int array, a Python number).
+    """
+
+    __slots__ = ("op", "edges", "args", "kwargs", "out_data", "n_outputs",
+                 "hooks", "released", "seq", "scope", "consts", "out_meta",
+                 "__weakref__")
+
+    def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1):
+        self.op = op                  # the Primitive (or Function) whose vjp we call
+        self.edges = edges
+        self.args = args              # inputs saved for the backward formula
+        self.kwargs = kwargs
+        self.out_data = out_data      # the forward result, for formulas that use it
+        self.n_outputs = n_outputs
+        self.hooks = None             # {output_index: [fn, ...]} for non-leaf hooks
+        self.released = False
+        self.seq = next(_sequence)    # creation order, for deterministic drawings
+        self.scope = STATE.scope
+        self.consts = None            # {input_index: weakref or value}, for drawing
+        self.out_meta = None          # [(shape, dtype)] per output, for drawing
+
+    @property
+    def name(self):
+        return self.op.backward_name
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+    def release(self):
+        """Drop the saved values; the structure stays for drawing."""
+        if self.out_meta is None and self.out_data is not None:
+            self.out_meta = [(self.out_data.shape, self.out_data.dtype)]
+        self.args = None
+        self.kwargs = None
+        self.out_data = None
+        self.released = True
+
+
+class AccumulateGrad:
+    """The node at a leaf: gradients that arrive here are added into leaf.grad."""
+
+    __slots__ = ("variable", "edges", "seq", "scope", "__weakref__")
+    name = "AccumulateGrad"
+    released = False
+    hooks = None
+    n_outputs = 1
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.edges = ()
+        self.seq = next(_sequence)
+        self.scope = ()
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+# ----------------------------------------------------------------------------
+# Dtype rules
+# ----------------------------------------------------------------------------
+
+def _as_array(data, dtype, where):
+    """Turn user data into an ndarray following minigrad's dtype rules."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{where}: {dtype!r} is not a NumPy dtype") from None
+    if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
+        arr = np.array(data, dtype=dtype)
+    else:
+        # Python numbers and (nested) lists become float64, like a float literal.
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{where}: cannot make a tensor from {type(data).__name__}: {e}") from None
+        if dtype is None and arr.dtype.kind in "biuf":
+            arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: unsupported dtype {arr.dtype}; minigrad tensors hold "
+                        f"booleans, integers or floats")
+    return arr
+
+
+# ----------------------------------------------------------------------------
+# Tensor
+# ----------------------------------------------------------------------------
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    Tensor(data, requires_grad=False, dtype=None, name=None)
+
+    `data` is a scalar, a nested list or an ndarray (copied). Python numbers and
+    lists become float64; an ndarray keeps its dtype. Only floating-point
+    tensors can require gradients.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_output_nr",
+                 "name", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
+
+    # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        self.data = _as_array(data, dtype, "Tensor")
+        self.grad = None
+        self._requires_grad = False
+        self._grad_fn = None
+        self._output_nr = 0
+        self.name = name
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data, grad_fn=None, output_nr=0):
+        """Internal fast constructor: no copy, no checks."""
+        t = object.__new__(cls)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        t.data = data
+        t.grad = None
+        t._requires_grad = grad_fn is not None
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
+        t.name = None
+        t._hooks = None
+        t._accumulator = None
+        t._retains_grad = False
+        return t
+
+    # -- autograd attributes --------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self._grad_fn is not None:
+            if not value:
+                raise RuntimeError("requires_grad: you can only change requires_grad of leaf "
+                                   "tensors; use .detach() to get a tensor without history")
+            return
+        if value and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad: only floating-point tensors can require gradients, "
+                            f"got dtype {self.data.dtype}")
+        self._requires_grad = value
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    def _edge(self):
+        """Where gradients for this tensor go: (node, output index), or None."""
+        if self._grad_fn is not None:
+            return (self._grad_fn, self._output_nr)
+        if not self._requires_grad:
+            return None
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return (acc, 0)
+
+    def detach(self):
+        """A tensor sharing this data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def register_hook(self, fn):
+        """Call fn(grad) when this tensor's gradient is computed; a non-None
+        return value replaces the gradient. Returns a handle with .remove()."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that "
+                               "does not require grad")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self._grad_fn
+            if node.hooks is None:
+                node.hooks = {}
+            hooks = node.hooks.setdefault(self._output_nr, [])
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    def retain_grad(self):
+        """Keep .grad on a non-leaf tensor after backward (leaves always keep it)."""
+        if self._grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def store(g):
+            t = ref()
+            if t is not None:
+                g = g.detach() if not STATE.grad_enabled else g
+                t.grad = g if t.grad is None else t.grad + g
+        self.register_hook(store)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it
+        into leaf.grad. A non-scalar tensor needs `gradient` (dL/dself)."""
+        from minigrad.autograd import backward
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    # -- array attributes -----------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def numpy(self):
+        """The underlying array (no copy). Changing it changes the tensor."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, "
+                             f"got shape {self.shape}")
+        return self.data.item()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .any() or .all() on .data")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != np.float64:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._grad_fn is not None:
+            extras.append(f"grad_fn=<{self._grad_fn.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # -- operators (the derivatives live in ops.py) ----------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.power(self, other)
+    def __rpow__(self, other): return _ops.power(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    def __lt__(self, other): return _ops.compare(np.less, self, other)
+    def __le__(self, other): return _ops.compare(np.less_equal, self, other)
+    def __gt__(self, other): return _ops.compare(np.greater, self, other)
+    def __ge__(self, other): return _ops.compare(np.greater_equal, self, other)
+    def __eq__(self, other): return _ops.compare(np.equal, self, other)
+    def __ne__(self, other): return _ops.compare(np.not_equal, self, other)
+
+    # -- methods, as NumPy names them -----------------------------------------
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return _ops.var(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0): return _ops.std(self, axis, keepdims, ddof)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def transpose(self, *axes): return _ops.transpose(self, *axes)
+    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def flatten(self): return _ops.reshape(self, -1)
+    def matmul(self, other): return _ops.matmul(self, other)
+    def astype(self, dtype): return _ops.astype(self, dtype)
+
+    @property
+    def T(self):
+        return _ops.transpose(self)
+
+
+class _HookHandle:
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None):
+    """Same as Tensor(...)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+# The operators above call into the derivative table; imported last because
+# ops.py builds on Tensor.
+from minigrad import ops as _ops  # noqa: E402
