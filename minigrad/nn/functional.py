@@ -1,0 +1,154 @@
+"""Functions behind the nn modules: linear, conv2d, activations and losses.
+
+All are compositions of primitives from the derivative table, so they need
+no backward of their own. They compute in the input's floating dtype: a
+float64 parameter meeting a float32 input is cast (differentiably) to float32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.tensor import Tensor
+
+
+def as_float_tensor(x, where):
+    """The input as a floating-point Tensor (ndarrays and lists are wrapped)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return x
+
+
+def cast_like(param, x):
+    """param in x's dtype (a differentiable cast only when they differ)."""
+    if param is None or param.dtype == x.dtype:
+        return param
+    return param.astype(x.dtype)
+
+
+def _pair(v, what, where):
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) for n in pair):
+        raise ValueError(f"{where}: {what} must be an int or a pair of ints, got {v!r}")
+    return tuple(int(n) for n in pair)
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight.T + bias, weight of shape (out_features, in_features)."""
+    x = as_float_tensor(x, "linear")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: expected input with last dimension {weight.shape[-1]} "
+                         f"(weight shape {weight.shape}), got input of shape {x.shape}")
+    y = x @ cast_like(weight, x).T
+    if bias is not None:
+        y = y + cast_like(bias, x)
+    return y
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D cross-correlation, as im2col: unfold every kernel-sized window of the
+    padded input into a column, then one matmul with the flattened filters.
+
+    x: (N, C, H, W) or (C, H, W); weight: (O, C, kh, kw); bias: (O,).
+    """
+    x = as_float_tensor(x, "conv2d")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must have shape (out, in, kh, kw), got {weight.shape}")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.reshape(1, *x.shape)
+    out_channels, in_channels, kh, kw = weight.shape
+    if x.ndim != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"conv2d: expected input of shape (N, {in_channels}, H, W) for weight "
+                         f"of shape {weight.shape}, got input of shape "
+                         f"{x.shape[1:] if unbatched else x.shape}")
+    sh, sw = _pair(stride, "stride", "conv2d")
+    ph, pw = _pair(padding, "padding", "conv2d")
+    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride {stride!r}, "
+                         f"padding {padding!r}")
+    n, _, h, w = x.shape
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"conv2d: kernel {(kh, kw)} is larger than the padded input "
+                         f"{(h + 2 * ph, w + 2 * pw)} (input shape {x.shape})")
+    if ph or pw:
+        x = ops.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = ops.unfold(x, (kh, kw), (sh, sw))                 # (N, C, kh, kw, oh, ow)
+    cols = cols.reshape(n, in_channels * kh * kw, oh * ow)
+    filters = cast_like(weight, x).reshape(out_channels, in_channels * kh * kw)
+    y = (filters @ cols).reshape(n, out_channels, oh, ow)
+    if bias is not None:
+        y = y + cast_like(bias, x).reshape(1, out_channels, 1, 1)
+    return y[0] if unbatched else y
+
+
+def relu(x):
+    return ops.relu(x)
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x), computed after subtracting the max so exp never overflows.
+    The max is a constant here: logsumexp's gradient does not depend on it."""
+    x = as_float_tensor(x, "log_softmax")
+    shift = np.max(x.data, axis=axis, keepdims=True)
+    shifted = x - shift
+    return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    return ops.exp(log_softmax(x, axis))
+
+
+def _reduce(loss, reduction, where):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy. logits: (N, C) or (C,). target: class indices
+    (N,) / () of an integer dtype, or class probabilities of logits' shape."""
+    logits = as_float_tensor(logits, "cross_entropy")
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}")
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    log_p = log_softmax(logits, axis=-1)
+    classes = logits.shape[-1]
+    if target_data.dtype.kind in "iu":
+        if target_data.shape != logits.shape[:-1]:
+            raise ValueError(f"cross_entropy: class-index target must have shape "
+                             f"{logits.shape[:-1]} for logits of shape {logits.shape}, "
+                             f"got {target_data.shape}")
+        if target_data.size and (target_data.min() < 0 or target_data.max() >= classes):
+            raise ValueError(f"cross_entropy: target classes must lie in [0, {classes}), "
+                             f"got values from {target_data.min()} to {target_data.max()}")
+        if logits.ndim == 1:
+            loss = -log_p[int(target_data)]
+        else:
+            loss = -log_p[np.arange(logits.shape[0]), target_data]
+    elif target_data.dtype.kind == "f":
+        if target_data.shape != logits.shape:
+            raise ValueError(f"cross_entropy: probability target must have the logits' shape "
+                             f"{logits.shape}, got {target_data.shape}")
+        loss = -(log_p * target).sum(axis=-1)
+    else:
+        raise TypeError(f"cross_entropy: target must hold integer class indices or float "
+                        f"probabilities, got dtype {target_data.dtype}")
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def mse_loss(x, target, reduction="mean"):
+    """Mean squared error. Shapes must match: silent broadcasting is a classic bug."""
+    x = as_float_tensor(x, "mse_loss")
+    shape = target.shape if isinstance(target, Tensor) else np.shape(target)
+    if tuple(shape) != x.shape:
+        raise ValueError(f"mse_loss: input shape {x.shape} and target shape {tuple(shape)} differ")
+    diff = x - target
+    return _reduce(diff * diff, reduction, "mse_loss")

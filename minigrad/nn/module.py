@@ -1,0 +1,241 @@
+"""Module and Parameter: the containers that hold a network's state.
+
+A Module keeps three ordered registries, filled by plain attribute assignment:
+parameters (Parameter tensors, trained), buffers (tensors that are state but
+not trained, e.g. BatchNorm's running_mean) and child modules. Names, nesting
+and state_dict keys follow PyTorch, so `load_state_dict` of a PyTorch model's
+state dict (as NumPy arrays) gives the same network.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from minigrad.tensor import STATE, Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a Module trains: requires_grad=True by default."""
+
+    def __init__(self, data, requires_grad=True, name=None):
+        super().__init__(data, requires_grad=requires_grad, name=name)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and network: subclass it and write forward()."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_name", "")
+        object.__setattr__(self, "training", True)
+
+    # -- registration by assignment ---------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
+                               f"assigning attributes")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+            if value.name is None:
+                value.name = name
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+            object.__setattr__(value, "_name", name)
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                                f"parameter '{name}' (expected a Parameter or None)")
+            params[name] = None
+        elif name in buffers:
+            buffers[name] = _as_buffer(value, name, type(self).__name__)
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                                f"child module '{name}' (expected a Module or None)")
+            modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name, value):
+        """State that is saved in state_dict but not trained (None is allowed)."""
+        if not isinstance(name, str) or "." in name or not name:
+            raise ValueError(f"register_buffer: invalid buffer name {name!r}")
+        self._forget(name)
+        self._buffers[name] = _as_buffer(value, name, type(self).__name__)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected a Parameter or None for '{name}', "
+                            f"got {type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+        if param is not None and param.name is None:
+            param.name = name
+
+    # -- running it -----------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        # Record which module is running, so graph drawings can group its ops.
+        outer = STATE.scope
+        STATE.scope = outer + ((self, self._name),)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            STATE.scope = outer
+
+    # -- walking the tree -------------------------------------------------------
+    def named_modules(self, prefix=""):
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop(0)
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m)
+                        for k, m in module._modules.items() if m is not None]
+            stack[0:0] = children
+        return
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, registry, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, prefix="", recurse=True):
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # -- modes and gradients ------------------------------------------------------
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        """Clear the gradients of every parameter (set them to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # -- saving and loading -----------------------------------------------------------
+    def state_dict(self):
+        """Parameters and buffers as NumPy arrays (copies), keyed like PyTorch's."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, value in registry.items():
+                    if value is not None:
+                        key = f"{module_name}.{name}" if module_name else name
+                        state[key] = value.data.copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays (NumPy arrays, tensors or anything np.asarray accepts) into
+        the parameters and buffers, keeping each one's dtype."""
+        own = OrderedDict()
+        for module_name, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, value in registry.items():
+                    if value is not None:
+                        own[f"{module_name}.{name}" if module_name else name] = value
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: missing keys "
+                               f"{missing}, unexpected keys {unexpected}")
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != target.shape:
+                raise ValueError(f"load_state_dict for {type(self).__name__}: '{key}' has shape "
+                                 f"{array.shape} in the state dict but {target.shape} in the model")
+            target.data[...] = array
+        return self
+
+    # -- printing -----------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = list(self.named_children())
+        if not children:
+            return lines[0] + ")"
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+def _as_buffer(value, name, owner):
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, np.generic, int, float)):
+        return Tensor(np.asarray(value))
+    raise TypeError(f"{owner}: buffer '{name}' must be a Tensor, an ndarray or None, "
+                    f"got {type(value).__name__}")

@@ -1,0 +1,123 @@
+"""The basic modules: Linear, Conv2d, activations, Flatten, Sequential.
+
+Initialisation follows PyTorch's: weights and biases drawn from
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad import creation, ops
+from minigrad.nn import functional as F
+from minigrad.nn.module import Module, Parameter
+
+
+def _uniform(shape, bound, dtype):
+    return creation.default_rng().uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def _positive(value, what, where):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """y = x @ W.T + b with W of shape (out_features, in_features)."""
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
+        super().__init__()
+        self.in_features = _positive(in_features, "in_features", "Linear")
+        self.out_features = _positive(out_features, "out_features", "Linear")
+        bound = 1 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((out_features, in_features), bound, dtype))
+        self.bias = Parameter(_uniform((out_features,), bound, dtype)) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) over (N, C, H, W) inputs."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 dtype=np.float64):
+        super().__init__()
+        self.in_channels = _positive(in_channels, "in_channels", "Conv2d")
+        self.out_channels = _positive(out_channels, "out_channels", "Conv2d")
+        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = F._pair(stride, "stride", "Conv2d")
+        self.padding = F._pair(padding, "padding", "Conv2d")
+        fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1 / math.sqrt(fan_in)
+        self.weight = Parameter(_uniform((out_channels, in_channels, *self.kernel_size), bound, dtype))
+        self.bias = Parameter(_uniform((out_channels,), bound, dtype)) if bias else None
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Flatten(Module):
+    """Flatten dims start_dim..end_dim into one (default: all but the batch dim)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        shape = x.shape
+        start = self.start_dim % len(shape)
+        end = self.end_dim % len(shape)
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for input of shape {shape}")
+        middle = int(np.prod(shape[start:end + 1]))
+        return x.reshape(*shape[:start], middle, *shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; children are named "0", "1", ..."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+            setattr(self, str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())

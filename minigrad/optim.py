@@ -1,0 +1,98 @@
+"""Optimizers: SGD (with momentum and weight decay) and Adam, as in PyTorch.
+
+They update parameter arrays in place, outside the graph, from p.grad.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
+                raise TypeError(f"{type(self).__name__}: parameter {i} is not a leaf tensor that "
+                                f"requires grad")
+        if not lr >= 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}")
+        self.lr = lr
+        self.state = {}
+
+    def zero_grad(self):
+        """Clear every parameter's gradient (set it to None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """p <- p - lr * v, where v = momentum * v + (grad + weight_decay * p)
+    (v = grad + weight_decay * p on the first step, as in PyTorch)."""
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, "
+                             f"{weight_decay}")
+        self.momentum, self.weight_decay = momentum, weight_decay
+
+    def step(self):
+        for p in self.params:
+            if p.grad is None:
+                continue
+            d = p.grad.data
+            if self.weight_decay:
+                d = d + self.weight_decay * p.data
+            if self.momentum:
+                velocity = self.state.get(p)
+                if velocity is None:
+                    velocity = self.state[p] = np.array(d, copy=True)
+                else:
+                    velocity *= self.momentum
+                    velocity += d
+                d = velocity
+            p.data -= self.lr * d
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with PyTorch's bias correction:
+    m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+    p <- p - lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1) or eps < 0 or weight_decay < 0:
+            raise ValueError(f"Adam: invalid betas {betas}, eps {eps} or weight_decay {weight_decay}")
+        self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+
+    def step(self):
+        b1, b2 = self.betas
+        for p in self.params:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {"step": 0, "m": np.zeros_like(p.data),
+                                         "v": np.zeros_like(p.data)}
+            state["step"] += 1
+            t, m, v = state["step"], state["m"], state["v"]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            step_size = self.lr / (1 - b1 ** t)
+            denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
+            p.data -= step_size * m / denom
