@@ -1,0 +1,129 @@
+"""Weight Normalization (Salimans & Kingma, 2016): a weight split into length and direction.
+
+    w = g * v / ||v||
+
+The norm ||v|| is the L2 norm over every axis except `dim`, so with the default
+dim=0 each output row (Linear) or filter (Conv2d) gets its own length g and
+direction v. dim=None normalises the whole tensor with one scalar g. As in
+PyTorch, dim=-1 also means the whole tensor (not the last axis); other negative
+dims count from the end.
+
+Shapes (keepdims of the norm): Linear(4, 3) weight (3, 4) -> g (3, 1), v (3, 4);
+Conv2d(2, 5, 3) weight (5, 2, 3, 3) -> g (5, 1, 1, 1); dim=None -> g of shape ().
+
+Backward, with n = ||v|| and upstream gradient dw (per slice along `dim`):
+    dg = sum(dw * v) / n
+    dv = (g / n) * dw - (g * dg / n**2) * v  =  (g / n) (I - v_hat v_hat^T) dw
+The gradient of v is the upstream gradient with its component along v removed:
+changing v's length does not change w.
+"""
+from __future__ import annotations
+
+from minigrad import Function, Tensor, nn, sqrt
+from minigrad import sum as reduce_sum
+
+BACKWARDS = ("autograd", "manual")
+
+
+def _norm_axes(ndim, dim):
+    """The axes the norm runs over: all but `dim` (all of them for dim=None or -1)."""
+    if dim is None or dim == -1:
+        return tuple(range(ndim))
+    return tuple(a for a in range(ndim) if a != dim % ndim)
+
+
+def norm_except_dim(v, dim=0):
+    """||v|| over every axis except `dim`, kept as size-1 axes (a Tensor)."""
+    axes = _norm_axes(v.ndim, dim)
+    return sqrt(reduce_sum(v * v, axis=axes, keepdims=dim is not None and dim != -1))
+
+
+class WeightNormFunction(Function):
+    """w = g v / ||v|| as one node, with the closed-form backward:
+        dg = sum(dw * v) / ||v||,   dv = (g / ||v||) dw - (g dg / ||v||^2) v
+    (sums over the axes the norm covers). Written with minigrad operations, so
+    the returned gradients are differentiable again."""
+
+    @staticmethod
+    def forward(ctx, v, g, dim):
+        ctx.save_for_backward(v, g)
+        ctx.dim = dim
+        return g * v / norm_except_dim(v, dim)
+
+    @staticmethod
+    def backward(ctx, dw):
+        v, g = ctx.saved_tensors
+        norm = norm_except_dim(v, ctx.dim)
+        axes = _norm_axes(v.ndim, ctx.dim)
+        keep = ctx.dim is not None and ctx.dim != -1
+        dg = reduce_sum(dw * v, axis=axes, keepdims=keep) / norm
+        dv = (g / norm) * dw - (g * dg / (norm * norm)) * v
+        return dv, dg, None
+
+
+def normalized_weight(v, g, dim=0, backward="autograd"):
+    """The weight g * v / ||v|| (norm over every axis except `dim`).
+
+    backward="autograd" composes primitives; "manual" is WeightNormFunction.
+    """
+    if backward == "manual":
+        return WeightNormFunction.apply(v, g, dim)
+    return g * v / norm_except_dim(v, dim)
+
+
+def _check_dim(dim, shape, where):
+    if dim is None:
+        return None
+    ndim = len(shape)
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -ndim <= dim < ndim:
+        raise ValueError(f"{where}: dim must be None or an int in [{-ndim}, {ndim - 1}] for a "
+                         f"weight of shape {shape}, got {dim!r}")
+    return dim
+
+
+def weight_norm(module, name="weight", dim=0, backward="autograd"):
+    """Reparametrise `module.<name>` as g * v / ||v|| and return the module.
+
+    The parameter `name` is replaced by two parameters `<name>_g` (the lengths,
+    initialised to ||w|| so the module computes exactly what it did before) and
+    `<name>_v` (the directions, initialised to w). The state_dict keys are those
+    of PyTorch's torch.nn.utils.weight_norm: `weight_g`, `weight_v`.
+
+    `module.<name>` becomes a read-only attribute recomputed from g and v on
+    every access, so each forward pass uses the current g and v and gradients
+    reach them through the graph.
+    """
+    layer = f"weight_norm({type(module).__name__}, name={name!r})"
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"weight_norm: expected an nn.Module, got {type(module).__name__}")
+    if backward not in BACKWARDS:
+        raise ValueError(f"{layer}: backward must be 'autograd' or 'manual', got {backward!r}")
+    params = dict(module.named_parameters(recurse=False))
+    if f"{name}_g" in params or f"{name}_v" in params:
+        raise ValueError(f"{layer}: weight norm is already applied to '{name}'")
+    weight = params.get(name)
+    if weight is None:
+        raise ValueError(f"{layer}: the module has no parameter '{name}' (its parameters: "
+                         f"{sorted(params)})")
+    if weight.dtype.kind != "f" or weight.ndim == 0:
+        raise ValueError(f"{layer}: expected a floating-point weight with at least one axis, "
+                         f"got shape {weight.shape} and dtype {weight.dtype}")
+    dim = _check_dim(dim, weight.shape, layer)
+
+    w = Tensor(weight.data)
+    delattr(module, name)
+    module.register_parameter(f"{name}_g", nn.Parameter(norm_except_dim(w, dim).data))
+    module.register_parameter(f"{name}_v", nn.Parameter(w.data.copy()))
+
+    def recompute(self):
+        return normalized_weight(getattr(self, f"{name}_v"), getattr(self, f"{name}_g"),
+                                 dim, backward)
+
+    # A per-instance subclass whose `name` is a property: the weight is rebuilt
+    # from g and v whenever anything (forward included) reads it.
+    cls = type(module)
+    module.__class__ = type(cls.__name__, (cls,), {
+        name: property(recompute, doc=f"{name} = {name}_g * {name}_v / ||{name}_v||"),
+        "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+    })
+    return module

@@ -1,0 +1,154 @@
+"""Weight Standardization (Qiao et al., arXiv 1903.10520): standardise each filter.
+
+For a weight W of shape (O, ...), each output channel i is flattened to a row
+of I elements (I = C_in * kH * kW for a conv) and mapped to
+
+    W_hat_i = (W_i - mean_i) / sqrt(var_i + eps)        var biased (divide by I)
+
+The layer then uses W_hat in place of W. There is no affine on W_hat. This is
+F.batch_norm applied to W.reshape(1, O, I), the numerically safe form.
+
+The sources disagree on where eps goes and which variance is used; each form is
+available as `variant`:
+    "biased_eps_inside"    sqrt(var + eps), var over I         (default; later paper)
+    "unbiased_eps_inside"  sqrt(var + eps), var over I - 1     (BCN repository)
+    "unbiased_eps_outside" std + eps, std over I - 1           (official README code)
+    "biased_eps_outside"   std + eps, std over I               (arXiv v1)
+With eps outside the root, a constant filter (std = 0) sends the chain rule
+through sqrt at 0, whose derivative is infinite: autograd gets 0 * inf = NaN,
+although the true gradient there is finite. eps inside keeps sqrt away from 0.
+
+Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
+(means and sums over each row):
+    eps inside,  s = sqrt(sum(c^2)/k + eps):
+        dW = (dW_hat - mean(dW_hat)) / s - c * sum(dW_hat * c) / (k s^3)
+        (for k = I: dW = (1/s) [dW_hat - mean(dW_hat) - W_hat mean(dW_hat * W_hat)])
+    eps outside, sigma = sqrt(sum(c^2)/k), s = sigma + eps:
+        dW = (dW_hat - mean(dW_hat)) / s - c * sum(dW_hat * c) / (k sigma s^2)
+"""
+from __future__ import annotations
+
+from minigrad import Function, nn, sqrt
+from minigrad.nn import functional as F
+
+# variant name -> (ddof of the variance, is eps inside the square root?)
+VARIANTS = {
+    "biased_eps_inside": (0, True),
+    "unbiased_eps_inside": (1, True),
+    "unbiased_eps_outside": (1, False),
+    "biased_eps_outside": (0, False),
+}
+BACKWARDS = ("autograd", "manual")
+
+
+def _row_axes(weight):
+    return tuple(range(1, weight.ndim))
+
+
+def _standardize(weight, eps, ddof, eps_inside):
+    """(W_hat, c, sigma_or_None, s): the forward, in minigrad operations."""
+    axes = _row_axes(weight)
+    c = weight - weight.mean(axis=axes, keepdims=True)
+    var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight) - ddof)
+    if eps_inside:
+        s = sqrt(var + eps)
+        return c / s, c, None, s
+    sigma = sqrt(var)
+    s = sigma + eps
+    return c / s, c, sigma, s
+
+
+def _row_size(weight):
+    size = 1
+    for n in weight.shape[1:]:
+        size *= n
+    return size
+
+
+class WeightStandardizeFunction(Function):
+    """W_hat = (W - mean) / s per output channel, as one node whose backward is
+    the closed form in this module's docstring, written in minigrad operations
+    (recomputed from the saved W) so second derivatives work."""
+
+    @staticmethod
+    def forward(ctx, weight, eps, ddof, eps_inside):
+        ctx.save_for_backward(weight)
+        ctx.config = (eps, ddof, eps_inside)
+        return _standardize(weight, eps, ddof, eps_inside)[0]
+
+    @staticmethod
+    def backward(ctx, d_w_hat):
+        (weight,) = ctx.saved_tensors
+        eps, ddof, eps_inside = ctx.config
+        _, c, sigma, s = _standardize(weight, eps, ddof, eps_inside)
+        axes = _row_axes(weight)
+        k = _row_size(weight) - ddof
+        centred_grad = d_w_hat - d_w_hat.mean(axis=axes, keepdims=True)
+        projection = (d_w_hat * c).sum(axis=axes, keepdims=True)
+        if eps_inside:
+            d_weight = centred_grad / s - c * projection / (k * s * s * s)
+        else:
+            d_weight = centred_grad / s - c * projection / (k * sigma * s * s)
+        return d_weight, None, None, None
+
+
+def weight_standardize(weight, eps=1e-5, backward="autograd", variant="biased_eps_inside"):
+    """W_hat = (W - mean) / sqrt(var + eps) per output channel (axis 0), over all
+    other axes, with the biased variance; see the module docstring for `variant`."""
+    where = "weight_standardize"
+    if variant not in VARIANTS:
+        raise ValueError(f"{where}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    if backward not in BACKWARDS:
+        raise ValueError(f"{where}: backward must be 'autograd' or 'manual', got {backward!r}")
+    weight = F.as_float_tensor(weight, where)
+    ddof, eps_inside = VARIANTS[variant]
+    if weight.ndim < 2 or _row_size(weight) - ddof < 1:
+        raise ValueError(f"{where}: expected a weight of shape (out, ...) with at least "
+                         f"{ddof + 1} element(s) per output channel, got shape {weight.shape}")
+    if backward == "manual":
+        return WeightStandardizeFunction.apply(weight, eps, ddof, eps_inside)
+    return _standardize(weight, eps, ddof, eps_inside)[0]
+
+
+class WSConv2d(nn.Conv2d):
+    """Conv2d whose filters are standardised on every forward pass (Weight Standardization):
+    y = conv2d(x, W_hat, b) with W_hat = (W - mean) / sqrt(var + eps) over (C_in, kH, kW).
+    The stored parameter `weight` stays unstandardised, as in the paper's code."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 eps=1e-5, backward="autograd", variant="biased_eps_inside"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias)
+        self.eps, self.backward, self.variant = eps, backward, variant
+        _check_options("WSConv2d", backward, variant)
+
+    def forward(self, x):
+        w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
+        return F.conv2d(x, w_hat, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", eps={self.eps}"
+
+
+class WSLinear(nn.Linear):
+    """Linear whose weight rows are standardised on every forward pass:
+    y = x @ W_hat.T + b with W_hat = (W - mean) / sqrt(var + eps) over in_features."""
+
+    def __init__(self, in_features, out_features, bias=True, eps=1e-5, backward="autograd",
+                 variant="biased_eps_inside"):
+        super().__init__(in_features, out_features, bias)
+        self.eps, self.backward, self.variant = eps, backward, variant
+        _check_options("WSLinear", backward, variant)
+
+    def forward(self, x):
+        w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
+        return F.linear(x, w_hat, self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", eps={self.eps}"
+
+
+def _check_options(layer, backward, variant):
+    if backward not in BACKWARDS:
+        raise ValueError(f"{layer}: backward must be 'autograd' or 'manual', got {backward!r}")
+    if variant not in VARIANTS:
+        raise ValueError(f"{layer}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
