@@ -1,0 +1,109 @@
+"""The small toolkit every lesson imports: output folder, sections, figures and checked claims.
+
+A lesson starts with
+
+    from _lesson import setup, section, check, save_graph, save_plot
+    args = setup(__file__)          # parses --out DIR and --fast, creates DIR
+
+and then, cell by cell, prints what it shows (`section`), saves what it draws
+(`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG)
+and asserts every claim it makes (`check`), so a lesson that stops telling the
+truth stops running.
+
+    python tutorials/03_first_network.py                  # figures in ./tutorial_output/03_first_network
+    python tutorials/03_first_network.py --out /tmp/t3    # figures in /tmp/t3
+    python tutorials/10_training_experiment.py --fast     # fewer steps (what the tests run)
+
+In a notebook (jupytext / VS Code opening the `# %%` cells) the kernel's own
+command-line arguments are ignored and the figures still go to ./tutorial_output.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Lessons save figures to files; they never open windows. In a notebook keep its inline backend.
+if "ipykernel" not in sys.modules:
+    os.environ["MPLBACKEND"] = "Agg"
+
+_OUT: Path | None = None
+DOT_HINT = ("Graphviz's 'dot' program was not found, so the graph was saved as .dot text; "
+            "install it (apt install graphviz / brew install graphviz / conda install graphviz) "
+            "or paste the file into https://dreampuf.github.io/GraphvizOnline")
+
+
+def setup(lesson_file, argv=None):
+    """Parse --out and --fast for the lesson at `lesson_file`, create the output folder.
+
+    Returns the argparse namespace: args.out (a Path) and args.fast (bool).
+    Unknown arguments (a notebook kernel's) are ignored.
+    """
+    global _OUT
+    stem = Path(lesson_file).stem
+    parser = argparse.ArgumentParser(
+        prog=Path(lesson_file).name,
+        description=f"Tutorial {stem}: run it and read what it prints; figures go to --out.")
+    parser.add_argument("--out", type=Path, default=Path("tutorial_output") / stem,
+                        help=f"folder for the figures (default: tutorial_output/{stem})")
+    parser.add_argument("--fast", action="store_true",
+                        help="fewer training steps/samples, for the tests (a few seconds)")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    _OUT = args.out
+    print(f"{stem}: figures go to {args.out}{'  (--fast)' if args.fast else ''}")
+    return args
+
+
+def _out_dir():
+    if _OUT is None:
+        setup(sys.argv[0] if sys.argv and sys.argv[0] else "lesson", argv=[])
+    return _OUT
+
+
+def section(title):
+    """Print a section heading, so the output reads like the lecture's outline."""
+    print(f"\n{title}\n{'-' * len(title)}")
+
+
+def check(claim, condition, detail=None):
+    """Print '✓ claim' if condition holds; otherwise raise AssertionError naming the claim."""
+    if not bool(condition):
+        message = f"claim failed: {claim}" + (f" ({detail})" if detail else "")
+        raise AssertionError(message)
+    print(f"✓ {claim}" + (f"  [{detail}]" if detail else ""))
+
+
+def save_graph(digraph, name):
+    """Save a graphviz.Digraph as <out>/<name>.svg; without Graphviz's dot, as <name>.dot + a hint.
+
+    Returns the path written.
+    """
+    base = _out_dir() / name
+    try:  # minigrad's own helper, once it exists, does exactly this
+        from minigrad.graph import save as _save
+    except ImportError:
+        _save = None
+    if _save is not None:
+        path = Path(_save(digraph, base.with_suffix(".svg")))
+    elif shutil.which("dot"):
+        digraph.format = "svg"
+        path = Path(digraph.render(filename=base.name, directory=str(base.parent), cleanup=True))
+    else:
+        path = base.with_suffix(".dot")
+        path.write_text(digraph.source)
+        print(DOT_HINT)
+    print(f"saved graph: {path}")
+    return path
+
+
+def save_plot(fig, name, dpi=110):
+    """Save a matplotlib figure as <out>/<name>.png and close it. Returns the path."""
+    import matplotlib.pyplot as plt
+    path = _out_dir() / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    print(f"saved plot: {path}")
+    return path
