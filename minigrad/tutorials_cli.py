@@ -1,0 +1,140 @@
+"""List the tutorials, or run one, several or all of them.
+
+The tutorials are numbered scripts in the repository's tutorials/ folder (next to
+the minigrad package). Each runs as its own Python process, with this Python, so a
+lesson behaves exactly as `python tutorials/NN_name.py --out DIR/NN_name` would;
+its output is streamed as it runs, and a summary with the times follows.
+
+examples:
+  minigrad tutorials list
+  minigrad tutorials run 1                       # figures in ./tutorial_output/01_chain_rule
+  minigrad tutorials run 4 5 --out /tmp/tut
+  minigrad tutorials run all --out /tmp/tut --fast
+The exit code is non-zero if any lesson failed.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LESSON_NAME = re.compile(r"^(\d\d)_\w+\.py$")
+
+
+def tutorials_dir():
+    """The tutorials/ folder beside the minigrad package (a source checkout)."""
+    import minigrad
+    return Path(minigrad.__file__).resolve().parents[1] / "tutorials"
+
+
+def find_lessons(folder):
+    """{number: path} of the NN_name.py lessons in folder."""
+    lessons = {}
+    for path in sorted(folder.glob("*.py")):
+        match = LESSON_NAME.match(path.name)
+        if match:
+            lessons[int(match.group(1))] = path
+    return lessons
+
+
+def summary_line(path):
+    """The first line of a lesson's docstring, read without running it."""
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    return doc.strip().splitlines()[0] if doc else ""
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub.add_parser("list", help="list the lessons with their one-line summaries")
+    run = sub.add_parser("run", help="run lessons by number (or 'all'), streaming their output")
+    run.add_argument("lessons", nargs="+", metavar="N",
+                     help="lesson numbers (e.g. 3 or 03), names (03_first_network) or 'all'")
+    run.add_argument("--out", type=Path, default=Path("tutorial_output"),
+                     help="root folder: each lesson writes its figures to OUT/NN_name "
+                          "(default: ./tutorial_output)")
+    run.add_argument("--fast", action="store_true",
+                     help="fewer steps and samples (what the tests run; a few seconds each)")
+
+
+def run(args):
+    folder = tutorials_dir()
+    if not folder.is_dir():
+        print(f"minigrad tutorials: there is no tutorials folder at {folder}. The tutorials ship "
+              f"with the source repository, not with an installed wheel: clone the repository "
+              f"and install it with 'pip install -e .[tutorials]'.", file=sys.stderr)
+        return 2
+    lessons = find_lessons(folder)
+    if not lessons:
+        print(f"minigrad tutorials: no lessons (files named NN_name.py) in {folder}",
+              file=sys.stderr)
+        return 2
+    if args.action == "list":
+        for number, path in lessons.items():
+            print(f"{number:2d}  {path.stem:32s} {summary_line(path)}")
+        print(f"\nrun one with 'minigrad tutorials run N', all with 'minigrad tutorials run all'")
+        return 0
+    if args.action != "run":
+        print("usage: minigrad tutorials {list,run} ... (see 'minigrad tutorials --help')",
+              file=sys.stderr)
+        return 2
+    try:
+        chosen = _select(args.lessons, lessons)
+    except ValueError as error:
+        print(f"minigrad tutorials run: {error}", file=sys.stderr)
+        return 2
+    return _run_lessons(chosen, args.out, args.fast)
+
+
+def _select(requested, lessons):
+    if [r.lower() for r in requested] == ["all"]:
+        return list(lessons.values())
+    by_stem = {path.stem: path for path in lessons.values()}
+    chosen = []
+    for item in requested:
+        if item.isdigit() and int(item) in lessons:
+            chosen.append(lessons[int(item)])
+        elif item.removesuffix(".py") in by_stem:
+            chosen.append(by_stem[item.removesuffix(".py")])
+        else:
+            raise ValueError(f"no lesson {item!r}; the lessons are "
+                             f"{', '.join(str(n) for n in lessons)} (or 'all')")
+    return chosen
+
+
+def _run_lessons(paths, out_root, fast):
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
+    results = []
+    start_all = time.perf_counter()
+    for path in paths:
+        out = out_root / path.stem
+        command = [sys.executable, str(path), "--out", str(out)] + (["--fast"] if fast else [])
+        print(f"\n{'=' * 78}\n{path.stem}   (python {path.name} --out {out}"
+              f"{' --fast' if fast else ''})\n{'=' * 78}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call(command, env=env)   # output streams straight to our terminal
+        seconds = time.perf_counter() - start
+        results.append((path.stem, code, seconds, out))
+        if code != 0:
+            print(f"!! {path.stem} failed with exit code {code}", flush=True)
+    total = time.perf_counter() - start_all
+    failed = [stem for stem, code, _, _ in results if code != 0]
+    print(f"\n{'=' * 78}\nsummary{' (--fast)' if fast else ''}\n{'=' * 78}")
+    for stem, code, seconds, out in results:
+        figures = _count_figures(out)
+        status = "ok    " if code == 0 else f"FAILED (exit {code})"
+        print(f"  {stem:32s} {status:20s} {seconds:6.1f} s   {figures} figure(s)")
+    print(f"  {'total':32s} {'':20s} {total:6.1f} s")
+    print(f"\n{len(results) - len(failed)} of {len(results)} lessons passed; figures in {out_root}")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+def _count_figures(folder):
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.iterdir() if p.suffix in (".svg", ".png", ".dot"))
