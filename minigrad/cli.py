@@ -11,6 +11,7 @@ import sys
 
 # (name, module, one-line help). Add a sub-command by adding a line here.
 COMMANDS = [
+    ("tutorials", "minigrad.tutorials_cli", "list the numbered tutorials, or run one or all of them"),
 ]
 
 
