@@ -1,0 +1,153 @@
+"""nn.Module mechanics, and Linear/Conv2d against PyTorch's modules."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.nn import functional as F
+
+
+def _load_from_torch(module, torch_module):
+    module.load_state_dict({k: v.detach().numpy() for k, v in torch_module.state_dict().items()})
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.register_buffer("scale", np.array([2.0]))
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.fc(x)) * self.scale
+
+
+def test_registration_and_tree():
+    net = nn.Sequential(Block(), nn.Linear(2, 1, bias=False))
+    assert [n for n, _ in net.named_parameters()] == ["0.fc.weight", "0.fc.bias", "1.weight"]
+    assert [n for n, _ in net.named_buffers()] == ["0.scale"]
+    assert [type(m).__name__ for m in net.modules()] == ["Sequential", "Block", "Linear", "Tanh",
+                                                          "Linear"]
+    assert len(list(net.children())) == 2 and len(net) == 2 and net[1].bias is None
+    # PyTorch's order: a module's own parameters and buffers, then its children's.
+    assert list(net.state_dict()) == ["0.scale", "0.fc.weight", "0.fc.bias", "1.weight"]
+    assert net[0].fc.weight.name == "weight"
+
+
+def test_train_eval_and_zero_grad():
+    net = nn.Sequential(Block())
+    assert net.eval() is net and not net[0].fc.training
+    net.train()
+    assert net[0].act.training
+    net(mg.randn(4, 3)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_state_dict_is_a_copy_and_loads_back():
+    a, b = Block(), Block()
+    state = a.state_dict()
+    before = a.fc.weight.data.copy()
+    a.fc.weight.data += 1
+    b.load_state_dict(state)
+    np.testing.assert_array_equal(b.fc.weight.data, before)
+    assert b.fc.weight.data is not state["fc.weight"]
+
+
+def test_load_state_dict_errors():
+    block = Block()
+    state = block.state_dict()
+    state["fc.weight"] = np.zeros((5, 5))
+    with pytest.raises(ValueError, match=r"fc\.weight.*\(5, 5\).*\(2, 3\)"):
+        block.load_state_dict(state)
+    with pytest.raises(RuntimeError, match="missing keys.*fc.bias"):
+        block.load_state_dict({"fc.weight": np.zeros((2, 3)), "scale": [1.0]})
+
+
+def test_assigning_wrong_type_to_parameter_slot():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        lin.weight = np.zeros((2, 2))
+
+
+def test_module_call_records_scope():
+    block = Block()
+    y = block(mg.randn(2, 3, requires_grad=True))
+    scope = y.grad_fn.scope
+    assert [type(m).__name__ for m, _ in scope] == ["Block"]
+    inner = y.grad_fn.edges[0][0]           # the tanh, run inside Block.act
+    assert [name for _, name in inner.scope] == ["", "act"]
+
+
+def test_linear_init_matches_pytorch_bounds():
+    mg.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    bound = 1 / np.sqrt(400)
+    assert lin.weight.shape == (300, 400) and lin.bias.shape == (300,)
+    assert np.abs(lin.weight.data).max() <= bound
+    assert np.abs(lin.weight.data).max() > 0.99 * bound       # uniform, fills the range
+    assert abs(lin.weight.data.std() - bound / np.sqrt(3)) < 0.01 * bound
+
+
+def test_conv_init_shapes_and_bounds():
+    conv = nn.Conv2d(3, 8, (3, 5))
+    assert conv.weight.shape == (8, 3, 3, 5) and conv.bias.shape == (8,)
+    assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(45)
+
+
+@pytest.mark.parametrize("stride,padding,flat", [(1, 0, 4 * 5 * 5), (2, 1, 4 * 4 * 4),
+                                                  ((1, 2), (2, 0), 4 * 9 * 3)])
+def test_linear_conv_model_matches_pytorch(torch, stride, padding, flat):
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, stride=stride, padding=padding), nn.ReLU(),
+                        nn.Flatten(), nn.Linear(flat, 5))
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=stride, padding=padding),
+                               torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(flat, 5))
+    _load_from_torch(net, tnet)
+
+    x = np.random.default_rng(1).standard_normal((2, 3, 7, 7))
+    xm, xt = mg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    target = np.array([0, 4])
+    ym, yt = net(xm), tnet(xt)
+    np.testing.assert_allclose(ym.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    F.cross_entropy(ym, target).backward()
+    torch.nn.functional.cross_entropy(yt, torch.tensor(target)).backward()
+    np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    tparams = dict(tnet.named_parameters())
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_conv2d_unbatched_and_gradcheck():
+    conv = nn.Conv2d(2, 3, 2, stride=1, padding=1)
+    x = mg.randn(2, 4, 4, requires_grad=True)
+    assert conv(x).shape == (3, 5, 5)
+    assert mg.gradcheck(lambda x, w: F.conv2d(x, w, stride=2, padding=1),
+                        (mg.randn(1, 2, 5, 5, requires_grad=True),
+                         mg.randn(3, 2, 3, 3, requires_grad=True)))
+    assert mg.gradgradcheck(lambda x, w: F.conv2d(x, w).tanh(),
+                            (mg.randn(1, 1, 3, 3, requires_grad=True),
+                             mg.randn(2, 1, 2, 2, requires_grad=True)))
+
+
+def test_float32_input_stays_float32():
+    lin = nn.Linear(3, 2)
+    x = mg.Tensor(np.ones((4, 3), dtype=np.float32), requires_grad=True)
+    y = lin(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and lin.weight.grad.dtype == np.float64
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"linear: expected input with last dimension 3.*\(4, 5\)"):
+        nn.Linear(3, 2)(mg.randn(4, 5))
+    with pytest.raises(ValueError, match=r"conv2d: expected input of shape \(N, 3, H, W\).*\(2, 4, 5, 5\)"):
+        nn.Conv2d(3, 1, 3)(mg.randn(2, 4, 5, 5))
+    with pytest.raises(ValueError, match="kernel"):
+        nn.Conv2d(1, 1, 5)(mg.randn(1, 1, 3, 3))
+    with pytest.raises(ValueError, match="in_features"):
+        nn.Linear(0, 2)
+    with pytest.raises(TypeError, match="Sequential: argument 1"):
+        nn.Sequential(nn.ReLU(), "relu")

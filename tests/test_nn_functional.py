@@ -1,0 +1,63 @@
+"""nn.functional: activations and losses against PyTorch, stability, errors."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.nn import functional as F
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_softmax_and_log_softmax_match_pytorch(torch, axis):
+    x = np.random.default_rng(0).standard_normal((3, 4)) * 5
+    g = np.random.default_rng(1).standard_normal((3, 4))
+    for ours, theirs in [(F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)]:
+        xm, xt = mg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ym, yt = ours(xm, axis=axis), theirs(xt, dim=axis)
+        np.testing.assert_allclose(ym.data, yt.detach().numpy(), rtol=1e-12)
+        ym.backward(g)
+        yt.backward(torch.tensor(g))
+        np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-14)
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    x = mg.Tensor([[1000.0, 0.0, -1000.0], [-5e4, -5e4, -5e4]], requires_grad=True)
+    y = F.log_softmax(x)
+    assert np.isfinite(y.data).all()
+    np.testing.assert_allclose(y.data[1], np.log(1 / 3) * np.ones(3))
+    y.sum().backward()
+    assert np.isfinite(x.grad.data).all()
+
+
+def test_cross_entropy_indices_and_probabilities(torch):
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal((5, 4))
+    target = np.array([0, 3, 1, 1, 2])
+    probs = rng.dirichlet(np.ones(4), size=5)
+    for tgt, ttgt in [(target, torch.tensor(target)), (probs, torch.tensor(probs))]:
+        for reduction in ("mean", "sum", "none"):
+            xm, xt = mg.Tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+            lm = F.cross_entropy(xm, tgt, reduction=reduction)
+            lt = torch.nn.functional.cross_entropy(xt, ttgt, reduction=reduction)
+            np.testing.assert_allclose(lm.data, lt.detach().numpy(), rtol=1e-12)
+            lm.sum().backward()
+            lt.sum().backward()
+            np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_mse_loss_matches_pytorch(torch):
+    a, b = np.random.default_rng(3).standard_normal((2, 3, 2))
+    xm, xt = mg.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    F.mse_loss(xm, b).backward()
+    torch.nn.functional.mse_loss(xt, torch.tensor(b)).backward()
+    np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=1e-12)
+
+
+def test_loss_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"target classes must lie in \[0, 3\)"):
+        F.cross_entropy(mg.randn(2, 3), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"shape \(2,\).*\(3,\)"):
+        F.cross_entropy(mg.randn(2, 3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"mse_loss: input shape \(3,\) and target shape \(3, 1\)"):
+        F.mse_loss(mg.randn(3), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="reduction"):
+        F.mse_loss(mg.randn(3), np.zeros(3), reduction="avg")
