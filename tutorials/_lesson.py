@@ -2,11 +2,12 @@
 
 A lesson starts with
 
-    from _lesson import setup, section, check, save_graph, save_plot
+    from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
     args = setup(__file__)          # parses --out DIR and --fast, creates DIR
 
 and then, cell by cell, prints what it shows (`section`), saves what it draws
-(`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG)
+(`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG),
+compares with finite differences (`numerical_gradient`)
 and asserts every claim it makes (`check`), so a lesson that stops telling the
 truth stops running.
 
@@ -107,3 +108,22 @@ def save_plot(fig, name, dpi=110):
     plt.close(fig)
     print(f"saved plot: {path}")
     return path
+
+
+def numerical_gradient(f, x, eps=1e-6):
+    """d f / d x by central differences, one entry at a time (lesson 1 explains it).
+
+    f maps a float64 ndarray of x's shape to a number; x is not modified.
+    """
+    import numpy as np
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        orig = x[index]
+        x[index] = orig + eps
+        plus = float(f(x))
+        x[index] = orig - eps
+        minus = float(f(x))
+        x[index] = orig
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
