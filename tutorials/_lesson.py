@@ -3,7 +3,7 @@
 A lesson starts with
 
     from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
-    args = setup(__file__)          # parses --out DIR and --fast, creates DIR
+    args = setup()                  # parses --out DIR and --fast, creates DIR
 
 and then, cell by cell, prints what it shows (`section`), saves what it draws
 (`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG),
@@ -36,13 +36,18 @@ DOT_HINT = ("Graphviz's 'dot' program was not found, so the graph was saved as .
             "or paste the file into https://dreampuf.github.io/GraphvizOnline")
 
 
-def setup(lesson_file, argv=None):
+def setup(lesson_file=None, argv=None):
     """Parse --out and --fast for the lesson at `lesson_file`, create the output folder.
 
+    lesson_file defaults to the running script (so `setup()` also works in a notebook,
+    where __file__ is not defined; there the lesson is called "lesson").
     Returns the argparse namespace: args.out (a Path) and args.fast (bool).
     Unknown arguments (a notebook kernel's) are ignored.
     """
     global _OUT
+    if lesson_file is None:
+        import __main__
+        lesson_file = getattr(__main__, "__file__", None) or "lesson"
     stem = Path(lesson_file).stem
     parser = argparse.ArgumentParser(
         prog=Path(lesson_file).name,
@@ -60,7 +65,7 @@ def setup(lesson_file, argv=None):
 
 def _out_dir():
     if _OUT is None:
-        setup(sys.argv[0] if sys.argv and sys.argv[0] else "lesson", argv=[])
+        setup(argv=[])
     return _OUT
 
 
