@@ -14,9 +14,12 @@ available as `variant`:
     "unbiased_eps_inside"  sqrt(var + eps), var over I - 1     (BCN repository)
     "unbiased_eps_outside" std + eps, std over I - 1           (official README code)
     "biased_eps_outside"   std + eps, std over I               (arXiv v1)
-With eps outside the root, a constant filter (std = 0) sends the chain rule
-through sqrt at 0, whose derivative is infinite: autograd gets 0 * inf = NaN,
-although the true gradient there is finite. eps inside keeps sqrt away from 0.
+With eps outside the root, a constant filter (sigma = 0) sends the chain rule
+through sqrt at 0, whose derivative is infinite: 0 * inf = NaN in both backward
+modes here (the closed form has sigma in a denominator), although the true
+gradient, (dW_hat - mean(dW_hat)) / eps, is finite. (torch.std hides this: its
+backward treats std = 0 as a zero gradient; sqrt(var), as written here, does not.)
+eps inside keeps sqrt away from 0 and bounds the gradient by 1/sqrt(eps), not 1/eps.
 
 Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
 (means and sums over each row):
