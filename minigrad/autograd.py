@@ -81,15 +81,16 @@ _RELEASED_MESSAGE = (
     "the graph again.")
 
 
-def _count_consumers(roots):
-    """For every node reachable from roots: how many edges point at it."""
+def _count_consumers(roots, keep=None):
+    """For every node reachable from roots (through nodes in `keep`, if given):
+    how many edges point at it. Also returns the set of nodes reached."""
     consumers = {}
     stack = [node for node in roots]
     seen = set(stack)
     while stack:
         node = stack.pop()
         for edge in node.edges:
-            if edge is None:
+            if edge is None or keep is not None and edge[0] not in keep:
                 continue
             parent = edge[0]
             consumers[parent] = consumers.get(parent, 0) + 1
@@ -99,11 +100,42 @@ def _count_consumers(roots):
     return consumers, seen
 
 
-def _fit(grad, like, node, i):
-    """Reduce a gradient to its input's shape and dtype (undo broadcasting)."""
+def _leading_to(roots, targets):
+    """The nodes on some path from a root to a target. grad() runs only these:
+    the graph above a non-leaf input is left alone (and keeps its saved values)."""
+    consumers_of = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            consumers_of.setdefault(edge[0], []).append(node)
+            if edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+    keep = {t for t in targets if t in seen}
+    stack = list(keep)
+    while stack:
+        for node in consumers_of.get(stack.pop(), ()):
+            if node not in keep:
+                keep.add(node)
+                stack.append(node)
+    return keep
+
+
+def _fit(grad, like, node, i, create_graph):
+    """Reduce a gradient to its input's shape and dtype (undo broadcasting).
+
+    Inside the walk a gradient is a Tensor when create_graph (it will be
+    differentiated again) and a plain ndarray otherwise.
+    """
+    if isinstance(grad, Tensor):
+        pass
+    elif type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
     shape, dtype = like.shape, like.dtype
-    if not isinstance(grad, Tensor):
-        grad = Tensor._make(np.asarray(grad))
     if grad.shape != shape:
         try:
             grad = ops.sum_to(grad, shape) if len(grad.shape) >= len(shape) else \
@@ -113,13 +145,26 @@ def _fit(grad, like, node, i):
                                f"input {i} of shape {shape}") from None
     if grad.dtype != dtype:
         grad = ops.astype(grad, dtype)
-    return grad
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._make(grad)
+    return grad.data if isinstance(grad, Tensor) else grad
 
 
-def _check_anomaly_backward(node, i, grad):
-    if grad.dtype.kind == "f" and not np.isfinite(grad.data).all():
-        raise RuntimeError(f"detect_anomaly: {node.name} returned nan/inf values in its "
-                           f"gradient for input {i}")
+def _input_grads(node, grads, create_graph):
+    """Ask the node's op for its input gradients; under detect_anomaly, check them."""
+    if not STATE.anomaly:
+        return node.op.input_grads(node, grads, create_graph)
+    STATE.anomaly = False       # report the backward node below, not the ops inside its VJPs
+    try:
+        input_grads = node.op.input_grads(node, grads, create_graph)
+    finally:
+        STATE.anomaly = True
+    for i, g in enumerate(input_grads):
+        data = g.data if isinstance(g, Tensor) else g
+        if data is not None and not np.isfinite(data).all():
+            raise RuntimeError(f"detect_anomaly: {node.name} returned nan/inf values in its "
+                               f"gradient for input {i} (shape {np.shape(data)})")
+    return input_grads
 
 
 def _run(roots, root_grads, retain_graph, create_graph, capture=None):
@@ -132,92 +177,108 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     root_nodes = []
     pending = {}                      # node -> [grad per output] still being summed
     for (node, idx), g in zip(roots, root_grads):
+        g = g if create_graph else g.data
         if node not in pending:
             pending[node] = [None] * node.n_outputs
             root_nodes.append(node)
         slot = pending[node]
         slot[idx] = g if slot[idx] is None else slot[idx] + g
-    consumers, visited = _count_consumers(root_nodes)
+    keep = None
+    if capture is not None:
+        keep = _leading_to(root_nodes, {node for node, _ in capture})
+        root_nodes = [n for n in root_nodes if n in keep]
+    consumers, _ = _count_consumers(root_nodes, keep)
     ready = [n for n in root_nodes if consumers.get(n, 0) == 0]
+    executed = []
 
     with _GradMode(create_graph):
         while ready:
             node = ready.pop()
             grads = pending.pop(node)
             if node.hooks:
-                grads = _call_hooks(node.hooks, grads)
-            if capture is not None:
-                for idx, g in enumerate(grads):
-                    if (node, idx) in capture and g is not None:
-                        prev = capture[(node, idx)]
-                        capture[(node, idx)] = g if prev is None else prev + g
+                grads = _call_hooks(node.hooks, grads, create_graph)
             if isinstance(node, AccumulateGrad):
+                if node.variable._hooks:
+                    grads = _call_hooks({0: node.variable._hooks}, grads, create_graph)
                 if capture is None:
                     _accumulate(node.variable, grads[0], create_graph)
+            if capture is not None:
+                _capture(capture, node, grads)
+            if isinstance(node, AccumulateGrad):
                 continue
+            edges = node.edges
+            if keep is not None:
+                edges = [e if e is not None and e[0] in keep else None for e in edges]
+                if edges.count(None) == len(edges):
+                    continue          # a non-leaf input of grad(): nothing above it is needed
             if node.released:
                 raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
             if all(g is None for g in grads):
-                input_grads = [None] * len(node.edges)
+                input_grads = [None] * len(edges)
             else:
-                grads = [g if g is not None else _zeros_like_output(node, k)
+                grads = [g if g is not None else _zeros_like_output(node, k, create_graph)
                          for k, g in enumerate(grads)]
-                input_grads = node.op.input_grads(node, grads)
-            for i, edge in enumerate(node.edges):
+                input_grads = _input_grads(node, grads, create_graph)
+            executed.append(node)
+            for i, edge in enumerate(edges):
                 if edge is None:
                     continue
                 parent, idx = edge
                 g = input_grads[i]
+                slot = pending.get(parent)
+                if slot is None:
+                    slot = pending[parent] = [None] * parent.n_outputs
                 if g is not None:
-                    g = _fit(g, node.args[i], node, i)
-                    if STATE.anomaly:
-                        _check_anomaly_backward(node, i, g)
-                    slot = pending.get(parent)
-                    if slot is None:
-                        slot = pending[parent] = [None] * parent.n_outputs
+                    g = _fit(g, node.args[i], node, i, create_graph)
                     slot[idx] = g if slot[idx] is None else slot[idx] + g
-                elif parent not in pending:
-                    pending[parent] = [None] * parent.n_outputs
                 consumers[parent] -= 1
                 if consumers[parent] == 0:
                     ready.append(parent)
 
     if not retain_graph:
-        for node in visited:
-            if not isinstance(node, AccumulateGrad):
-                node.release()
+        for node in executed:
+            node.release()
 
 
-def _zeros_like_output(node, k):
+def _zeros_like_output(node, k, create_graph):
     shape, dtype = node.out_meta[k] if node.out_meta else (node.out_data.shape, node.out_data.dtype)
-    return Tensor._make(np.zeros(shape, dtype=dtype))
+    zeros = np.zeros(shape, dtype=dtype)
+    return Tensor._make(zeros) if create_graph else zeros
 
 
-def _call_hooks(hooks, grads):
+def _call_hooks(hooks, grads, create_graph):
+    """Run tensor hooks; each sees a Tensor and may return a replacement."""
     grads = list(grads)
     for idx, fns in hooks.items():
         for fn in list(fns):
             if grads[idx] is None:
                 break
-            new = fn(grads[idx])
+            g = grads[idx] if create_graph else Tensor._make(grads[idx])
+            new = fn(g)
             if new is not None:
-                grads[idx] = new if isinstance(new, Tensor) else Tensor._make(np.asarray(new))
+                if not isinstance(new, Tensor):
+                    new = Tensor._make(np.asarray(new))
+                if new.shape != g.shape:
+                    raise RuntimeError(f"hook {getattr(fn, '__name__', fn)!r} returned a gradient "
+                                       f"of shape {new.shape}, expected {g.shape}")
+                grads[idx] = new if create_graph else new.data
     return grads
 
 
+def _capture(capture, node, grads):
+    for idx, g in enumerate(grads):
+        if g is not None and (node, idx) in capture:
+            prev = capture[(node, idx)]
+            capture[(node, idx)] = g if prev is None else prev + g
+
+
 def _accumulate(leaf, g, create_graph):
+    """leaf.grad += g. The leaf owns its gradient: without create_graph it gets
+    a fresh array, never one shared with another leaf or with the caller."""
     if g is None:
         return
-    if leaf._hooks:
-        for fn in list(leaf._hooks):
-            new = fn(g)
-            if new is not None:
-                g = new if isinstance(new, Tensor) else Tensor._make(np.asarray(new))
     if not create_graph:
-        data = g.data
-        if not data.flags.writeable or data.base is not None:
-            data = data.copy()       # the leaf owns its gradient array
-        g = Tensor._make(data)
+        g = Tensor._make(np.array(g, dtype=leaf.dtype))
     leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
@@ -231,7 +292,7 @@ def _root_gradient(out, gradient, where):
     g = gradient if isinstance(gradient, Tensor) else Tensor._make(np.asarray(gradient, dtype=out.dtype))
     if g.shape != out.shape:
         raise ValueError(f"{where}: gradient has shape {g.shape} but the output has shape {out.shape}")
-    return g
+    return g if g.dtype == out.dtype else ops.astype(g, out.dtype)
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
@@ -281,6 +342,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {k} (shape {t.shape}) was not used to compute the "
                                f"outputs; pass allow_unused=True to get None for it")
         if g is not None and not create_graph:
-            g = g.detach()
+            g = Tensor._make(np.array(g))     # a fresh array, shared with nothing
         results.append(g)
     return tuple(results)

@@ -50,8 +50,9 @@ class _FunctionOp:
         self.name = cls.__name__
         self.backward_name = cls.__name__ + "Backward"
 
-    def input_grads(self, node, grads):
+    def input_grads(self, node, grads, create_graph):
         ctx = node.kwargs["ctx"]
+        grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
         result = self.cls.backward(ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)

@@ -24,6 +24,11 @@ import numpy as np
 
 from minigrad.tensor import STATE, Node, Tensor
 
+
+def _data(v):
+    return v.data if isinstance(v, Tensor) else v
+
+
 # ----------------------------------------------------------------------------
 # The machinery: apply a primitive and record it
 # ----------------------------------------------------------------------------
@@ -42,11 +47,22 @@ class Primitive:
     def __call__(self, *args, **kwargs):
         return apply(self, args, kwargs)
 
-    def input_grads(self, node, grads):
-        """Gradients for every input of `node`, given the gradient of its output."""
+    def input_grads(self, node, grads, create_graph):
+        """Gradients for every input of `node`, given the gradient of its output.
+
+        With create_graph the VJPs run on tensors and record a graph of their
+        own (higher derivatives). Otherwise nobody will differentiate the
+        result, so the very same formulas run on the raw arrays: NumPy
+        evaluates them directly, without building tensors.
+        """
         (g,) = grads
-        ans = Tensor._make(node.out_data, node if STATE.grad_enabled else None)
-        args, kwargs = node.args, node.kwargs
+        if create_graph:
+            ans = Tensor._make(node.out_data, node)
+            args = node.args
+        else:
+            ans = node.out_data
+            args = [a.data if isinstance(a, Tensor) else a for a in node.args]
+        kwargs = node.kwargs
         out = []
         for i, edge in enumerate(node.edges):
             if edge is None:
@@ -65,34 +81,38 @@ primitive = Primitive
 
 
 def _shapes(args):
-    return ", ".join(str(np.shape(a.data if isinstance(a, Tensor) else a)) for a in args
+    return ", ".join(str(np.shape(_data(a))) for a in args
                      if isinstance(a, (Tensor, np.ndarray)) or np.isscalar(a))
 
 
 def apply(prim, args, kwargs):
     """Run prim's forward on raw arrays; record a Node if a gradient is needed."""
-    datas = []
-    needs_grad = False
-    for a in args:
-        if isinstance(a, Tensor):
-            datas.append(a.data)
-            needs_grad = needs_grad or a._requires_grad
-        else:
-            datas.append(a)
+    datas = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
         out = prim.forward(*datas, **kwargs)
     except (ValueError, IndexError, TypeError) as e:
-        kind = IndexError if isinstance(e, IndexError) and not isinstance(e, ValueError) else \
-            TypeError if isinstance(e, TypeError) else ValueError
-        raise kind(f"{prim.name}: {e} (input shapes: {_shapes(args)})") from None
+        raise _forward_error(prim, args, e) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if STATE.anomaly:
         _check_anomaly_forward(prim, datas, out)
-    if not (needs_grad and STATE.grad_enabled):
-        return Tensor._make(out)
-    edges = tuple(a._edge() if isinstance(a, Tensor) else None for a in args)
-    return Tensor._make(out, Node(prim, edges, args, kwargs, out))
+    if STATE.grad_enabled:
+        edges = tuple([a._edge() if isinstance(a, Tensor) else None for a in args])
+        if edges.count(None) < len(edges):
+            return Tensor._make(out, Node(prim, edges, args, kwargs, out))
+    return Tensor._make(out)
+
+
+def _forward_error(prim, args, error):
+    """Reword a NumPy error so that it names the operation and the shapes."""
+    shapes = [np.shape(_data(a)) for a in args if isinstance(a, (Tensor, np.ndarray))]
+    if isinstance(error, ValueError) and "broadcast" in str(error) and len(shapes) > 1:
+        return ValueError(f"{prim.name}: shapes {' and '.join(map(str, shapes))} cannot be "
+                          f"broadcast together (NumPy broadcasting: trailing dimensions must "
+                          f"be equal or 1)")
+    kind = TypeError if isinstance(error, TypeError) else \
+        IndexError if isinstance(error, IndexError) else ValueError
+    return kind(f"{prim.name}: {error} (input shapes: {_shapes(args)})")
 
 
 def _check_anomaly_forward(prim, datas, out):
@@ -105,10 +125,6 @@ def _check_anomaly_forward(prim, datas, out):
                            f"from finite inputs (input shapes: {_shapes(datas)})")
 
 
-def _data(v):
-    return v.data if isinstance(v, Tensor) else v
-
-
 def _shape(v):
     return np.shape(_data(v))
 
@@ -117,7 +133,12 @@ def _norm_axes(axis, ndim, op):
     """axis (None, int or tuple, negatives allowed) -> sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
@@ -161,10 +182,12 @@ _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
 def broadcast_to(x, shape):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
-        np.broadcast_shapes(_shape(x), shape)
+        fits = np.broadcast_shapes(_shape(x), shape) == shape
     except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {_shape(x)} "
-                         f"to shape {shape}") from None
+                         f"to shape {shape}")
     return _broadcast_to(x, shape)
 
 
@@ -193,8 +216,17 @@ def _log_base(a):
     return log(where(_data(a) == 0, 1.0, a))
 
 
+def _power_base_vjp(g, ans, a, b):
+    # Where b == 0, b * a**(b-1) would be 0 * inf = nan at a == 0; the derivative of
+    # the constant a**0 is 0, and any finite power times b = 0 gives that 0.
+    exponent = b - 1
+    if np.any(_data(b) == 0):
+        exponent = where(_data(b) == 0, 1.0, exponent)
+    return g * b * a ** exponent
+
+
 power = primitive("pow", np.power,
-                  lambda g, ans, a, b: g * b * a ** (b - 1),
+                  _power_base_vjp,
                   lambda g, ans, a, b: g * ans * _log_base(a))
 
 exp = primitive("exp", np.exp,
@@ -273,8 +305,15 @@ def clip(x, min=None, max=None):
 
 
 def astype(x, dtype):
-    """Cast to another dtype; the gradient is cast back."""
-    return _astype(x, np.dtype(dtype))
+    """Cast to another dtype; the gradient is cast back. Casting to an integer or
+    boolean dtype leaves the graph: such tensors cannot carry gradients."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"astype: {dtype!r} is not a NumPy dtype") from None
+    if dtype.kind != "f":
+        return Tensor._make(np.asarray(_data(x)).astype(dtype))
+    return _astype(x, dtype)
 
 
 _astype = primitive("astype", lambda x, dtype: x.astype(dtype),
@@ -355,8 +394,24 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return sum(centred * centred, axes, keepdims) / (_count(_shape(x), axes) - ddof)
 
 
+def _std_vjp(g, ans, x, axes, keepdims, ddof):
+    # d std / dx = (x - mean) / ((N - ddof) * std). Where std == 0 (a constant
+    # slice) that is 0/0; PyTorch defines the gradient there as 0, and so do we.
+    kept = _kept_shape(_shape(x), axes)
+    ans, g = reshape(ans, kept), reshape(g, kept)
+    zero = _data(ans) == 0
+    scale = where(zero, 0.0, g / ((_count(_shape(x), axes) - ddof) * where(zero, 1.0, ans)))
+    return scale * (x - mean(x, axes, keepdims=True))
+
+
+_std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, keepdims=keepdims,
+                                                                ddof=ddof),
+                 _std_vjp)
+
+
 def std(x, axis=None, keepdims=False, ddof=0):
-    return sqrt(var(x, axis, keepdims, ddof))
+    """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
+    return _std(x, _norm_axes(axis, len(_shape(x)), "std"), bool(keepdims), ddof)
 
 
 # ----------------------------------------------------------------------------
@@ -374,7 +429,13 @@ _reshape = primitive("reshape", _reshape_forward,
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return _reshape(x, tuple(int(n) for n in shape))
+    shape = tuple(int(n) for n in shape)
+    size, known = np.size(_data(x)), int(np.prod([n for n in shape if n != -1]))
+    if shape.count(-1) > 1 or builtins.any(n < -1 for n in shape) or \
+            (known != size if -1 not in shape else known == 0 or size % known):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {_shape(x)} ({size} "
+                         f"elements) into shape {shape}")
+    return _reshape(x, shape)
 
 
 _transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
@@ -388,7 +449,8 @@ def transpose(x, *axes):
     if not axes:
         axes = tuple(range(ndim))[::-1]
     axes = tuple(int(a) for a in axes)
-    if len(axes) != ndim or sorted(a % ndim for a in axes) != list(range(ndim)):
+    in_range = builtins.all(-ndim <= a < ndim for a in axes)
+    if len(axes) != ndim or not in_range or sorted(a % ndim for a in axes) != list(range(ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                          f"{ndim} dimensions of shape {_shape(x)}")
     return _transpose(x, tuple(a % ndim for a in axes))
@@ -404,7 +466,7 @@ def swapaxes(x, axis1, axis2):
 
 def expand_dims(x, axis):
     shape = _shape(x)
-    ndim = len(shape) + 1
+    ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
     axis = _norm_axes(axis, ndim, "expand_dims")
     it = iter(shape)
     return reshape(x, tuple(1 if i in axis else next(it) for i in range(ndim)))
