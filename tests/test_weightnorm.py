@@ -187,7 +187,8 @@ def test_float32_stays_float32(rng, backward):
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match=r"weight_norm\(ReLU, name='weight'\).*no parameter 'weight'"):
+    with pytest.raises(ValueError,
+                       match=r"weight_norm\(ReLU, name='weight'\).*no parameter 'weight'"):
         weight_norm(nn.ReLU())
     with pytest.raises(ValueError, match=r"weight_norm\(Linear.*no parameter 'kernel'"):
         weight_norm(nn.Linear(4, 3), name="kernel")
