@@ -1,0 +1,601 @@
+"""Drawing computation graphs with Graphviz. The drawing only reads the graph.
+
+    y = tanh(x * w + b)
+    draw_graph(y)                          # the forward graph that produced y
+    y.sum().backward(create_graph=True)
+    draw_graph(x.grad, backward_of=y)      # the graph that computed dy/dx
+
+What is drawn, in the direction the data flowed:
+  - an ellipse per operation (a Node), labelled with its non-tensor arguments
+    and its output shape; a Function with a hand-written backward is a double
+    ellipse, because backward() treats it as one step;
+  - a box per tensor that enters or leaves: inputs that require grad (blue),
+    parameters (green), buffers (yellow), constants (grey, dashed), outputs
+    (red). Intermediate results get a box when they have a name or a retained
+    .grad, or for all of them with intermediates=True;
+  - the operations a module's forward created, inside a cluster labelled
+    "BatchNorm2d (bn1)": node.scope records which modules were running.
+
+The backward graph. After y.sum().backward(create_graph=True) each gradient is
+a tensor with a history of its own: the vector-Jacobian products that computed
+it. draw_graph(x.grad, backward_of=y) draws that history and fades the forward
+operations it reuses, so what stays bright is the work backward() did.
+
+The walk is breadth-first with an explicit queue (no recursion, so a graph of
+100,000 operations is fine), and nodes are numbered in creation order
+(node.seq): the same graph always gives the same DOT source.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import shutil
+import sys
+import weakref
+from collections import deque
+from html import escape
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+from minigrad.tensor import AccumulateGrad, Tensor
+
+FONT = "Helvetica,Arial,sans-serif"
+OPERATION = dict(shape="ellipse", style="filled", fillcolor="#ffffff", color="#555555")
+
+
+def _look(fill, border, style="rounded,filled", shape="box", **extra):
+    return dict(shape=shape, style=style, fillcolor=fill, color=border, **extra)
+
+
+# One look per kind of node: the shape says what it is, the colour where it came from.
+STYLE = {
+    "input": _look("#dae8fc", "#6c8ebf"),
+    "parameter": _look("#d5e8d4", "#82b366"),
+    "buffer": _look("#fff2cc", "#d6b656", "rounded,filled,dashed"),
+    "constant": _look("#f5f5f5", "#999999", "rounded,filled,dashed"),
+    "output": _look("#f8cecc", "#b85450", "rounded,filled,bold"),
+    "intermediate": _look("#ffffff", "#999999"),
+    "operation": OPERATION,
+    "Function": _look("#e1d5e7", "#9673a6", "filled", "ellipse", peripheries="2"),
+    "forward op": _look("#f5f5f5", "#aaaaaa", "filled,dashed", "ellipse", fontcolor="#888888"),
+    "module": _look("#e1d5e7", "#9673a6", "filled", "box3d"),
+    "more": _look("#ffffff", "#999999", "filled", "note", fontcolor="#555555"),
+}
+LEGEND = {"input": "input (requires grad)", "parameter": "parameter", "buffer": "buffer",
+          "constant": "constant", "output": "output", "intermediate": "intermediate",
+          "operation": "operation", "Function": "Function (own backward)",
+          "forward op": "forward op, reused", "module": "module, collapsed"}
+CLUSTER_FILLS = ("#f4f4fa", "#e9e9f3")          # alternating with the nesting depth
+INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
+OPTIONS = dict(names=None, show_values=False, show_grad=False, intermediates=False,
+               clusters=True, collapse=False, collapse_chains=False, max_nodes=None,
+               backward_of=None, legend=False, title=None, rankdir="TB")
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+# ----------------------------------------------------------------------------
+# Words for values: summaries of arrays and operation arguments
+# ----------------------------------------------------------------------------
+
+def _num(v):
+    return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def summary(array, short=False):
+    """One line about an array's values: the values when there are a few,
+    else min / max / mean / norm (short: the range)."""
+    a = np.asarray(array)
+    if a.size == 0:
+        return "empty"
+    if a.dtype.kind == "b":
+        return f"{int(a.sum())} of {a.size} true"
+    if a.size <= (3 if short else 6):
+        return _num(a.item()) if a.ndim == 0 else "[" + ", ".join(map(_num, a.ravel().tolist())) + "]"
+    f = a.astype(np.float64)
+    if short:
+        return f"[{_num(f.min())} … {_num(f.max())}]"
+    return (f"min {_num(f.min())}  max {_num(f.max())}  mean {_num(f.mean())}  "
+            f"norm {_num(np.sqrt(np.sum(f * f)))}")
+
+
+def _short(v):
+    """An operation's non-tensor argument (axes, shape, index, scalar) as short text."""
+    if isinstance(v, slice):
+        return ":".join("" if p is None else str(p) for p in (v.start, v.stop, v.step)).rstrip(":") or ":"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_short, v)) + ("," if len(v) == 1 else "") + ")"
+    if isinstance(v, (np.ndarray, Tensor)):
+        a = np.asarray(v.data if isinstance(v, Tensor) else v)
+        return summary(a, short=True) if a.size <= 3 else f"array{a.shape}"
+    if isinstance(v, (bool, int, float, str, np.number, np.dtype, type(None), type(Ellipsis))):
+        return "..." if v is Ellipsis else _num(v)
+    return type(v).__name__
+
+
+# ----------------------------------------------------------------------------
+# Reading the graph
+# ----------------------------------------------------------------------------
+
+def _walk(root_nodes):
+    """The operation nodes reachable from root_nodes, nearest first, and the leaf tensors."""
+    ops, leaves, seen = [], [], set(root_nodes)
+    queue = deque(root_nodes)
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, AccumulateGrad):
+            leaves.append(node.variable)
+            continue
+        ops.append(node)
+        for edge in node.edges:
+            if edge is not None and edge[0] not in seen:
+                seen.add(edge[0])
+                queue.append(edge[0])
+    return ops, leaves
+
+
+def _input(node, i):
+    """(value, known) of input i of node: node.args until backward() releases
+    them, then node.consts if the engine kept the value for drawing."""
+    if node.args is not None and i < len(node.args):
+        return node.args[i], True
+    v = (node.consts or {}).get(i)
+    if isinstance(v, weakref.ref):
+        v = v()
+    return v, v is not None
+
+
+def _out_meta(node, k):
+    """(shape, dtype, array or None) of a node's k-th output."""
+    if node.out_data is not None and node.n_outputs == 1:
+        return node.out_data.shape, node.out_data.dtype, node.out_data
+    if node.out_meta:
+        return node.out_meta[k][0], node.out_meta[k][1], None
+    return None, None, None
+
+
+_ARG_NAMES = {}
+
+
+def _arg_name(op, i, fallback):
+    """The name of positional argument i of an op's forward (a ufunc's x1, x2 say nothing)."""
+    if op not in _ARG_NAMES:
+        fn = op.cls.forward if hasattr(op, "cls") else op.forward
+        try:
+            _ARG_NAMES[op] = [] if isinstance(fn, np.ufunc) else [
+                p for p in inspect.signature(fn).parameters if p != "ctx"]
+        except (TypeError, ValueError):
+            _ARG_NAMES[op] = []
+    names = _ARG_NAMES[op]
+    return names[i] if i < len(names) else fallback
+
+
+def _is_box(v):
+    """Tensors and arrays of several numbers get a box; scalars go into the op's label."""
+    return isinstance(v, Tensor) or isinstance(v, np.ndarray) and v.size > 1
+
+
+def _frame(frame):
+    """(module or None, cluster label) of a scope frame (module, attribute name)."""
+    mod, name = frame[0], frame[1]
+    type_name = mod if isinstance(mod, str) else type(mod).__name__
+    return (None if isinstance(mod, str) else mod), (f"{type_name} ({name})" if name else type_name)
+
+
+@functools.cache
+def _dtype_name(dtype):
+    return str(dtype)       # NumPy spells a dtype slowly; a big drawing asks 10,000 times
+
+
+def _plural(n, word):
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+# ----------------------------------------------------------------------------
+# The drawing
+# ----------------------------------------------------------------------------
+
+class _Drawing:
+    """What one draw_graph call has placed: nodes by cluster, edges, names."""
+
+    def __init__(self, opts):
+        self.o = opts
+        self.ids = {}              # id(tensor or array), or (node, k) for a result -> its node
+        self.keep = []             # what those ids belong to, kept alive while drawing
+        self.kinds = []            # kinds drawn so far, for the legend
+        self.clusters = {}         # cluster key -> [DOT name, label, node statements]
+        self.top = []              # node statements outside every cluster
+        self.edges, self.seen_edges = [], set()
+        self.merged = set()        # nodes standing for several operations: edges to them merge
+        self.qualnames, self.buffers, self.holds = {}, set(), {}
+        self.collapsed = {}        # cluster key -> its collapsed module node
+        self.ref, self.own = {}, {}    # operation -> the node drawing it / its own name
+
+    # -- modules: dotted names of parameters, and which running module holds them
+    def learn_modules(self, scopes):
+        for scope in scopes:
+            for depth, frame in enumerate(scope):
+                mod = _frame(frame)[0]
+                if mod is None or id(mod) in self.holds or not hasattr(mod, "named_parameters"):
+                    continue
+                members = list(mod.named_parameters()) + list(mod.named_buffers())
+                self.holds[id(mod)] = {id(t) for _, t in members}
+                self.buffers.update(id(t) for _, t in mod.named_buffers())
+                if depth == 0:     # the outermost module knows the full dotted names
+                    for qualname, t in members:
+                        self.qualnames.setdefault(id(t), qualname)
+
+    def cluster_of(self, scope, tensor=None):
+        """The cluster key (frame ids, outermost first) of what scope created;
+        for a parameter or buffer, the deepest running module that holds it."""
+        if not self.o["clusters"] or not scope:
+            return None
+        depth = len(scope)
+        if tensor is not None:
+            holders = [d + 1 for d, f in enumerate(scope)
+                       if id(tensor) in self.holds.get(id(_frame(f)[0]), ())]
+            depth = holders[-1] if holders else 0
+        return tuple(id(f) for f in scope[:depth]) or None
+
+    def collapsed_into(self, key):
+        for d in range(1, len(key or ()) + 1):
+            if key[:d] in self.collapsed:
+                return self.collapsed[key[:d]]
+        return None
+
+    # -- nodes and edges -------------------------------------------------------
+    def node(self, name, kind, lines, tips, key=None, scope=()):
+        """Add a node statement to its cluster, making the clusters on first use.
+        lines: the label, first line in bold; tips: the tooltip's lines."""
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        lines = [s for s in lines if s]
+        small = "".join(f'<BR/><FONT POINT-SIZE="9" COLOR="#555555">{escape(s)}</FONT>'
+                        for s in lines[1:])
+        tooltip = "\\n".join(t.replace("\\", "\\\\").replace('"', '\\"') for t in tips if t)
+        statement = (name, f"<<B>{escape(lines[0])}</B>{small}>", tooltip, kind)
+        if key is None:
+            self.top.append(statement)
+            return
+        for d in range(1, len(key) + 1):
+            if key[:d] not in self.clusters:
+                self.clusters[key[:d]] = [f"cluster_{len(self.clusters)}",
+                                          _frame(scope[d - 1])[1], []]
+        self.clusters[key][2].append(statement)
+
+    def edge(self, tail, head, label=None):
+        merge = tail in self.merged or head in self.merged
+        if tail == head or merge and (tail, head) in self.seen_edges:
+            return
+        self.seen_edges.add((tail, head))
+        self.edges.append((tail, head, label))
+
+    def box(self, value, kind, name, key=None, scope=(), meta=None):
+        """A box for a tensor or array, or meta=(shape, dtype, array) when it is gone."""
+        data = value.data if isinstance(value, Tensor) else value
+        shape, dtype, array = (data.shape, data.dtype, data) if value is not None else meta
+        dtype = _dtype_name(dtype)
+        lines = [name, "" if shape is None else f"{shape} {dtype}"]
+        tip = [f"{name} ({kind}), shape {shape}, {dtype}"]
+        if array is not None:
+            tip.append("value: " + summary(array))
+            if self.o["show_values"] or kind == "constant":
+                lines.append(summary(array, short=True))
+        grad = getattr(value, "grad", None)
+        if grad is not None:
+            tip.append("grad: " + summary(grad.data))
+            if self.o["show_grad"]:
+                lines.append("grad " + summary(grad.data, short=True))
+        name = f"t{len(self.keep)}"
+        self.keep.append(value)
+        self.node(name, kind, lines, tip, key, scope)
+        return name
+
+    def name_of(self, t, fallback):
+        return (self.o["names"].get(id(t)) or self.qualnames.get(id(t))
+                or getattr(t, "name", None) or fallback)
+
+    def leaf(self, value, scope=(), fallback=None):
+        """The box of a tensor or array that no recorded operation produced."""
+        if id(value) not in self.ids:
+            if getattr(value, "requires_grad", False):
+                is_param = (id(value) in self.qualnames and id(value) not in self.buffers
+                            or any(c.__name__ == "Parameter" for c in type(value).__mro__))
+                kind = "parameter" if is_param else "input"
+            else:
+                kind = "buffer" if id(value) in self.buffers else "constant"
+            key = self.cluster_of(scope, value) if kind in ("parameter", "buffer") else None
+            self.ids[id(value)] = self.collapsed_into(key) or self.box(
+                value, kind, self.name_of(value, fallback or kind), key, scope)
+        return self.ids[id(value)]
+
+    def source(self, parent, k, tensor):
+        """Where an edge from output k of parent starts: the operation itself, or
+        a box for the result when that is wanted (named, retained grad)."""
+        if (parent, k) in self.ids:
+            return self.ids[(parent, k)]
+        wanted = self.o["intermediates"] or isinstance(tensor, Tensor) and (
+            id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)
+        if not wanted or self.ref[parent] != self.own[parent]:
+            return self.ref[parent]
+        box = self.box(tensor, "intermediate", self.name_of(tensor, ""),
+                       self.cluster_of(parent.scope), parent.scope, _out_meta(parent, k))
+        self.ids[(parent, k)] = box
+        self.edge(self.ref[parent], box, str(k) if parent.n_outputs > 1 else None)
+        return box
+
+
+def draw_graph(*roots, **options):
+    """The computation graph that produced `roots`, as a graphviz.Digraph.
+
+    Options (keywords):
+      names={"h": h}         labels for tensors, intermediate ones too
+      show_values=False      a short value summary under each tensor's name
+      show_grad=False        a short summary of each tensor's .grad (after backward)
+      intermediates=False    a box for every intermediate result
+      clusters=True          group the operations each module's forward created
+      collapse=False         True: each innermost module as one node; an int d: the
+                             modules at nesting depth d (1 = outermost); a set of
+                             names: the modules with those class or attribute names
+      collapse_chains=False  True or a length n (True means 3): n or more of the same
+                             operation, each feeding only the next, become one node
+      max_nodes=None         draw at most this many operations, those nearest the
+                             roots; one "… N more operations" node stands for the rest
+      backward_of=None       the output(s) whose backward(create_graph=True) made the
+                             roots: the forward operations are drawn faded
+      legend=False, title=None, rankdir="TB" (or "LR")
+    In SVG each node has a tooltip with the full value and gradient summaries.
+    Save with save_graph(), or .render()/.pipe(); Jupyter shows it inline.
+    """
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"draw_graph: unknown option(s) {unknown}; the options are "
+                        f"{sorted(OPTIONS)}")
+    if not roots:
+        raise ValueError("draw_graph: give at least one tensor to draw the graph of")
+    for r in roots:
+        if not isinstance(r, Tensor):
+            raise TypeError(f"draw_graph: expected Tensors, got {type(r).__name__}")
+    o = {**OPTIONS, **options}
+    limit = o["max_nodes"]
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {limit!r}")
+    o["names"] = {id(t): n for n, t in (o["names"] or {}).items()}
+    d = _Drawing(o)
+
+    roots = list({id(r): r for r in roots}.values())
+    ops, leaves = _walk(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None)))
+    hidden = ops[limit:] if limit else []
+    ops = sorted(ops[:len(ops) - len(hidden)], key=lambda n: n.seq)
+    d.learn_modules(dict.fromkeys(n.scope for n in ops))
+    d.own = {n: f"n{i}" for i, n in enumerate(ops)}
+    d.ref = dict(d.own)
+    if hidden:
+        d.ref.update(dict.fromkeys(hidden, "more"))
+        d.merged.add("more")
+        d.node("more", "more", [f"… {len(hidden):,} more operations", "left out by max_nodes"],
+               [f"the {len(hidden)} operations furthest from the roots are not drawn"])
+    _plan_collapse(d, ops)
+    chains = _plan_chains(d, ops, roots)
+    grad_of = {id(t.grad): d.name_of(t, "input") + ".grad" for t in leaves if t.grad is not None}
+    forward_end = max([t.grad_fn.seq for t in _as_list(o["backward_of"]) if t.grad_fn] or [-1])
+
+    for r in roots:                    # outputs first: an operation using one links from its box
+        if r.is_leaf and r.requires_grad:
+            d.leaf(r)
+            continue
+        box = d.box(r, "output", d.name_of(r, grad_of.get(id(r), "output")))
+        if r.grad_fn is not None:
+            d.ids[(r.grad_fn, r._output_nr)] = box
+            d.edge(d.ref[r.grad_fn], box)
+
+    for node in ops:
+        me = d.ref[node]
+        if me == d.own[node]:
+            kind = ("forward op" if node.seq <= forward_end else
+                    "Function" if hasattr(node.op, "cls") else "operation")
+            lines, tip = _op_label(node, chains.get(me, 1))
+            d.node(me, kind, lines, tip, d.cluster_of(node.scope), node.scope)
+        for i, edge in enumerate(node.edges):
+            value, known = _input(node, i)
+            if edge is None:
+                if known and _is_box(value):
+                    d.edge(d.leaf(value, node.scope, _arg_name(node.op, i, "constant")), me)
+            elif isinstance(edge[0], AccumulateGrad):
+                d.edge(d.leaf(edge[0].variable, node.scope), me)
+            else:
+                parent, k = edge
+                d.edge(d.source(parent, k, value if known else None), me,
+                       str(k) if parent.n_outputs > 1 and d.ref[parent] != "more" else None)
+    return _emit(d)
+
+
+def _as_list(x):
+    return [] if x is None else [x] if isinstance(x, Tensor) else list(x)
+
+
+def _op_label(node, count):
+    """(label lines, tooltip) of an operation; count > 1 for a collapsed chain."""
+    op, attrs = node.op, []
+    for i, edge in enumerate(node.edges):
+        value, known = _input(node, i)
+        if edge is not None or not known or value is None or value is False or _is_box(value):
+            continue
+        if op.name in INFIX and len(node.edges) == 2:       # "/ 32" reads better than x2=32
+            attrs.append(f"{INFIX[op.name]} {_short(value)}" if i else
+                         f"{_short(value)} {INFIX[op.name]} ·")
+        else:
+            name = _arg_name(op, i, f"arg{i}")
+            attrs.append(name if value is True else f"{name}={_short(value)}")
+    attrs += [f"{k}={_short(v)}" for k, v in (node.kwargs or {}).items() if k != "ctx"]
+    text = "  ".join(attrs)
+    shape = _out_meta(node, 0)[0]
+    result = ("" if shape is None else f"→ {shape}" if node.n_outputs == 1
+              else f"→ {node.n_outputs} outputs")
+    if len(text) + len(result) <= 24:           # one line when it fits
+        text, result = f"{text}  {result}".strip(), ""
+    lines = [op.name + (f" × {count:,}" if count > 1 else ""),
+             text if len(text) <= 40 else text[:39] + "…", result,
+             "hand-written backward" if hasattr(op, "cls") else ""]
+    tip = [f"{op.name} ({node.name})" + (f", a chain of {count}" if count > 1 else ""),
+           "  ".join(attrs)]
+    for k in range(node.n_outputs):
+        shape, dtype, array = _out_meta(node, k)
+        tip.append(f"output {k}: shape {shape}, {_dtype_name(dtype)}"
+                   + ("" if array is None else ", " + summary(array)))
+    if node.released:
+        tip.append("saved values released by backward()")
+    if node.scope:
+        tip.append("in " + " / ".join(_frame(f)[1] for f in node.scope))
+    return lines, tip
+
+
+def _plan_collapse(d, ops):
+    """Point the operations of each collapsed module call at one node for the call."""
+    rule = d.o["collapse"]
+    if rule is False or rule is None or not d.o["clusters"]:
+        return
+    keys = {n: d.cluster_of(n.scope) or () for n in ops}
+    has_inner = {k[:j] for k in keys.values() for j in range(1, len(k))}
+    count, first = {}, {}
+    for n in ops:
+        for depth in range(1, len(keys[n]) + 1):
+            mod, name = n.scope[depth - 1][0], n.scope[depth - 1][1]
+            key = keys[n][:depth]
+            if (key not in has_inner if rule is True else depth == rule if type(rule) is int
+                    else type(mod).__name__ in rule or name in rule):
+                node = d.collapsed.setdefault(key, f"m{len(d.collapsed)}")
+                first.setdefault(node, (key, n.scope[:depth]))
+                count[node] = count.get(node, 0) + 1
+                if d.ref[n] != "more":
+                    d.ref[n] = node
+                break
+    for node, (key, scope) in first.items():
+        mod, label = _frame(scope[-1])
+        n_params = len(list(mod.parameters())) if hasattr(mod, "parameters") else 0
+        info = _plural(count[node], "operation") + (f" · {_plural(n_params, 'parameter')}"
+                                                    if n_params else "")
+        d.merged.add(node)
+        d.node(node, "module", [label, info], [f"{label}: {info}, collapsed"],
+               key[:-1] or None, scope[:-1])
+
+
+def _plan_chains(d, ops, roots):
+    """Draw runs of the same operation, each feeding only the next, as one node.
+    Returns {the run's node: its length}."""
+    if not d.o["collapse_chains"]:
+        return {}
+    shortest = 3 if d.o["collapse_chains"] is True else int(d.o["collapse_chains"])
+    uses = {}
+    for n in ops:
+        for e in n.edges:
+            if e is not None:
+                uses[e[0]] = uses.get(e[0], 0) + 1
+    for r in roots:
+        uses[r.grad_fn] = uses.get(r.grad_fn, 0) + 2      # an output ends a run
+    head = {}
+    for n in ops:                      # creation order: a parent comes before its users
+        live = [e for e in n.edges if e is not None]
+        p = live[0][0] if len(live) == 1 else None
+        linked = (p in head and uses[p] == 1 and p.op.name == n.op.name and p.scope == n.scope
+                  and d.ref[p] == d.own[p] and d.ref[n] == d.own[n]
+                  and not any(_is_box(_input(n, i)[0]) for i in range(len(n.edges))))
+        head[n] = head[p] if linked else n
+    length = {}
+    for h in head.values():
+        length[h] = length.get(h, 0) + 1
+    for n, h in head.items():
+        if length[h] >= shortest:
+            d.ref[n] = d.own[h]
+            d.merged.add(d.own[h])
+    return {d.own[h]: k for h, k in length.items() if k >= shortest}
+
+
+def _emit(d):
+    """Write the collected nodes, clusters and edges into a graphviz.Digraph."""
+    g = graphviz.Digraph("minigrad")
+    g.attr(rankdir=d.o["rankdir"], fontname=FONT, fontsize="12", nodesep="0.25",
+           ranksep="0.3", pad="0.2", bgcolor="white")
+    if d.o["title"]:
+        g.attr(label=d.o["title"], labelloc="t", fontsize="15")
+    g.attr("node", fontname=FONT, fontsize="11", margin="0.1,0.04", height="0.3",
+           penwidth="1.2", **OPERATION)
+    g.attr("edge", color="#555555", arrowsize="0.6", fontname=FONT, fontsize="9",
+           fontcolor="#555555")
+    if d.o["legend"]:
+        g.node("legend", _legend(d.kinds), shape="plaintext", style="", fontsize="9")
+    for statement in d.top:
+        _add_node(g, statement)
+    subgraphs = {}
+    for key, (name, label, body) in d.clusters.items():
+        sub = subgraphs[key] = graphviz.Digraph(name)
+        sub.attr(label=label, style="rounded,filled", color="#b4b4cc", fontcolor="#33335c",
+                 fillcolor=CLUSTER_FILLS[(len(key) - 1) % 2], labeljust="l", fontsize="11")
+        for statement in body:
+            _add_node(sub, statement)
+    for key in sorted(subgraphs, key=len, reverse=True):    # innermost first, into its parent
+        (subgraphs[key[:-1]] if len(key) > 1 else g).subgraph(subgraphs[key])
+    g.body += [f"\t{tail} -> {head}\n" if label is None else f"\t{tail} -> {head} [label={label}]\n"
+               for tail, head, label in d.edges]
+    return g
+
+
+# Each kind's attributes as DOT text, the node defaults (an operation's look) left out.
+_LOOKS = {kind: "".join(f' {k}="{v}"' for k, v in look.items() if OPERATION.get(k) != v)
+          for kind, look in STYLE.items()}
+
+
+def _add_node(graph, statement):
+    # Written as DOT text directly: graphviz's quoting of every attribute would
+    # take most of the time on a 10,000-node graph. Names are n0, t1, ...; labels
+    # are HTML (escaped), tooltips were escaped by _Drawing.node.
+    name, label, tooltip, kind = statement
+    graph.body.append(f'\t{name} [label={label} tooltip="{tooltip}"{_LOOKS[kind]}]\n')
+
+
+def _legend(kinds):
+    """An HTML table: a swatch and a word for each kind of node in the drawing."""
+    rows = "".join(
+        f'<TR><TD BORDER="1" WIDTH="22" BGCOLOR="{STYLE[k]["fillcolor"]}" '
+        f'COLOR="{STYLE[k]["color"]}" STYLE="{"dashed" if "dashed" in STYLE[k]["style"] else "solid"}">'
+        f'</TD><TD ALIGN="LEFT">{LEGEND[k]}</TD></TR>' for k in LEGEND if k in kinds)
+    return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{rows}</TABLE>>'
+
+
+# ----------------------------------------------------------------------------
+# Saving
+# ----------------------------------------------------------------------------
+
+INSTALL_HINT = ("install Graphviz (apt-get install graphviz / brew install graphviz / "
+                "conda install graphviz)")
+
+
+def save_graph(graph, path, format=None):
+    """Render graph to path as svg, png, pdf or dot (by default path's suffix, else svg).
+
+    Without Graphviz's `dot` program it writes the DOT text to path.dot instead
+    and prints one line on how to install Graphviz. Returns the path written.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"save_graph: format must be one of {FORMATS}, got {fmt!r}")
+    if fmt != "dot" and shutil.which("dot") is not None:
+        if fmt == "png" and not any("dpi" in a for a in graph.body):
+            graph = graph.copy()
+            graph.attr(dpi="150")          # sharp enough for a slide
+        try:
+            path.write_bytes(graph.pipe(format=fmt))
+            return path
+        except graphviz.ExecutableNotFound:
+            pass
+    target = path if fmt == "dot" else path.with_suffix(".dot")
+    target.write_text(graph.source)
+    if fmt != "dot":
+        print(f"save_graph: Graphviz's dot program was not found, so {target} holds the DOT "
+              f"text; {INSTALL_HINT}, then: dot -T{fmt} {target} -o {path}", file=sys.stderr)
+    return target
+
+
+save = save_graph      # the name tutorials/_lesson.py looks for

@@ -1,0 +1,190 @@
+"""Draw the computation graph of a layer or of a small expression.
+
+examples:
+  minigrad graph BatchNorm2d --shape 2,3,4,4 --mode manual --view backward -o bn.svg
+  minigrad graph LayerNorm --shape 2,5 --format png
+  minigrad graph --expr "tanh(x*w + b)" --shape 3
+  minigrad graph --expr "sum(relu(x @ W))" --shape x=2,3 --shape W=3,4 --view backward
+
+The forward view is the graph the layer's forward pass records; the backward
+view is the graph that computed the gradients (backward with create_graph=True),
+what a second derivative differentiates through. --mode chooses how a layer
+gets its gradient: "autograd" composes primitives (they all show), "manual" is
+one node with the hand-derived formula. Without Graphviz's dot program the
+graph is written as a .dot file, with a hint on installing Graphviz.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import sys
+
+import numpy as np
+
+import minigrad
+from minigrad.graph import FORMATS, draw_graph, save_graph
+
+# name -> (build(shape, groups, mode), default input shape). The layer's own
+# checks say what is wrong with a shape.
+LAYERS = {
+    "BatchNorm1d": (lambda s, g, m: _layer("BatchNorm1d", s[1], backward=m), "4,3"),
+    "BatchNorm2d": (lambda s, g, m: _layer("BatchNorm2d", s[1], backward=m), "2,3,4,4"),
+    "LayerNorm": (lambda s, g, m: _layer("LayerNorm", s[-1], backward=m), "2,5"),
+    "GroupNorm": (lambda s, g, m: _layer("GroupNorm", g, s[1], backward=m), "2,4,3,3"),
+    "InstanceNorm1d": (lambda s, g, m: _layer("InstanceNorm1d", s[1], affine=True, backward=m),
+                       "2,3,5"),
+    "InstanceNorm2d": (lambda s, g, m: _layer("InstanceNorm2d", s[1], affine=True, backward=m),
+                       "2,3,4,4"),
+    "RMSNorm": (lambda s, g, m: _layer("RMSNorm", s[-1], backward=m), "2,5"),
+    "BatchChannelNorm2d": (lambda s, g, m: _layer("BatchChannelNorm2d", s[1], g, backward=m),
+                           "2,4,3,3"),
+    "WSLinear": (lambda s, g, m: _layer("WSLinear", s[-1], s[-1], backward=m), "2,4"),
+    "WSConv2d": (lambda s, g, m: _layer("WSConv2d", s[1], s[1], 3, padding=1, backward=m),
+                 "1,2,4,4"),
+}
+FUNCTIONS = ("tanh", "exp", "log", "sqrt", "abs", "sigmoid", "relu", "sum", "mean", "var", "std",
+             "max", "min", "maximum", "minimum", "matmul", "reshape", "transpose")
+BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+          ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul}
+
+
+class UsageError(Exception):
+    """Something the user asked for that cannot be drawn: one line, no traceback."""
+
+
+def add_arguments(parser):
+    parser.add_argument("layer", nargs="?", help=f"a layer to draw: {', '.join(LAYERS)}")
+    parser.add_argument("--expr", help='an expression instead of a layer, e.g. "tanh(x*w + b)"; '
+                        f"functions: {', '.join(FUNCTIONS)}")
+    parser.add_argument("--shape", action="append", default=[], metavar="SHAPE",
+                        help="input shape, e.g. 2,3,4,4; for --expr also NAME=SHAPE per variable")
+    parser.add_argument("--mode", choices=("autograd", "manual"), default="autograd",
+                        help="the layer's backward= (default: autograd)")
+    parser.add_argument("--view", choices=("forward", "backward"), default="forward",
+                        help="the forward graph, or the graph that computed the gradients")
+    parser.add_argument("--eval", action="store_true", help="put the layer in eval mode")
+    parser.add_argument("--groups", type=int, default=2, help="num_groups for GroupNorm and "
+                        "BatchChannelNorm2d (default: 2)")
+    parser.add_argument("--format", choices=FORMATS, help="default: from -o, else svg")
+    parser.add_argument("-o", "--output", help="the file to write (default: <name>_<view>.<format>)")
+    parser.add_argument("--collapse", action="store_true", help="draw each module as one node")
+    parser.add_argument("--values", action="store_true", help="show value summaries")
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="layout direction")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+
+
+def run(args):
+    try:
+        graph, stem = _build(args)
+    except UsageError as e:
+        print(f"minigrad graph: {e}", file=sys.stderr)
+        return 2
+    fmt = args.format or (args.output.rsplit(".", 1)[-1] if args.output and "." in args.output
+                          else "svg")
+    if fmt not in FORMATS:
+        print(f"minigrad graph: cannot tell the format from {args.output!r}; "
+              f"use --format ({', '.join(FORMATS)})", file=sys.stderr)
+        return 2
+    path = save_graph(graph, args.output or f"{stem}_{args.view}.{fmt}", fmt)
+    print(f"wrote {path}")
+    return 0
+
+
+def _build(args):
+    """(the Digraph, a file stem) for the layer or expression args name."""
+    if (args.layer is None) == (args.expr is None):
+        raise UsageError("name a layer or give --expr (one of the two), e.g. "
+                         "'minigrad graph BatchNorm2d' or 'minigrad graph --expr \"tanh(x*w)\"'")
+    rng = np.random.default_rng(args.seed)
+    if args.expr is not None:
+        *inputs, out = _expression(args.expr, _shapes(args.shape, "3"), rng)
+        label, stem = args.expr, "expression"
+    else:
+        if args.layer not in LAYERS:
+            raise UsageError(f"unknown layer {args.layer!r}; the layers are {', '.join(LAYERS)}")
+        build, default = LAYERS[args.layer]
+        shape = _shapes(args.shape, default)[None]
+        try:
+            layer = build(shape, args.groups, args.mode)
+            layer.train(not args.eval)
+            x = minigrad.Tensor(rng.standard_normal(shape), requires_grad=True, name="x")
+            out = layer(x)
+        except IndexError:
+            raise UsageError(f"{args.layer}: the input shape {shape} has too few "
+                             f"dimensions (try {default})") from None
+        except (ValueError, TypeError) as e:
+            raise UsageError(str(e)) from None
+        inputs = [x] + [p for p in layer.parameters()]
+        label = f"{args.layer} on input {shape}, backward={args.mode!r}"
+        stem = args.layer.lower()
+    options = dict(collapse=args.collapse, show_values=args.values, rankdir=args.rankdir,
+                   legend=True)
+    if args.view == "forward":
+        return draw_graph(out, title=f"{label}: forward graph", **options), stem
+    seed = minigrad.Tensor(rng.standard_normal(out.shape), name="dy")
+    grads = minigrad.grad(out, inputs, seed, create_graph=True, allow_unused=True)
+    names = {f"d{getattr(t, 'name', None) or i}": g for i, (t, g) in enumerate(zip(inputs, grads))
+             if g is not None}
+    return draw_graph(*names.values(), names=names, backward_of=out,
+                      title=f"{label}: backward graph (create_graph=True)", **options), stem
+
+
+def _shapes(texts, default):
+    """--shape values -> {None: the shape for all, name: its own shape}."""
+    shapes = {None: default}
+    for text in texts:
+        name, _, dims = text.rpartition("=")
+        shapes[name or None] = dims
+    try:
+        return {k: tuple(int(n) for n in v.split(",") if n.strip()) for k, v in shapes.items()}
+    except ValueError:
+        raise UsageError(f"--shape takes comma-separated integers like 2,3,4,4 (or NAME=2,3 with "
+                         f"--expr), got {texts}") from None
+
+
+def _expression(text, shapes, rng):
+    """Evaluate a small arithmetic expression; every free name becomes an input
+    that requires grad. Returns [inputs..., result]."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise UsageError(f"cannot read the expression {text!r}: {e.msg}") from None
+    inputs = {}
+
+    def evaluate(node):
+        if isinstance(node, ast.Expression):
+            return evaluate(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in inputs:
+                shape = shapes.get(node.id, shapes[None])
+                inputs[node.id] = minigrad.Tensor(rng.standard_normal(shape), requires_grad=True,
+                                                  name=node.id)
+            return inputs[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
+            return BINARY[type(node.op)](evaluate(node.left), evaluate(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = evaluate(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in FUNCTIONS):
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            return getattr(minigrad, node.func.id)(*map(evaluate, node.args), **kwargs)
+        raise UsageError(f"the expression may use numbers, names, + - * / ** @ and the functions "
+                         f"{', '.join(FUNCTIONS)}; cannot draw {ast.unparse(node)!r}")
+
+    try:
+        result = evaluate(tree)
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise UsageError(f"{text!r}: {e}") from None
+    if not isinstance(result, minigrad.Tensor) or not result.requires_grad:
+        raise UsageError(f"{text!r} does not depend on any input, so it has no graph")
+    return list(inputs.values()) + [result]
+
+
+def _layer(name, *args, **kwargs):
+    import layers
+    if not hasattr(layers, name):
+        raise UsageError(f"the layers package has no {name} (is it installed?)")
+    return getattr(layers, name)(*args, **kwargs)
