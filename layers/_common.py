@@ -1,0 +1,287 @@
+"""What the normalization layers share: one computation over a reduction set,
+its hand-derived backward, running averages and the argument checks.
+
+Every layer in this package is the same computation with a different
+reduction set R of m elements:
+
+    BatchNorm     R = batch and spatial axes, one set per channel
+    LayerNorm     R = the trailing normalized dims, one set per sample
+    GroupNorm     R = the channels of a group and the spatial axes, per (sample, group)
+    InstanceNorm  R = the spatial axes, per (sample, channel)
+    RMSNorm       as LayerNorm, but without centring
+
+Forward (biased variance, taken in two passes so a large mean does not cancel
+the spread away):
+
+    mean    = mean_R x                   (0 for RMSNorm)
+    var     = mean_R (x - mean)^2        (the mean square for RMSNorm)
+    inv_std = 1 / sqrt(var + eps)
+    x_hat   = (x - mean) * inv_std
+    y       = weight * x_hat + bias
+
+Backward. x_hat depends on x directly and through mean and var. With
+g = dy * weight, the direct path gives inv_std * g; the path through the mean
+gives -inv_std * mean_R g; the path through the variance, using
+d var / d x_j = 2 (x_j - mean) / m, gives -inv_std * x_hat * mean_R(g * x_hat):
+
+    dx      = inv_std * (g - mean_R g - x_hat * mean_R(g * x_hat))
+    dweight = sum of dy * x_hat over the axes weight is broadcast along
+    dbias   = sum of dy over the same axes
+
+RMSNorm has no mean, so its mean_R g term drops. With fixed statistics (eval
+mode's running estimates) mean and var do not depend on x and both
+correction terms drop: dx = inv_std * g.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import Function, Tensor, is_grad_enabled, nn, sqrt
+from minigrad.nn.functional import as_float_tensor, cast_like
+
+BACKWARDS = ("autograd", "manual")
+
+
+# ----------------------------------------------------------------------------
+# Argument checks, worded for the layer the user called
+# ----------------------------------------------------------------------------
+
+def check_backward(backward, where):
+    if backward not in BACKWARDS:
+        raise ValueError(f"{where}: backward must be 'autograd' or 'manual', got {backward!r}")
+
+
+def check_positive_int(value, what, where):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_input(x, where):
+    """The input as a floating-point Tensor."""
+    if x is None:
+        raise TypeError(f"{where}: expected an input tensor, got None")
+    return as_float_tensor(x, where)
+
+
+def check_rank(x, ranks, layout, where):
+    if x.ndim not in ranks:
+        raise ValueError(f"{where} expected {layout} input, got input of shape {x.shape}")
+
+
+def check_channels(x, num_channels, where, dim=1):
+    if x.shape[dim] != num_channels:
+        raise ValueError(f"{where} expected {num_channels} channels, got input of shape {x.shape}")
+
+
+def check_param(param, shape, what, where):
+    """weight, bias, running_mean or running_var must have `shape` (or be None)."""
+    if param is not None and tuple(np.shape(param.data if isinstance(param, Tensor) else param)) != shape:
+        actual = np.shape(param.data if isinstance(param, Tensor) else param)
+        raise ValueError(f"{where}: {what} must have shape {shape}, got shape {actual}")
+
+
+def count(shape, axes):
+    """The number of elements a reduction over `axes` of `shape` takes in."""
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def check_enough_values(x, axes, what, where, shape=None):
+    """Training statistics need m > 1 values (the unbiased variance divides by m - 1)."""
+    m = count(x.shape, axes)
+    if m <= 1:
+        raise ValueError(f"{where} expected more than 1 {what} when training, got input of "
+                         f"shape {x.shape if shape is None else shape}")
+    return m
+
+
+def normalized_shape_tuple(normalized_shape, where):
+    """LayerNorm's and RMSNorm's normalized_shape as a tuple of positive ints."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+    for n in shape:
+        check_positive_int(n, "normalized_shape entries", where)
+    if not shape:
+        raise ValueError(f"{where}: normalized_shape must have at least one dimension")
+    return tuple(int(n) for n in shape)
+
+
+def check_trailing(x, normalized_shape, where):
+    k = len(normalized_shape)
+    if x.ndim < k or x.shape[x.ndim - k:] != normalized_shape:
+        raise ValueError(f"{where} expected input with trailing dimensions {normalized_shape}, "
+                         f"got input of shape {x.shape}")
+
+
+# ----------------------------------------------------------------------------
+# The reduction set and the forward, in minigrad operations
+# ----------------------------------------------------------------------------
+
+class Reduction:
+    """Where a normalization takes its statistics.
+
+    axes     the reduced axes (of `view` when given, else of x)
+    view     the shape x is seen in while reducing, e.g. GroupNorm's (N, G, -1)
+    centred  subtract the mean (False for RMSNorm)
+    fixed    (mean, var) to use instead of the input's own, shaped to broadcast
+             against the view (eval mode's running estimates), or None
+    """
+
+    def __init__(self, axes, view=None, centred=True, fixed=None):
+        self.axes, self.view, self.centred, self.fixed = tuple(axes), view, centred, fixed
+
+
+def standardize(x, reduction, eps):
+    """(x_hat, mean, var, inv_std), composed from minigrad primitives, so the engine
+    can differentiate it. mean and var keep the reduced axes (of the view)."""
+    axes = reduction.axes
+    xv = x.reshape(reduction.view) if reduction.view is not None else x
+    if reduction.fixed is not None:
+        mean, var = (np.asarray(s, dtype=x.dtype) for s in reduction.fixed)
+        centred = xv - mean
+    elif reduction.centred:
+        mean = xv.mean(axis=axes, keepdims=True)
+        centred = xv - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+    else:
+        mean = np.zeros((), dtype=x.dtype)
+        centred = xv
+        var = (xv * xv).mean(axis=axes, keepdims=True)
+    inv_std = 1 / sqrt(var + eps)
+    x_hat = centred * inv_std
+    if reduction.view is not None:
+        x_hat = x_hat.reshape(x.shape)
+    return x_hat, mean, var, inv_std
+
+
+def affine(x_hat, weight, bias):
+    """y = weight * x_hat + bias, either of them optional."""
+    y = x_hat * weight if weight is not None else x_hat
+    return y + bias if bias is not None else y
+
+
+def input_grad(g, x_hat, scale, sum_g, sum_g_x_hat, reduction):
+    """dx = scale * (g - mean_R g - x_hat * mean_R(g * x_hat)), from the two sums
+    over R (kept dims, in the reduction's view); the mean_R g term only when
+    centred, both terms only when the statistics are the input's own."""
+    view = reduction.view if reduction.view is not None else g.shape
+    m = count(x_hat.reshape(view).shape, reduction.axes)
+    d = g.reshape(view)
+    if reduction.fixed is None:
+        if reduction.centred:
+            d = d - sum_g / m
+        d = d - x_hat.reshape(view) * (sum_g_x_hat / m)
+    return (d * scale).reshape(g.shape)
+
+
+def _constant_over(weight, x, reduction):
+    """Does `weight` (broadcast against x) take one value on each reduction set?"""
+    if weight is None:
+        return True
+    if reduction.view is not None:
+        return False
+    lead = x.ndim - weight.ndim
+    return all(a < lead or weight.shape[a - lead] == 1 for a in reduction.axes)
+
+
+class Normalize(Function):
+    """y = weight * x_hat + bias as one node whose backward is the closed form
+
+        dx      = inv_std * (g - mean_R g - x_hat * mean_R(g * x_hat)),   g = dy * weight
+        dweight = sum dy * x_hat,   dbias = sum dy   (over the axes weight is broadcast along)
+
+    written in minigrad operations. Without create_graph it reuses x_hat and
+    inv_std from the forward; with create_graph it recomputes them from x with
+    minigrad operations, so that the gradient is itself differentiable in x.
+
+    Outputs (y, mean, var); mean and var are returned only for running
+    averages, which are taken from their data: they get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, reduction, eps):
+        x_hat, mean, var, inv_std = standardize(x, reduction, eps)
+        # x_hat may be returned as y itself; save a handle that stays outside the graph.
+        ctx.save_for_backward(x, weight, x_hat.detach(), inv_std)
+        ctx.reduction, ctx.eps = reduction, eps
+        return affine(x_hat, weight, bias), mean, var
+
+    @staticmethod
+    def backward(ctx, dy, _dmean, _dvar):
+        x, weight, x_hat, inv_std = ctx.saved_tensors
+        reduction = ctx.reduction
+        if is_grad_enabled():
+            x_hat, _, _, inv_std = standardize(x, reduction, ctx.eps)
+        axes = reduction.axes
+        if _constant_over(weight, x, reduction):
+            # BatchNorm, InstanceNorm: weight is one number per reduction set, so it
+            # factors out of g's sums, and those sums (of dy) are also what dweight
+            # and dbias need; the engine sums them over the remaining axes.
+            sum_dy = dy.sum(axis=axes, keepdims=True)
+            sum_dy_x_hat = (dy * x_hat).sum(axis=axes, keepdims=True)
+            scale = inv_std * weight if weight is not None else inv_std
+            dx = input_grad(dy, x_hat, scale, sum_dy, sum_dy_x_hat, reduction)
+            return dx, sum_dy_x_hat, sum_dy, None, None
+        # LayerNorm, GroupNorm, RMSNorm: weight varies inside a reduction set.
+        view = reduction.view if reduction.view is not None else x.shape
+        g = dy * weight
+        g_v, x_hat_v = g.reshape(view), x_hat.reshape(view)
+        dx = input_grad(g, x_hat, inv_std, g_v.sum(axis=axes, keepdims=True),
+                        (g_v * x_hat_v).sum(axis=axes, keepdims=True), reduction)
+        return dx, dy * x_hat, dy, None, None
+
+
+def normalize(x, weight, bias, reduction, eps, backward):
+    """y = weight * x_hat + bias over `reduction`, by the chosen backward.
+
+    weight and bias must already broadcast against x. Returns (y, mean, var)
+    with the statistics as NumPy arrays (for running averages)."""
+    weight, bias = cast_like(weight, x), cast_like(bias, x)
+    if backward == "manual":
+        y, mean, var = Normalize.apply(x, weight, bias, reduction, eps)
+        return y, mean.data, var.data
+    x_hat, mean, var, _ = standardize(x, reduction, eps)
+    return affine(x_hat, weight, bias), getattr(mean, "data", mean), getattr(var, "data", var)
+
+
+# ----------------------------------------------------------------------------
+# Parameters, buffers and running averages
+# ----------------------------------------------------------------------------
+
+def register_affine(module, shape, affine, bias=True):
+    """weight = 1 and bias = 0 of `shape` (PyTorch's initial values), or None."""
+    module.register_parameter("weight", nn.Parameter(np.ones(shape)) if affine else None)
+    module.register_parameter("bias", nn.Parameter(np.zeros(shape)) if affine and bias else None)
+
+
+def register_running_stats(module, num_features, track_running_stats):
+    """running_mean = 0, running_var = 1, num_batches_tracked = 0 (int64), or None."""
+    track = track_running_stats
+    module.register_buffer("running_mean", np.zeros(num_features) if track else None)
+    module.register_buffer("running_var", np.ones(num_features) if track else None)
+    module.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64) if track else None)
+
+
+def running_estimates(running_mean, running_var, shape, where):
+    """The running estimates as constant arrays of `shape`, for eval mode."""
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{where}: running_mean and running_var are needed to normalise "
+                         f"with running estimates")
+    return tuple(np.asarray(getattr(s, "data", s)).reshape(shape)
+                 for s in (running_mean, running_var))
+
+
+def update_running(running, batch_value, momentum):
+    """running <- (1 - momentum) * running + momentum * batch_value, in place on
+    the buffer's array: no graph is recorded and no gradient can reach it."""
+    if running is None:
+        return
+    data = running.data if isinstance(running, Tensor) else running
+    data[...] = (1 - momentum) * data + momentum * batch_value
+
+
+def update_running_stats(running_mean, running_var, mean, var, m, momentum):
+    """Move the running estimates towards a batch's per-channel mean and biased
+    variance over m values; the variance is stored unbiased (times m / (m - 1))."""
+    update_running(running_mean, mean, momentum)
+    update_running(running_var, var * (m / (m - 1)), momentum)

@@ -1,0 +1,183 @@
+"""Group Normalization (Wu & He, 2018) and Instance Normalization (Ulyanov et
+al., 2016), with PyTorch's semantics.
+
+GroupNorm(G, C) splits the C channels of an (N, C, *) input into G groups of
+C/G channels and normalises each (sample, group) over its channels and the
+spatial axes: x is seen as (N, G, K), K = (C/G) * prod(spatial), and reduced
+over R = the K axis (biased variance). The affine is per CHANNEL:
+
+    y[n, c] = weight_c * x_hat[n, c] + bias_c
+
+GroupNorm(1, C) is LayerNorm over (C, *spatial) without its per-element
+affine; GroupNorm(C, C) is InstanceNorm.
+
+InstanceNorm normalises each (sample, channel) over the spatial axes only.
+By default it has no affine and no running statistics, so train equals eval.
+With track_running_stats=True, training updates
+
+    running_mean <- (1 - momentum) * running_mean + momentum * mean_n(mean[n, c])
+    running_var  <- (1 - momentum) * running_var  + momentum * mean_n(unbiased var[n, c])
+
+and eval normalises with them. momentum=None is read as 0 (the estimates
+never move), which is PyTorch's behaviour and not BatchNorm's cumulative
+average. A 2-D input to InstanceNorm1d is one unbatched (C, L) sample, and a
+3-D input to InstanceNorm2d one (C, H, W) sample.
+
+Hand-derived backward, on the (N, G, K) view with g = dy * weight_c:
+
+    dx      = inv_std * (g - mean_K g - x_hat * mean_K(g * x_hat))
+    dweight_c = sum over n and spatial of dy * x_hat,   dbias_c = sum over n and spatial of dy
+
+(the shared formula of layers/_common.py; InstanceNorm is the case G = C).
+"""
+from __future__ import annotations
+
+import warnings
+
+
+from minigrad import nn
+from layers._common import (
+    Reduction, check_backward, check_channels, check_input, check_param, check_enough_values,
+    check_positive_int, check_rank, normalize, register_affine,
+    register_running_stats, running_estimates, update_running_stats,
+)
+
+
+def _per_channel(param, x):
+    """A (C,) parameter reshaped to broadcast against (N, C, *)."""
+    return param.reshape((x.shape[1],) + (1,) * (x.ndim - 2)) if param is not None else None
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="autograd"):
+    """Normalise each group of num_groups channel groups of an (N, C, *) input."""
+    where = "group_norm"
+    check_backward(backward, where)
+    x = check_input(input, where)
+    if x.ndim < 2:
+        raise ValueError(f"{where} expected input of shape (N, C, *), got input of shape {x.shape}")
+    n, channels = x.shape[:2]
+    num_groups = check_positive_int(num_groups, "num_groups", where)
+    if channels % num_groups:
+        raise ValueError(f"{where}: the {channels} channels of input of shape {x.shape} must be "
+                         f"divisible by num_groups ({num_groups})")
+    check_param(weight, (channels,), "weight", where)
+    check_param(bias, (channels,), "bias", where)
+    reduction = Reduction((2,), view=(n, num_groups, -1))
+    y, _, _ = normalize(x, _per_channel(weight, x), _per_channel(bias, x), reduction, eps,
+                        backward)
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5, backward="autograd"):
+    """Normalise each (sample, channel) of an (N, C, *) input over its spatial axes."""
+    where = "instance_norm"
+    check_backward(backward, where)
+    x = check_input(input, where)
+    if x.ndim < 3:
+        raise ValueError(f"{where} expected input of shape (N, C, *spatial), got input of "
+                         f"shape {x.shape}")
+    channels = x.shape[1]
+    for param, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
+                        (running_var, "running_var")):
+        check_param(param, (channels,), what, where)
+    axes = tuple(range(2, x.ndim))
+    weight, bias = _per_channel(weight, x), _per_channel(bias, x)
+    if not use_input_stats:
+        fixed = running_estimates(running_mean, running_var, (channels,) + (1,) * len(axes),
+                                  where)
+        y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
+        return y
+    m = check_enough_values(x, axes, "spatial element", where)
+    y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
+    # The running estimates move towards the per-instance statistics averaged over the batch.
+    update_running_stats(running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0),
+                         var.reshape(x.shape[:2]).mean(axis=0), m, momentum)
+    return y
+
+
+class GroupNorm(nn.Module):
+    """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True,
+                 backward="autograd"):
+        super().__init__()
+        self.num_groups = check_positive_int(num_groups, "num_groups", "GroupNorm")
+        self.num_channels = check_positive_int(num_channels, "num_channels", "GroupNorm")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        check_backward(backward, "GroupNorm")
+        self.eps, self.affine, self.backward = eps, affine, backward
+        register_affine(self, (num_channels,), affine, bias)
+
+    def forward(self, x):
+        x = check_input(x, "GroupNorm")
+        if x.ndim < 2:
+            raise ValueError(f"GroupNorm expected input of shape (N, {self.num_channels}, *), "
+                             f"got input of shape {x.shape}")
+        check_channels(x, self.num_channels, "GroupNorm")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, self.backward)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(nn.Module):
+    """What InstanceNorm1d and InstanceNorm2d share: they differ in the spatial rank."""
+
+    spatial_dims, layout = 0, ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, *, bias=True, backward="autograd"):
+        super().__init__()
+        where = type(self).__name__
+        self.num_features = check_positive_int(num_features, "num_features", where)
+        check_backward(backward, where)
+        self.eps, self.momentum, self.affine = eps, momentum, affine
+        self.track_running_stats, self.backward = track_running_stats, backward
+        register_affine(self, (num_features,), affine, bias)
+        # num_batches_tracked is registered for PyTorch's state_dict keys; InstanceNorm
+        # never counts batches.
+        register_running_stats(self, num_features, track_running_stats)
+
+    def forward(self, x):
+        where = type(self).__name__
+        x = check_input(x, where)
+        batched_rank = self.spatial_dims + 2
+        check_rank(x, (batched_rank - 1, batched_rank), self.layout, where)
+        unbatched = x.ndim == batched_rank - 1
+        channel_dim = 0 if unbatched else 1
+        if x.shape[channel_dim] != self.num_features:
+            if self.affine or self.track_running_stats:
+                check_channels(x, self.num_features, where, channel_dim)
+            # As in PyTorch: nothing depends on num_features, so this is only a warning.
+            warnings.warn(f"{where} expected {self.num_features} channels, got input of shape "
+                          f"{x.shape}; num_features is unused because affine=False and "
+                          f"track_running_stats=False", stacklevel=2)
+        if unbatched:
+            x = x.reshape((1,) + x.shape)
+        use_input_stats = self.training or not self.track_running_stats
+        if use_input_stats:
+            check_enough_values(x, tuple(range(2, x.ndim)), "spatial element", where,
+                                x.shape[1:] if unbatched else x.shape)
+        momentum = self.momentum if self.momentum is not None else 0.0
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_input_stats, momentum, self.eps, self.backward)
+        return y.reshape(y.shape[1:]) if unbatched else y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """InstanceNorm over (N, C, L), or one unbatched (C, L) sample."""
+
+    spatial_dims, layout = 1, "2-D (C, L) or 3-D (N, C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """InstanceNorm over (N, C, H, W), or one unbatched (C, H, W) sample."""
+
+    spatial_dims, layout = 2, "3-D (C, H, W) or 4-D (N, C, H, W)"

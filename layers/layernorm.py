@@ -1,0 +1,62 @@
+"""Layer Normalization (Ba, Kiros & Hinton, 2016), with PyTorch's semantics.
+
+Each sample is normalised over its trailing len(normalized_shape) dims R,
+m = prod(normalized_shape):
+
+    mean = mean_R x        var = mean_R (x - mean)^2          (biased)
+    y = weight * (x - mean) / sqrt(var + eps) + bias
+
+weight and bias have shape normalized_shape: one value per normalised
+element, shared by every sample. There are no running statistics; train and
+eval compute the same thing.
+
+Hand-derived backward (g = dy * weight, per sample over R):
+
+    dx      = inv_std * (g - mean_R g - x_hat * mean_R(g * x_hat))
+    dweight = sum over the leading dims of dy * x_hat,   dbias = sum over the leading dims of dy
+
+(the shared formula of layers/_common.py).
+"""
+from __future__ import annotations
+
+from minigrad import nn
+from layers._common import (
+    Reduction, check_backward, check_input, check_param, check_trailing, normalize,
+    normalized_shape_tuple, register_affine,
+)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, backward="autograd"):
+    """Normalise over the trailing dims given by normalized_shape."""
+    where = "layer_norm"
+    check_backward(backward, where)
+    x = check_input(input, where)
+    normalized_shape = normalized_shape_tuple(normalized_shape, where)
+    check_trailing(x, normalized_shape, where)
+    check_param(weight, normalized_shape, "weight", where)
+    check_param(bias, normalized_shape, "bias", where)
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    y, _, _ = normalize(x, weight, bias, Reduction(axes), eps, backward)
+    return y
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 backward="autograd"):
+        super().__init__()
+        self.normalized_shape = normalized_shape_tuple(normalized_shape, "LayerNorm")
+        check_backward(backward, "LayerNorm")
+        self.eps, self.elementwise_affine, self.backward = eps, elementwise_affine, backward
+        register_affine(self, self.normalized_shape, elementwise_affine, bias)
+
+    def forward(self, x):
+        x = check_input(x, "LayerNorm")
+        check_trailing(x, self.normalized_shape, "LayerNorm")
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
+                          self.backward)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,0 +1,172 @@
+"""BatchNorm1d, BatchNorm2d and batch_norm against PyTorch (float64), in both backward modes."""
+import numpy as np
+import pytest
+
+from minigrad import Tensor, gradcheck, gradgradcheck
+from layers import BatchNorm1d, BatchNorm2d
+from layers.functional import batch_norm
+from test_layers_common import (
+    MODES, assert_close, check_float32, check_large_offset, check_load_torch_state,
+    check_modes_agree, run_side_by_side,
+)
+
+VARIANTS = [
+    {},
+    {"affine": False},
+    {"bias": False},
+    {"track_running_stats": False},
+    {"momentum": None},
+    {"momentum": 0.3, "eps": 1e-3},
+    {"affine": False, "track_running_stats": False},
+]
+SHAPES = {
+    BatchNorm1d: [[(5, 3)], [(4, 3, 6), (2, 3, 1), (7, 3, 2)]],
+    BatchNorm2d: [[(4, 3, 5, 2), (2, 3, 3, 3), (1, 3, 2, 4)]],
+}
+CASES = [(cls, shapes) for cls, lists in SHAPES.items() for shapes in lists]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kwargs", VARIANTS, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "default")
+@pytest.mark.parametrize("cls, shapes", CASES, ids=lambda c: getattr(c, "__name__", str(c)))
+def test_matches_pytorch(torch, cls, shapes, kwargs, mode, rng):
+    ours = cls(3, backward=mode, **kwargs)
+    theirs = getattr(torch.nn, cls.__name__)(3, **kwargs)
+    run_side_by_side(ours, theirs, torch, shapes, rng, train_steps=4)
+
+
+def test_initial_state(torch):
+    bn = BatchNorm2d(4)
+    assert list(bn.state_dict()) == list(torch.nn.BatchNorm2d(4).state_dict())
+    np.testing.assert_array_equal(bn.weight.data, np.ones(4))
+    np.testing.assert_array_equal(bn.bias.data, np.zeros(4))
+    np.testing.assert_array_equal(bn.running_mean.data, np.zeros(4))
+    np.testing.assert_array_equal(bn.running_var.data, np.ones(4))
+    assert bn.num_batches_tracked.dtype == np.int64 and bn.num_batches_tracked.shape == ()
+    assert bn.weight.dtype == bn.running_mean.dtype == np.float64
+    assert bn.weight.requires_grad and not bn.running_mean.requires_grad
+    assert (bn.eps, bn.momentum, bn.affine, bn.track_running_stats) == (1e-5, 0.1, True, True)
+    assert BatchNorm1d(2, bias=False).bias is None
+    off = BatchNorm1d(2, affine=False, track_running_stats=False)
+    assert off.weight is None and off.running_mean is None and off.num_batches_tracked is None
+    assert list(off.state_dict()) == []
+
+
+def test_fresh_module_in_eval_divides_by_sqrt_one_plus_eps(rng):
+    x = rng.standard_normal((3, 2, 4))
+    y = BatchNorm1d(2).eval()(Tensor(x))
+    np.testing.assert_allclose(y.data, x / np.sqrt(1 + 1e-5), atol=1e-15)
+
+
+def test_momentum_none_is_a_cumulative_average(rng):
+    bn = BatchNorm1d(2, momentum=None)
+    xs = [rng.standard_normal((5, 2)) * (k + 1) + k for k in range(3)]
+    for x in xs:
+        bn(Tensor(x))
+    np.testing.assert_allclose(bn.running_mean.data, np.mean([x.mean(0) for x in xs], 0),
+                               atol=1e-15)
+    np.testing.assert_allclose(bn.running_var.data, np.mean([x.var(0, ddof=1) for x in xs], 0),
+                               atol=1e-14)
+    assert int(bn.num_batches_tracked.data) == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_load_pytorch_state_dict(torch, mode, rng):
+    check_load_torch_state(BatchNorm2d(3, backward=mode), torch.nn.BatchNorm2d(3), torch,
+                           (4, 3, 2, 2), rng)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("cls, shape", [(BatchNorm1d, (4, 3)), (BatchNorm1d, (2, 3, 4)),
+                                        (BatchNorm2d, (2, 3, 2, 3))])
+def test_autograd_and_manual_agree(cls, shape, training, rng):
+    def make(mode):
+        layer = cls(3, backward=mode)
+        layer.running_mean.data[...] = [0.5, -1, 2]
+        layer.running_var.data[...] = [2, 0.5, 3]
+        return layer
+    check_modes_agree(make, shape, rng, training)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("training", [True, False])
+def test_gradcheck_and_gradgradcheck(mode, training, rng):
+    x = Tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    w = Tensor(rng.standard_normal(2) + 1, requires_grad=True)
+    b = Tensor(rng.standard_normal(2), requires_grad=True)
+    running_mean, running_var = rng.standard_normal(2), rng.random(2) + 0.5
+
+    def f(x, w, b):
+        return batch_norm(x, running_mean.copy(), running_var.copy(), w, b, training,
+                          backward=mode)
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_float32_in_float32_out(mode, rng):
+    bn = BatchNorm2d(3, backward=mode)
+    check_float32(bn, (2, 3, 2, 2), rng)
+    assert bn.running_mean.dtype == np.float64
+    bn.eval()
+    check_float32(bn, (2, 3, 2, 2), rng)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_large_offset_normalises(torch, mode, rng):
+    bn = BatchNorm1d(3, backward=mode)
+    y, spread = check_large_offset(bn, (50, 3), rng, torch.nn.BatchNorm1d(3), torch)
+    centred = spread - spread.mean(axis=0)
+    np.testing.assert_allclose(y.data, centred / np.sqrt(centred.var(axis=0) + 1e-5), atol=1e-6)
+    np.testing.assert_allclose(bn.running_mean.data, 1e5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_matches_pytorch(torch, mode, training, rng):
+    F = torch.nn.functional
+    x = rng.standard_normal((4, 3, 5)) * 2 + 1
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    ours_stats = [np.zeros(3), np.ones(3)]
+    theirs_stats = [torch.zeros(3), torch.ones(3)]
+    xt = Tensor(x, requires_grad=True)
+    y = batch_norm(xt, *ours_stats, Tensor(w), Tensor(b), training, 0.2, 1e-4, backward=mode)
+    y_t = F.batch_norm(torch.tensor(x), *theirs_stats, torch.tensor(w), torch.tensor(b),
+                       training, 0.2, 1e-4)
+    assert_close(y, y_t, "output")
+    for ours, theirs in zip(ours_stats, theirs_stats):
+        assert_close(ours, theirs, "running statistic updated in place")
+
+
+def test_functional_without_running_statistics(torch, rng):
+    x = rng.standard_normal((4, 3))
+    assert_close(batch_norm(Tensor(x), None, None, training=True),
+                 torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True),
+                 "output")
+    with pytest.raises(ValueError, match="running_mean and running_var are needed"):
+        batch_norm(Tensor(x), None, None, training=False)
+
+
+def test_bad_inputs_raise_valueerror_naming_the_layer():
+    with pytest.raises(ValueError, match=r"BatchNorm2d expected 3 channels, got input of shape \(2, 4, 5, 5\)"):
+        BatchNorm2d(3)(Tensor(np.zeros((2, 4, 5, 5))))
+    with pytest.raises(ValueError, match=r"BatchNorm2d expected 4-D \(N, C, H, W\) input, got input of shape \(3, 5, 5\)"):
+        BatchNorm2d(3)(Tensor(np.zeros((3, 5, 5))))
+    with pytest.raises(ValueError, match=r"BatchNorm1d expected 2-D \(N, C\) or 3-D \(N, C, L\) input, got input of shape \(2, 3, 4, 5\)"):
+        BatchNorm1d(3)(Tensor(np.zeros((2, 3, 4, 5))))
+    with pytest.raises(ValueError, match=r"BatchNorm1d expected more than 1 value per channel when training, got input of shape \(1, 3\)"):
+        BatchNorm1d(3)(Tensor(np.zeros((1, 3))))
+    with pytest.raises(ValueError, match=r"BatchNorm1d expected more than 1 value per channel"):
+        BatchNorm1d(3)(Tensor(np.zeros((1, 3, 1))))
+    BatchNorm1d(3).eval()(Tensor(np.zeros((1, 3))))          # fine in eval mode
+    with pytest.raises(ValueError, match="backward must be 'autograd' or 'manual', got 'fast'"):
+        BatchNorm2d(3, backward="fast")
+    with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(3,\), got shape \(4,\)"):
+        batch_norm(Tensor(np.zeros((2, 3))), None, None, Tensor(np.ones(4)), training=True)
+
+
+def test_failed_step_leaves_the_counter_alone():
+    bn = BatchNorm1d(3)
+    with pytest.raises(ValueError):
+        bn(Tensor(np.zeros((1, 3))))
+    assert int(bn.num_batches_tracked.data) == 0

@@ -1,0 +1,209 @@
+"""Tests of layers/_common.py: the shared normalization, its closed-form backward
+and running averages; plus the helpers the per-layer test modules use to run a
+layer side by side with the PyTorch module of the same name."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad
+from minigrad import Tensor, gradcheck, gradgradcheck
+from layers._common import Reduction, normalize, standardize, update_running
+
+MODES = ("autograd", "manual")
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the layer test modules
+# ---------------------------------------------------------------------------
+
+def torch_state(module):
+    """A PyTorch module's state dict as NumPy arrays."""
+    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def assert_close(ours, theirs, what, atol=1e-10):
+    ours = np.asarray(ours.data if isinstance(ours, Tensor) else ours)
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != {theirs.shape}"
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=atol, err_msg=what)
+
+
+def run_side_by_side(ours, theirs, torch, shapes, rng, train_steps=3, scale=2.0, offset=0.5):
+    """Train both modules for a few steps on the same random inputs, then one eval
+    step; compare at every step the output, the input gradient, the gradient of
+    every parameter, and every buffer."""
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    steps = [True] * train_steps + [False]
+    for k, training in enumerate(steps):
+        ours.train(training)
+        theirs.train(training)
+        shape = shapes[k % len(shapes)]
+        x = rng.standard_normal(shape) * scale + offset
+        dy = rng.standard_normal(shape)
+        ours.zero_grad()
+        theirs.zero_grad()
+        x_ours = Tensor(x, requires_grad=True)
+        x_theirs = torch.tensor(x, requires_grad=True)
+        y_ours, y_theirs = ours(x_ours), theirs(x_theirs)
+        assert_close(y_ours, y_theirs, f"output, step {k}")
+        y_ours.backward(dy)
+        y_theirs.backward(torch.tensor(dy))
+        assert_close(x_ours.grad, x_theirs.grad, f"input gradient, step {k}")
+        theirs_params = dict(theirs.named_parameters())
+        for name, p in ours.named_parameters():
+            assert_close(p.grad, theirs_params[name].grad, f"gradient of {name}, step {k}")
+        theirs_buffers = dict(theirs.named_buffers())
+        for name, b in ours.named_buffers():
+            assert_close(b, theirs_buffers[name], f"buffer {name}, step {k}")
+            assert b.grad_fn is None and not b.requires_grad
+
+
+def check_load_torch_state(ours, theirs, torch, shape, rng):
+    """After training PyTorch's module a little, its state dict (as NumPy arrays)
+    loaded into ours gives identical outputs in train and eval mode."""
+    theirs.train()
+    for _ in range(2):
+        theirs(torch.tensor(rng.standard_normal(shape) * 3 + 1))
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(torch.tensor(rng.standard_normal(tuple(p.shape))))
+    ours.load_state_dict(torch_state(theirs))
+    for training in (False, True):
+        ours.train(training)
+        theirs.train(training)
+        x = rng.standard_normal(shape) * 2 - 1
+        assert_close(ours(Tensor(x)), theirs(torch.tensor(x)), f"output, training={training}")
+    for name, b in ours.named_buffers():
+        assert_close(b, dict(theirs.named_buffers())[name], f"buffer {name} after a step")
+
+
+def check_modes_agree(make, shape, rng, training=True):
+    """backward='autograd' and backward='manual' give the same output and gradients."""
+    x = rng.standard_normal(shape) * 3 + 2
+    dy = rng.standard_normal(shape)
+    results = []
+    for mode in MODES:
+        layer = make(mode)
+        if hasattr(layer, "weight") and layer.weight is not None:
+            layer.weight.data[...] = np.linspace(0.5, 1.5, layer.weight.size).reshape(layer.weight.shape)
+        if hasattr(layer, "bias") and layer.bias is not None:
+            layer.bias.data[...] = np.linspace(-1, 1, layer.bias.size).reshape(layer.bias.shape)
+        layer.train(training)
+        xt = Tensor(x, requires_grad=True)
+        y = layer(xt)
+        y.backward(dy)
+        results.append([y.data, xt.grad.data] + [p.grad.data for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def check_float32(layer, shape, rng):
+    """float32 in, float32 out, float32 input gradient; float64 parameters keep float64 grads."""
+    x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    y = layer(x)
+    assert y.dtype == np.float32
+    y.backward(np.ones(shape, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+    for p in layer.parameters():
+        assert p.grad.dtype == p.dtype == np.float64
+
+
+def check_large_offset(layer, shape, rng, torch_layer, torch):
+    """mean 1e6, std 1e-2: two-pass statistics keep the spread; matches PyTorch.
+    (A one-pass E[x^2] - E[x]^2 loses every digit of a 1e-4 variance next to 1e12.)"""
+    spread = 1e-2 * rng.standard_normal(shape)
+    y = layer(Tensor(1e6 + spread))
+    np.testing.assert_allclose(y.data, torch_layer(torch.tensor(1e6 + spread)).detach().numpy(),
+                               rtol=0, atol=1e-6)
+    assert np.abs(y.data).max() > 0.5       # normalised values, not a cancelled zero
+    return y, spread
+
+
+# ---------------------------------------------------------------------------
+# Tests of _common itself
+# ---------------------------------------------------------------------------
+
+@st.composite
+def reductions(draw):
+    """A random shape with a random non-empty set of reduced axes (m >= 2)."""
+    ndim = draw(st.integers(1, 4))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    axes = tuple(sorted(draw(st.sets(st.integers(0, ndim - 1), min_size=1))))
+    if int(np.prod([shape[a] for a in axes])) < 2:
+        shape = tuple(n + 1 if i == axes[0] else n for i, n in enumerate(shape))
+    return shape, axes
+
+
+@settings(max_examples=40, deadline=None)
+@given(reductions(), st.booleans(), st.integers(0, 2 ** 31 - 1))
+def test_standardize_matches_numpy(case, centred, seed):
+    shape, axes = case
+    x = np.random.default_rng(seed).standard_normal(shape) * 3 + 1
+    x_hat, _, _, _ = standardize(Tensor(x), Reduction(axes, centred=centred), 1e-5)
+    mean = x.mean(axis=axes, keepdims=True) if centred else 0
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    np.testing.assert_allclose(x_hat.data, (x - mean) / np.sqrt(var + 1e-5), atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(reductions(), st.booleans(), st.booleans(), st.integers(0, 2 ** 31 - 1))
+def test_closed_form_backward_equals_autograd(case, centred, per_element_weight, seed):
+    """The one formula, over any reduction set, with weight constant over R or not."""
+    shape, axes = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 2 + 1
+    dy = rng.standard_normal(shape)
+    weight_shape = shape if per_element_weight else tuple(
+        1 if i in axes else n for i, n in enumerate(shape))
+    weight = rng.standard_normal(weight_shape)
+    bias = rng.standard_normal(weight_shape)
+    grads = []
+    for mode in MODES:
+        xs = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+        y, _, _ = normalize(*xs, Reduction(axes, centred=centred), 1e-5, mode)
+        y.backward(dy)
+        grads.append([y.data] + [t.grad.data for t in xs])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fixed", [False, True])
+def test_grouped_view_gradcheck(mode, fixed, rng):
+    """A (N, G, -1) view with a per-channel weight: first and second derivatives."""
+    x = Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 1)), requires_grad=True)
+    b = Tensor(rng.standard_normal((4, 1)), requires_grad=True)
+    stats = (rng.standard_normal((1, 2, 1)), rng.random((1, 2, 1)) + 0.5) if fixed else None
+
+    def f(x, w, b):
+        return normalize(x, w, b, Reduction((2,), view=(2, 2, -1), fixed=stats), 1e-5, mode)[0]
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+
+
+def test_manual_backward_is_one_node(rng):
+    x = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    y, _, _ = normalize(x, None, None, Reduction((0,)), 1e-5, "manual")
+    assert y.grad_fn.name == "NormalizeBackward"
+    assert all(parent.name == "AccumulateGrad" for parent, _ in
+               (e for e in y.grad_fn.edges if e is not None))
+
+
+def test_statistics_of_float32_stay_float32(rng):
+    x = Tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    for mode in MODES:
+        y, mean, var = normalize(x, None, None, Reduction((0,)), 1e-5, mode)
+        assert y.dtype == mean.dtype == var.dtype == np.float32
+
+
+def test_update_running_is_in_place_and_outside_the_graph():
+    running = Tensor(np.ones(3))
+    array = running.data
+    with minigrad.enable_grad():
+        update_running(running, np.array([3.0, 5.0, 1.0]), 0.25)
+    assert running.data is array
+    np.testing.assert_allclose(array, [1.5, 2.0, 1.0])
+    assert running.grad_fn is None and not running.requires_grad
+    update_running(None, np.zeros(3), 0.5)          # a missing buffer is skipped
