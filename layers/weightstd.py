@@ -14,12 +14,14 @@ available as `variant`:
     "unbiased_eps_inside"  sqrt(var + eps), var over I - 1     (BCN repository)
     "unbiased_eps_outside" std + eps, std over I - 1           (official README code)
     "biased_eps_outside"   std + eps, std over I               (arXiv v1)
-With eps outside the root, a constant filter (sigma = 0) sends the chain rule
-through sqrt at 0, whose derivative is infinite: 0 * inf = NaN in both backward
-modes here (the closed form has sigma in a denominator), although the true
-gradient, (dW_hat - mean(dW_hat)) / eps, is finite. (torch.std hides this: its
-backward treats std = 0 as a zero gradient; sqrt(var), as written here, does not.)
-eps inside keeps sqrt away from 0 and bounds the gradient by 1/sqrt(eps), not 1/eps.
+With eps outside the root, sigma = sqrt(var) has an infinite derivative at a
+constant filter (sigma = 0). Spelled sqrt(var), the chain rule there gives
+0 * inf = NaN (the NaNs the authors acknowledged, WeightStandardization issue
+#16), although the true gradient, (dW_hat - mean(dW_hat)) / eps, is finite.
+std() here, like torch.std, defines its gradient at zero spread as 0 and so
+returns that limit; the manual backward does the same. Even then, eps outside
+lets a near-constant filter's gradient grow to 1/eps = 1e5 times dW_hat, against
+1/sqrt(eps) ~ 316 with eps inside.
 
 Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
 (means and sums over each row):
@@ -28,10 +30,11 @@ Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
         (for k = I: dW = (1/s) [dW_hat - mean(dW_hat) - W_hat mean(dW_hat * W_hat)])
     eps outside, sigma = sqrt(sum(c^2)/k), s = sigma + eps:
         dW = (dW_hat - mean(dW_hat)) / s - c * sum(dW_hat * c) / (k sigma s^2)
+        (the second term taken as 0 where sigma = 0, its limit)
 """
 from __future__ import annotations
 
-from minigrad import Function, nn, sqrt
+from minigrad import Function, nn, sqrt, where
 from minigrad.nn import functional as F
 
 # variant name -> (ddof of the variance, is eps inside the square root?)
@@ -52,11 +55,11 @@ def _standardize(weight, eps, ddof, eps_inside):
     """(W_hat, c, sigma_or_None, s): the forward, in minigrad operations."""
     axes = _row_axes(weight)
     c = weight - weight.mean(axis=axes, keepdims=True)
-    var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight) - ddof)
     if eps_inside:
+        var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight) - ddof)
         s = sqrt(var + eps)
         return c / s, c, None, s
-    sigma = sqrt(var)
+    sigma = weight.std(axis=axes, keepdims=True, ddof=ddof)    # its gradient at sigma = 0 is 0
     s = sigma + eps
     return c / s, c, sigma, s
 
@@ -91,7 +94,10 @@ class WeightStandardizeFunction(Function):
         if eps_inside:
             d_weight = centred_grad / s - c * projection / (k * s * s * s)
         else:
-            d_weight = centred_grad / s - c * projection / (k * sigma * s * s)
+            # On a constant row (sigma = 0) the second term is 0/0 with limit 0, as std's.
+            constant = sigma.data == 0
+            through_sigma = c * projection / (k * where(constant, 1.0, sigma) * s * s)
+            d_weight = centred_grad / s - where(constant, 0.0, through_sigma)
         return d_weight, None, None, None
 
 

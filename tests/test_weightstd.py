@@ -181,46 +181,47 @@ def _row_gradient_by_differences(f, w_data, dw_hat, row, h):
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_constant_filter_nan_with_eps_outside_the_root(torch, rng):
     """A constant filter (sigma = 0): the true derivative of (W - mean)/(sigma + eps)
-    is finite, (dW_hat - mean dW_hat)/eps, but the chain rule through sqrt at 0 is
-    0 * inf. Where that NaN appears, and where it does not, measured."""
+    is finite, (dW_hat - mean dW_hat)/eps, but sigma spelled sqrt(var) sends the chain
+    rule through sqrt at 0: 0 * inf. Where that NaN appears, and where it does not."""
     w_data = rng.standard_normal((2, 3, 2, 2))
     w_data[0] = 0.5                                 # a dead filter, e.g. after weight decay
     dw_hat = rng.standard_normal(w_data.shape)
     centred_grad = dw_hat[0] - dw_hat[0].mean()
 
-    for backward in BACKWARDS:
-        # The default form: finite, and at sigma = 0 exactly (dW_hat - mean)/sqrt(eps).
-        w = mg.Tensor(w_data, requires_grad=True)
-        w_hat = weight_standardize(w, backward=backward)
-        w_hat.backward(mg.Tensor(dw_hat))
-        assert np.isfinite(w.grad.data).all()
-        np.testing.assert_allclose(w.grad.data[0], centred_grad / np.sqrt(EPS), rtol=1e-10)
-        for variant in ("unbiased_eps_outside", "biased_eps_outside"):
-            w = mg.Tensor(w_data, requires_grad=True)
-            w_hat = weight_standardize(w, backward=backward, variant=variant)
-            w_hat.backward(mg.Tensor(dw_hat))
-            assert np.isfinite(w_hat.data).all() and (w_hat.data[0] == 0).all()  # forward is fine
-            assert np.isnan(w.grad.data[0]).all()           # the constant filter's gradient
-            assert np.isfinite(w.grad.data[1]).all()        # the other filter is untouched
+    # sqrt(var) + eps, in minigrad and in PyTorch: NaN for the constant filter only.
+    w = mg.Tensor(w_data, requires_grad=True)
+    centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
+    sigma = mg.sqrt(w.var(axis=(1, 2, 3), keepdims=True, ddof=1))
+    (centred / (sigma + EPS)).backward(mg.Tensor(dw_hat))
+    assert np.isnan(w.grad.data[0]).all() and np.isfinite(w.grad.data[1]).all()
+    w_torch = torch.tensor(w_data, requires_grad=True)
+    rows = w_torch.reshape(2, -1)
+    centred = w_torch - rows.mean(dim=1).reshape(2, 1, 1, 1)
+    sigma = torch.sqrt(rows.var(dim=1)).reshape(2, 1, 1, 1)
+    (centred / (sigma + EPS)).backward(torch.tensor(dw_hat))
+    assert np.isnan(w_torch.grad.numpy()[0]).all()
 
-    # Finite differences agree with the finite limit: the NaN is the chain rule's, not the maths'.
+    # Finite differences give the finite limit: the NaN is the chain rule's, not the maths'.
     def readme_form(w):
         return weight_standardize(mg.Tensor(w), variant="unbiased_eps_outside").data
     numerical = _row_gradient_by_differences(readme_form, w_data, dw_hat, 0, h=1e-10)
     np.testing.assert_allclose(numerical, centred_grad / EPS, rtol=1e-4)
 
-    # PyTorch: sqrt(var) + eps NaNs the same way; torch.std (the README's code) does not,
-    # because its backward treats std == 0 as a zero gradient.
-    for std, gives_nan in ((lambda rows: torch.sqrt(rows.var(dim=1)), True),
-                           (lambda rows: rows.std(dim=1), False)):
-        w = torch.tensor(w_data, requires_grad=True)
-        rows = w.reshape(2, -1)
-        w_hat = (w - rows.mean(dim=1).reshape(2, 1, 1, 1)) / (std(rows).reshape(2, 1, 1, 1) + EPS)
-        w_hat.backward(torch.tensor(dw_hat))
-        if gives_nan:
-            assert np.isnan(w.grad.numpy()[0]).all()
-        else:
-            np.testing.assert_allclose(w.grad.numpy()[0], centred_grad / EPS, rtol=1e-10)
+    # The README's own code uses torch.std, whose gradient at zero spread is defined as 0:
+    # it returns that limit, and so does every variant here, in both modes.
+    w_torch = torch.tensor(w_data, requires_grad=True)
+    _torch_standardize(torch, w_torch, "unbiased_eps_outside").backward(torch.tensor(dw_hat))
+    for variant in sorted(VARIANTS):
+        for backward in BACKWARDS:
+            w = mg.Tensor(w_data, requires_grad=True)
+            w_hat = weight_standardize(w, backward=backward, variant=variant)
+            w_hat.backward(mg.Tensor(dw_hat))
+            assert np.isfinite(w_hat.data).all() and (w_hat.data[0] == 0).all()
+            # eps inside: at most 1/sqrt(eps) ~ 316 times dW_hat; outside: 1/eps = 1e5 times.
+            scale = np.sqrt(EPS) if VARIANTS[variant][1] else EPS
+            np.testing.assert_allclose(w.grad.data[0], centred_grad / scale, rtol=1e-10)
+            if variant == "unbiased_eps_outside":
+                np.testing.assert_allclose(w.grad.data, w_torch.grad.numpy(), rtol=1e-10)
 
 
 def test_bad_inputs():
