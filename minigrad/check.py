@@ -1,0 +1,627 @@
+"""Cross-checking a hand-written backward pass: coursework in the CS231n convention.
+
+A student writes two plain NumPy functions,
+
+    forward(*arrays, **constants) -> (out, cache)
+    backward(dout, cache)         -> (d_input_1, d_input_2, ...)    one per input, in order
+
+and check_backward says whether each gradient is right and, when it is not, which one and how.
+It draws a random upstream gradient dout (seeded), runs both functions, and compares every
+returned gradient with up to three oracles:
+
+    finite diff   grad[k] = sum((f(x + h e_k) - f(x - h e_k)) * dout) / (2 h),   h = 1e-5,
+                  in float64 on the student's own forward (CS231n's eval_numerical_gradient_array)
+    autograd      minigrad's backward walk through `reference`, a minigrad function computing the
+                  same forward on Tensors (e.g. layers.functional.batch_norm)
+    torch         PyTorch's autograd through `torch_reference`, when PyTorch is installed
+
+Every comparison reports CS231n's relative error
+
+    rel = max_k |a_k - b_k| / max(1e-8, |a_k| + |b_k|)
+
+with the largest absolute error and the index of the worst element. The student's forward output
+is compared with the references' outputs the same way.
+
+Verdict: a gradient is right when rel < 1e-7 against every oracle that ran. Why 1e-7
+(NORMALIZATION.md section 5): closed-form backward passes agree with autograd to about 1e-15;
+against central differences with h = 1e-5, correct BatchNorm and LayerNorm backward passes give
+1e-13 to 1e-8 (CS231n's notebook; BatchNorm dx 1.7e-9 in its setup), while real bugs (a dropped
+term, a flipped sign, m - 1 for m) give 1e-3 and more. 1e-7 sits an order of magnitude above the
+noise of correct code and far below any bug.
+Finite differences carry a rounding noise of about 1e-10 times the gradient's scale, so an element
+far below that scale can show a large relative error although it is right. Against finite
+differences only, elements smaller than 1% of the array's largest |a| + |b| are therefore judged
+relative to that 1%; a row that passes only thanks to this is marked "ok~".
+"""
+from __future__ import annotations
+
+import textwrap
+import traceback
+from collections.abc import Mapping
+
+import numpy as np
+
+from minigrad.autograd import grad
+from minigrad.tensor import Tensor
+
+THRESHOLD = 1e-7     # largest relative error of a right gradient (see the module docstring)
+NOISE_FLOOR = 1e-2   # finite differences: tiny elements are judged relative to 1% of the largest
+ORACLES = ("finite diff", "autograd", "torch")
+
+
+def rel_error(a, b):
+    """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
+
+
+# ----------------------------------------------------------------------------
+# The report: one row per input (plus one for the forward output)
+# ----------------------------------------------------------------------------
+
+class Comparison:
+    """One array against one oracle: relative and absolute error, worst element, verdict."""
+
+    def __init__(self, oracle, mine, expected, threshold, noisy=False):
+        diff = np.abs(mine - expected)
+        scale = np.abs(mine) + np.abs(expected)
+        rel = np.nan_to_num(diff / np.maximum(1e-8, scale), nan=np.inf)
+        self.oracle = oracle
+        self.rel = float(rel.max(initial=0.0))
+        self.abs = float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))
+        self.worst = tuple(int(i) for i in np.unravel_index(np.argmax(rel), rel.shape)) if rel.size else ()
+        self.ok = self.rel < threshold
+        self.approx = False      # passed only because finite-difference noise was allowed for
+        if not self.ok and noisy and np.all(np.isfinite(scale)):
+            floor = np.maximum(1e-8, NOISE_FLOOR * scale.max(initial=0.0))
+            self.ok = self.approx = bool(np.max(diff / np.maximum(floor, scale)) < threshold)
+
+
+class Row:
+    """What is known about one gradient (or, for the forward row, the output)."""
+
+    def __init__(self, name, shape):
+        self.name = name
+        self.shape = shape        # the shape the gradient must have: the input's
+        self.got = None           # the returned array, float64, when it has the right shape
+        self.comparisons = {}     # oracle name -> Comparison
+        self.problem = ""         # "missing", "wrong shape (1, 5)", ... : failed before comparing
+        self.hints = []
+
+    @property
+    def ok(self):
+        return not self.problem and bool(self.comparisons) and all(
+            c.ok for c in self.comparisons.values())
+
+    @property
+    def verdict(self):
+        if self.problem:
+            return "WRONG: " + self.problem
+        if not self.comparisons:
+            return "not checked"
+        if not self.ok:
+            return "WRONG"
+        return "ok~" if any(c.approx for c in self.comparisons.values()) else "ok"
+
+    def worst(self):
+        """The comparison with the largest relative error."""
+        return max(self.comparisons.values(), key=lambda c: c.rel, default=None)
+
+
+class CheckReport:
+    """The result of check_backward: `.passed`, `.wrong`, `.rows`; prints as a table."""
+
+    def __init__(self, title, threshold):
+        self.title = title
+        self.threshold = threshold
+        self.rows = []            # one Row per input, in argument order
+        self.output = None        # the Row comparing the forward output with the references
+        self.oracles = {}         # oracle name -> what it is, for the legend
+        self.error = None         # the student's code raised, or returned nonsense: nothing checked
+        self.notes = []
+
+    @property
+    def passed(self):
+        return (self.error is None and bool(self.rows) and all(r.ok for r in self.rows)
+                and (self.output is None or self.output.ok))
+
+    @property
+    def wrong(self):
+        """Names of the inputs whose gradient is wrong."""
+        return [r.name for r in self.rows if not r.ok]
+
+    def __getitem__(self, name):
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"check report: no input named {name!r}; inputs are "
+                       f"{[r.name for r in self.rows]}")
+
+    def __str__(self):
+        lines = [self.title]
+        lines += [f"  {name:<12} {what}" for name, what in self.oracles.items()]
+        lines.append("  relative error = max |a-b| / max(1e-8, |a|+|b|) (CS231n)")
+        lines.append(f"  a gradient passes when its relative error is < {self.threshold:.0e} "
+                     f"against every oracle")
+        if self.error is not None:
+            lines += ["", _wrap("FAILED: " + self.error), "No gradient was checked."]
+            lines += [f"note: {n}" for n in self.notes]
+            return "\n".join(lines)
+        lines += [""] + self._table() + [""]
+        if self.passed:
+            names = [r.name for r in self.rows]
+            lines.append(f"PASSED: the gradients of {_join(names)} are right.")
+        else:
+            wrong = self.wrong
+            if wrong:
+                lines.append(f"FAILED: wrong gradient{'s' if len(wrong) > 1 else ''} for "
+                             f"{_join(wrong)}.")
+            if self.output is not None and not self.output.ok:
+                lines.append("FAILED: your forward output differs from the reference's.")
+        if any(r.verdict == "ok~" for r in self.rows):
+            lines.append("ok~: right, except for elements below 1% of the largest, where finite "
+                         "differences are too noisy to judge.")
+        for row in ([self.output] if self.output else []) + self.rows:
+            lines += [_wrap(f"  {row.name}: {hint}", "    ") for hint in row.hints]
+        lines += [_wrap(f"note: {n}", "    ") for n in self.notes]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _table(self):
+        oracles = [o for o in ORACLES if o in self.oracles]
+        header = ["input", "shape", *oracles, "max abs err", "worst at", "verdict"]
+        body = []
+        for row in ([self.output] if self.output else []) + self.rows:
+            cells = [row.name, _shape(row.shape)]
+            cells += [f"{row.comparisons[o].rel:.1e}" if o in row.comparisons else "-"
+                      for o in oracles]
+            worst = row.worst()
+            cells += [f"{worst.abs:.1e}", _shape(worst.worst)] if worst else ["-", "-"]
+            body.append(cells + [row.verdict])
+        widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+        return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + body]
+
+
+def _shape(shape):
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _wrap(text, indent="    "):
+    """Wrap each line of text at 100 columns, continuing with `indent`."""
+    return "\n".join(textwrap.fill(line, 100, subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False) for line in text.split("\n"))
+
+
+def _join(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ----------------------------------------------------------------------------
+# Running the student's code: their exceptions become readable messages
+# ----------------------------------------------------------------------------
+
+class StudentError(Exception):
+    """The student's forward or backward raised or returned something unusable."""
+
+
+def _call(fn, role, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:
+        raise StudentError(_describe(fn, role, exc)) from exc
+
+
+def _describe(fn, role, exc):
+    """'batchnorm_backward raised ZeroDivisionError: ... at file.py:12 `line`'."""
+    name = getattr(fn, "__name__", role)
+    if isinstance(exc, NotImplementedError):
+        head = f"{name} (your {role}) is not implemented yet"
+        head += ":\n" + textwrap.indent(str(exc), "    ") if str(exc) else "."
+    else:
+        head = f"{name} (your {role}) raised {type(exc).__name__}: {exc}"
+    frames = traceback.extract_tb(exc.__traceback__)[1:]   # drop _call's own frame
+    code = getattr(fn, "__code__", None)
+    mine = [f for f in frames if code is not None and f.filename == code.co_filename]
+    if mine or frames:
+        f = (mine or frames)[-1]
+        head += f"\n    at {f.filename}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+    return head
+
+
+def _forward(forward, arrays, constants):
+    """Run the student's forward on copies; return (out as float64, cache)."""
+    name = getattr(forward, "__name__", "forward")
+    result = _call(forward, "forward", *[a.copy() for a in arrays], **constants)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        got = type(result).__name__ + (f" of length {len(result)}"
+                                       if isinstance(result, (tuple, list)) else "")
+        raise StudentError(f"{name} (your forward) must return a pair (out, cache), got {got}")
+    out, cache = result
+    out = _array(out)
+    if out is None:
+        raise StudentError(f"{name} (your forward) returned out of type {type(result[0]).__name__}"
+                           f"; it must be a NumPy array")
+    return out, cache
+
+
+def _array(value):
+    """A float64 array from an ndarray/Tensor/number, or None for anything else."""
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        return None
+    if arr.dtype.kind not in "biuf":
+        return None
+    return arr.astype(np.float64)
+
+
+def _gradients(result, rows, backward):
+    """Fill row.got (or row.problem) from what the student's backward returned."""
+    name = getattr(backward, "__name__", "backward")
+    wanted = "(" + ", ".join("d" + r.name for r in rows) + ")"
+    if result is None:
+        raise StudentError(f"{name} (your backward) returned None; it must return one gradient "
+                           f"per input, in order: return {wanted}")
+    if isinstance(result, Mapping):
+        extra = sorted(set(result) - {r.name for r in rows})
+        if extra:
+            rows[0].hints.append(f"{name} returned gradients for unknown inputs {extra}")
+        result = [result.get(r.name) for r in rows]
+    elif isinstance(result, (np.ndarray, Tensor)) or np.isscalar(result):
+        result = [result]
+    result, inputs = list(result), list(rows)
+    if len(result) != len(rows):
+        note = (f"{name} returned {len(result)} gradient{'s' * (len(result) != 1)} for "
+                f"{len(rows)} input{'s' * (len(rows) != 1)}; expected {wanted}")
+        for row in rows[len(result):]:
+            row.problem = "missing"
+            row.hints.append(note)
+        for k in range(len(rows), len(result)):
+            extra = Row(f"extra #{k + 1}", ())
+            extra.problem = "not an input"
+            extra.hints.append(note)
+            rows.append(extra)
+    for row, g in zip(inputs, result):
+        arr = None if g is None else _array(g)
+        if arr is None:
+            row.problem = "missing" if g is None else f"not an array ({type(g).__name__})"
+        elif arr.shape != row.shape:
+            row.problem = f"shape {_shape(arr.shape)}"
+            row.hints.append(_shape_hint(arr.shape, row.shape))
+        else:
+            row.got = arr
+            if np.asarray(g.data if isinstance(g, Tensor) else g).dtype == np.float32:
+                row.hints.append("this gradient is float32; compute in float64, or rounding "
+                                 "alone gives errors near 1e-7")
+
+
+# ----------------------------------------------------------------------------
+# The oracles
+# ----------------------------------------------------------------------------
+
+def _finite_differences(forward, arrays, constants, dout, h):
+    """Central differences of sum(forward(...) * dout) for every element of every input."""
+    grads = []
+    for i, x in enumerate(arrays):
+        args = list(arrays)
+        g = np.zeros_like(x)
+        for k in np.ndindex(x.shape):
+            shifted = x.copy()
+            shifted[k] += h
+            args[i] = shifted
+            plus = _forward(forward, args, constants)[0]
+            shifted[k] -= 2 * h
+            minus = _forward(forward, args, constants)[0]
+            g[k] = np.sum((plus - minus) * dout) / (2 * h)
+        grads.append(g)
+    return grads
+
+
+def _autograd(reference, arrays, names, constants, dout):
+    """The reference's output and minigrad's gradients of sum(out * dout)."""
+    xs = [Tensor(a.copy(), requires_grad=True, name=n) for a, n in zip(arrays, names)]
+    out = reference(*xs, **constants)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"the reference must return a minigrad Tensor, got {type(out).__name__}")
+    if out.shape != dout.shape:
+        return out.data, None
+    grads = grad(out, xs, Tensor(dout.astype(out.dtype)), allow_unused=True)
+    return out.data, [np.zeros(x.shape) if g is None else g.data for g, x in zip(grads, xs)]
+
+
+def _torch(torch_reference, arrays, names, constants, dout):
+    """The torch reference's output and PyTorch's gradients of sum(out * dout)."""
+    import torch
+    xs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    out = torch_reference(*xs, **constants)
+    if tuple(out.shape) != dout.shape:
+        return out.detach().numpy(), None
+    grads = torch.autograd.grad(out, xs, torch.tensor(dout, dtype=out.dtype), allow_unused=True)
+    return out.detach().numpy(), [np.zeros(a.shape) if g is None else g.numpy()
+                                  for g, a in zip(grads, arrays)]
+
+
+def _torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------
+# Hints: cheap patterns behind a wrong gradient
+# ----------------------------------------------------------------------------
+
+def _shape_hint(got, want):
+    """Why a gradient might have shape `got` instead of the input's shape `want`."""
+    base = f"the gradient of an input has the input's shape {_shape(want)}, got {_shape(got)}"
+    if len(got) > len(want):
+        extra = len(got) - len(want)
+        kept = tuple(n for n in got if n != 1)
+        if kept == tuple(n for n in want if n != 1) and len(got) != len(want):
+            return base + ": drop the kept size-1 axes (keepdims=True) or reshape"
+        for axes in _subsets(len(got), extra):
+            if tuple(n for i, n in enumerate(got) if i not in axes) == want:
+                return base + (f": sum over axis {axes[0]}" if len(axes) == 1 else
+                               f": sum over axes {axes}") + (
+                    " (the axes that broadcasting added in the forward)")
+    if len(got) == len(want) and got == want[::-1]:
+        return base + ": transposed?"
+    if int(np.prod(got)) == int(np.prod(want)):
+        return base + ": same number of elements; reshape to the input's shape"
+    if len(got) == len(want) and sum(a != b for a, b in zip(got, want)) == 1:
+        return base + ": summed over the wrong axis?"
+    return base
+
+
+def _subsets(n, k):
+    from itertools import combinations
+    return list(combinations(range(n), k))
+
+
+def _value_hints(row, expected, x, others, sizes, threshold):
+    """Hints for a gradient of the right shape whose values are wrong.
+
+    expected: the most trusted oracle's gradient; x: the input's values; others: {name:
+    expected gradient} of the other inputs (to spot swapped gradients); sizes: axis lengths
+    seen in the inputs.
+    """
+    mine = row.got
+    if not np.all(np.isfinite(mine)):
+        return ["contains NaN or inf (a division by zero, or sqrt of a negative variance?)"]
+    if not np.any(mine) and np.any(expected):
+        return ["is all zeros: is the gradient still a placeholder?"]
+    hints = []
+    if rel_error(mine, -expected) < threshold:
+        return ["the sign is flipped: yours is -1 times the expected gradient"]
+    for other, g in others.items():
+        if g.shape == mine.shape and rel_error(mine, g) < threshold:
+            hints.append(f"these values are the gradient of {other}: swapped return order?")
+    if mine.ndim == 2 and mine.shape[0] == mine.shape[1] and rel_error(mine.T, expected) < threshold:
+        hints.append("these values are the transpose of the expected gradient")
+    denom = float(np.sum(expected * expected))
+    if denom > 0:
+        c = float(np.sum(mine * expected)) / denom
+        if abs(c - 1) > 1e-6 and rel_error(mine, c * expected) < 1e-6:
+            hints.append(f"off by a constant factor: yours is {c:.6g} times the expected "
+                         f"gradient" + _factor_hint(c, sizes))
+    diff = mine - expected
+    hints += _error_pattern_hints(diff, x)
+    wrong = np.abs(diff) > threshold * np.maximum(1e-8, np.abs(mine) + np.abs(expected))
+    if 0 < wrong.sum() <= max(1, wrong.size // 4):
+        first = tuple(int(i) for i in np.argwhere(wrong)[0])
+        hints.append(f"only {int(wrong.sum())} of {wrong.size} elements are wrong, the first at "
+                     f"{_shape(first)}")
+    return hints
+
+
+def _error_pattern_hints(diff, x):
+    """Is the error constant along an axis, or proportional to x - mean(x) along it?
+
+    A dropped or wrong term of a normalization's dx leaves exactly these traces: the mean's
+    path adds a constant per reduced slice, the variance's path a multiple of x - mean.
+    """
+    scale = np.max(np.abs(diff))
+    constant, centred = [], []
+    for axis, n in enumerate(diff.shape):
+        if n < 2:
+            continue
+        if np.max(np.abs(diff - diff.mean(axis, keepdims=True))) < 1e-6 * scale:
+            constant.append(axis)
+        elif x is not None and x.shape == diff.shape:
+            d = x - x.mean(axis, keepdims=True)
+            c = np.sum(diff * d, axis, keepdims=True) / np.maximum(np.sum(d * d, axis, keepdims=True), 1e-300)
+            if np.max(np.abs(diff - c * d)) < 1e-6 * scale:
+                centred.append(axis)
+    hints = []
+    if constant:
+        axes = _axes(constant)
+        hints.append(f"the error is the same all along {axes}: a term summed over {axes} (the "
+                     f"path through the mean, -sum(g)/m) is missing or wrong")
+    if centred:
+        axes = _axes(centred)
+        hints.append(f"the error is proportional to x - mean(x) along {axes}: the path through "
+                     f"the variance is missing or scaled wrong (1/(m-1) instead of 1/m?)")
+    return hints
+
+
+def _axes(axes):
+    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + _shape(tuple(axes))
+
+
+def _factor_hint(c, sizes):
+    """Name the likely cause of a constant factor: a stray m, or m - 1 for m."""
+    for m in sorted(sizes):
+        if m < 2:
+            continue
+        for value, why in ((m, f"an extra factor {m}"), (1 / m, f"a stray 1/{m}"),
+                           (m / (m - 1), f"m - 1 instead of m = {m}"),
+                           ((m - 1) / m, f"m instead of m - 1, m = {m}")):
+            if abs(c - value) < 1e-6 * max(1, abs(value)):
+                return f" ({why}?)"
+    return ""
+
+
+# ----------------------------------------------------------------------------
+# check_backward
+# ----------------------------------------------------------------------------
+
+def check_backward(forward, backward, inputs, reference=None, *, torch_reference=None,
+                   constants=None, dout=None, seed=0, h=1e-5, threshold=THRESHOLD,
+                   finite_differences=True):
+    """Cross-check a hand-written NumPy backward pass; return a CheckReport.
+
+    forward(*arrays, **constants) -> (out, cache) and backward(dout, cache) -> gradients, one
+    per input in the order of `inputs` (a tuple; a dict keyed by input name also works).
+    inputs: a dict {name: array} in argument order; the arrays are copied to float64.
+    reference: a minigrad function of Tensors with forward's signature, returning `out`
+        (e.g. lambda x, gamma, beta, eps: layers.functional.batch_norm(...)).
+    torch_reference: the same on torch tensors; used when PyTorch is installed.
+    constants: non-differentiable keyword arguments (eps, G, ...) passed to all three.
+    dout: the upstream gradient; by default standard normal from `seed`.
+    h: the finite-difference step. threshold: the largest relative error that passes
+        (1e-7, see the module docstring for why).
+
+    The report's `.passed` is True when every gradient agrees with every oracle and the
+    forward output agrees with the references'. An exception in the student's code or a
+    malformed return value is reported, not raised.
+    """
+    if not callable(forward) or not callable(backward):
+        raise TypeError("check_backward: forward and backward must be functions, got "
+                        f"{type(forward).__name__} and {type(backward).__name__}")
+    names, arrays = _inputs(inputs)
+    constants = dict(constants or {})
+    fname = getattr(forward, "__name__", "forward")
+    bname = getattr(backward, "__name__", "backward")
+    report = CheckReport(f"check_backward({fname}, {bname}): {len(names)} input"
+                         f"{'s' * (len(names) != 1)}, dout ~ N(0, 1) with seed {seed}", threshold)
+    report.rows = [Row(n, a.shape) for n, a in zip(names, arrays)]
+    if finite_differences:
+        report.oracles["finite diff"] = f"central differences of {fname}, h={h:g}"
+    if reference is not None:
+        report.oracles["autograd"] = f"minigrad autograd through {_fn_name(reference)}"
+    if torch_reference is not None:
+        if _torch_available():
+            report.oracles["torch"] = f"PyTorch autograd through {_fn_name(torch_reference)}"
+        else:
+            report.notes.append("PyTorch is not installed, so there is no torch column")
+            torch_reference = None
+    try:
+        out, cache = _forward(forward, arrays, constants)
+        _check_forward_is_pure(forward, arrays, constants, out, names, report)
+        dout = _dout(dout, out.shape, seed)
+        _gradients(_call(backward, "backward", dout.copy(), cache), report.rows, backward)
+        expected = {}
+        if finite_differences:
+            expected["finite diff"] = _finite_differences(forward, arrays, constants, dout, h)
+    except StudentError as e:
+        report.error = str(e)
+        return report
+    report.output = Row("forward out", out.shape)
+    report.output.got = out
+    for oracle, run, fn in (("autograd", _autograd, reference), ("torch", _torch, torch_reference)):
+        if fn is None:
+            continue
+        try:
+            ref_out, ref_grads = run(fn, arrays, names, constants, dout)
+        except Exception as exc:
+            report.error = (f"the {oracle} reference {_fn_name(fn)} raised "
+                            f"{type(exc).__name__}: {exc} (a problem with the reference or the "
+                            f"constants, not with your backward)")
+            return report
+        _compare_output(report.output, oracle, np.asarray(ref_out, dtype=np.float64), threshold)
+        if ref_grads is not None:
+            expected[oracle] = ref_grads
+    if not report.output.comparisons:
+        report.output = None      # nothing to compare the forward with
+    for i, row in enumerate(report.rows):
+        if row.got is None:
+            continue
+        for oracle, grads in expected.items():
+            row.comparisons[oracle] = Comparison(oracle, row.got, grads[i], threshold,
+                                                 noisy=oracle == "finite diff")
+        if not row.ok:
+            _explain(row, i, arrays[i], expected, report, threshold)
+    return report
+
+
+def _inputs(inputs):
+    if not isinstance(inputs, Mapping):
+        raise TypeError("check_backward: inputs must be a dict mapping names to arrays in "
+                        f"argument order, e.g. {{'x': x, 'gamma': gamma}}; got "
+                        f"{type(inputs).__name__}")
+    if not inputs:
+        raise ValueError("check_backward: inputs is empty; give at least one array")
+    names, arrays = [], []
+    for name, value in inputs.items():
+        arr = _array(value)
+        if arr is None:
+            raise TypeError(f"check_backward: input {name!r} must be a real-valued array, got "
+                            f"{type(value).__name__}")
+        names.append(str(name))
+        arrays.append(arr)
+    return names, arrays
+
+
+def _dout(dout, shape, seed):
+    if dout is None:
+        # Not default_rng(seed) itself: inputs drawn from that would equal dout (or be a
+        # linear function of it), and BatchNorm's dx is exactly zero for dout linear in x.
+        return np.random.default_rng([seed, 1]).standard_normal(shape)
+    arr = _array(dout)
+    if arr is None or arr.shape != shape:
+        raise ValueError(f"check_backward: dout must be an array of the forward output's shape "
+                         f"{_shape(shape)}, got {getattr(arr, 'shape', type(dout).__name__)}")
+    return arr
+
+
+def _check_forward_is_pure(forward, arrays, constants, out, names, report):
+    """Finite differences need a forward that is deterministic and leaves its inputs alone."""
+    probe = [a.copy() for a in arrays]
+    _call(forward, "forward", *probe, **constants)
+    changed = [n for n, a, b in zip(names, probe, arrays) if not np.array_equal(a, b, equal_nan=True)]
+    if changed:
+        report.notes.append(f"your forward modified {_join(changed)} in place; it should not "
+                            f"change its inputs")
+    again = _forward(forward, arrays, constants)[0]
+    if again.shape != out.shape or not np.array_equal(again, out, equal_nan=True):
+        report.notes.append("your forward gave different outputs for the same inputs (random "
+                            "numbers?); finite differences mean nothing then")
+
+
+def _compare_output(row, oracle, ref_out, threshold):
+    if ref_out.shape != row.shape:
+        row.problem = f"reference gives {_shape(ref_out.shape)}"
+        row.hints.append(f"your forward returns shape {_shape(row.shape)} but the {oracle} "
+                         f"reference returns {_shape(ref_out.shape)}")
+    elif not row.problem:
+        row.comparisons[oracle] = Comparison(oracle, row.got, ref_out, threshold)
+        if not row.comparisons[oracle].ok and not row.hints:
+            row.hints.append("your forward computes something else than the reference: fix the "
+                             "forward first (check eps, the variance and the reduction axes)")
+
+
+def _explain(row, i, x, expected, report, threshold):
+    """Add hints to a wrong row, judged against the most trusted oracle available."""
+    best = next(o for o in ("autograd", "torch", "finite diff") if o in expected)
+    inputs = report.rows[:len(expected[best])]
+    others = {r.name: expected[best][j] for j, r in enumerate(inputs) if j != i}
+    sizes = {n for r in inputs for n in r.shape}
+    row.hints += _value_hints(row, expected[best][i], x, others, sizes, threshold)
+    fd = row.comparisons.get("finite diff")
+    refs = [c for o, c in row.comparisons.items() if o != "finite diff"]
+    if fd is not None and refs:
+        if fd.ok and not all(c.ok for c in refs):
+            row.hints.append("agrees with finite differences of your own forward but not with "
+                             "the reference: your forward computes something else")
+        elif not fd.ok and all(c.ok for c in refs):
+            row.hints.append("agrees with the reference but not with finite differences of your "
+                             "forward: your forward differs from the reference")
+
+
+def _fn_name(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
