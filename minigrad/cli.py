@@ -12,6 +12,7 @@ import sys
 # (name, module, one-line help). Add a sub-command by adding a line here.
 COMMANDS = [
     ("graph", "minigrad.graph_cli", "draw the computation graph of a layer or an expression"),
+    ("check", "minigrad.check_cli", "grade a hand-written NumPy backward pass"),
     ("tutorials", "minigrad.tutorials_cli", "list the numbered tutorials, or run one or all of them"),
 ]
 
