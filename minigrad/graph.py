@@ -500,7 +500,7 @@ def _plan_chains(d, ops, roots):
         p = live[0][0] if len(live) == 1 else None
         linked = (p in head and uses[p] == 1 and p.op.name == n.op.name and p.scope == n.scope
                   and d.ref[p] == d.own[p] and d.ref[n] == d.own[n]
-                  and not any(_is_box(_input(n, i)[0]) for i in range(len(n.edges))))
+                  and not any(e is None and _is_box(_input(n, i)[0]) for i, e in enumerate(n.edges)))
         head[n] = head[p] if linked else n
     length = {}
     for h in head.values():
@@ -582,11 +582,12 @@ def save_graph(graph, path, format=None):
     if fmt not in FORMATS:
         raise ValueError(f"save_graph: format must be one of {FORMATS}, got {fmt!r}")
     if fmt != "dot" and shutil.which("dot") is not None:
+        sharp = graph
         if fmt == "png" and not any("dpi" in a for a in graph.body):
-            graph = graph.copy()
-            graph.attr(dpi="150")          # sharp enough for a slide
+            sharp = graph.copy()
+            sharp.attr(dpi="150")          # sharp enough for a slide
         try:
-            path.write_bytes(graph.pipe(format=fmt))
+            path.write_bytes(sharp.pipe(format=fmt))
             return path
         except graphviz.ExecutableNotFound:
             pass

@@ -1,0 +1,399 @@
+"""Graph drawing (minigrad/graph.py): what the DOT text contains for known small
+graphs, clusters for modules, collapsing and caps, the backward graph,
+determinism, SVG through Graphviz's dot, and saving without dot."""
+import re
+import xml.etree.ElementTree as ET
+
+import graphviz
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.graph import draw_graph, save_graph, summary
+
+STATEMENT = re.compile(r"^\s*(\w+) \[(.*)\]$", re.M)
+EDGE = re.compile(r"^\s*(\w+) -> (\w+)", re.M)
+
+
+def parse(graph):
+    """{node name: its attribute text}, [(tail, head)] of a drawing, legend excluded."""
+    nodes = {name: attrs for name, attrs in STATEMENT.findall(graph.source)
+             if "->" not in name and name not in ("graph", "node", "edge", "legend")}
+    return nodes, EDGE.findall(graph.source)
+
+
+def title(attrs):
+    """The bold first line of a node's label."""
+    return re.search(r"<B>(.*?)</B>", attrs).group(1)
+
+
+def titles(graph):
+    return sorted(title(a) for a in parse(graph)[0].values())
+
+
+def leaf(values, name=None):
+    return mg.Tensor(np.asarray(values, dtype=float), requires_grad=True, name=name)
+
+
+def neuron():
+    x, w, b = leaf([1.0, 2, 3], "x"), leaf([0.5, -1, 2], "w"), leaf([0.1, 0.2, 0.3], "b")
+    return x, w, b, mg.tanh(x * w + b)
+
+
+# ----------------------------------------------------------------------------
+# Known small graphs: one node per operation and tensor, one edge per dependency
+# ----------------------------------------------------------------------------
+
+def test_a_neuron_has_its_operations_tensors_and_dependencies():
+    x, w, b, y = neuron()
+    nodes, edges = parse(draw_graph(y))
+    assert sorted(title(a) for a in nodes.values()) == ["add", "b", "mul", "output", "tanh",
+                                                          "w", "x"]
+    named = {title(a): n for n, a in nodes.items()}
+    assert sorted(edges) == sorted([(named["x"], named["mul"]), (named["w"], named["mul"]),
+                                    (named["mul"], named["add"]), (named["b"], named["add"]),
+                                    (named["add"], named["tanh"]), (named["tanh"], named["output"])])
+    assert "(3,) float64" in nodes[named["x"]] and "→ (3,)" in nodes[named["mul"]]
+
+
+def test_an_input_used_twice_gives_two_edges():
+    x = leaf([1.0, 2.0], "x")
+    nodes, edges = parse(draw_graph(x * x))
+    named = {title(a): n for n, a in nodes.items()}
+    assert sorted(named) == ["mul", "output", "x"]
+    assert sorted(edges) == sorted([(named["x"], named["mul"])] * 2 + [(named["mul"], named["output"])])
+
+
+def test_constants_get_boxes_and_scalars_go_into_the_label():
+    x = leaf([1.0, 2.0, 3.0], "x")
+    c = mg.Tensor([4.0, 5.0, 6.0], name="c")
+    g = draw_graph((2 * x) / 3 + c)
+    nodes, edges = parse(g)
+    assert titles(g) == ["add", "c", "div", "mul", "output", "x"]
+    assert "2 × ·" in g.source and "/ 3" in g.source
+    c_attrs = next(a for a in nodes.values() if title(a) == "c")
+    assert "dashed" in c_attrs and "[4, 5, 6]" in c_attrs          # grey, with its values
+    assert len(edges) == 5
+
+
+def test_kinds_are_told_apart_by_shape_and_colour():
+    x, w, b, y = neuron()
+    nodes, _ = parse(draw_graph(y))
+    by_title = {title(a): a for a in nodes.values()}
+    assert "shape=\"box\"" in by_title["x"] and "#dae8fc" in by_title["x"]       # input
+    assert "#f8cecc" in by_title["output"] and "bold" in by_title["output"]
+    assert "shape=" not in by_title["mul"]                                     # the default ellipse
+
+
+def test_a_leaf_root_is_a_single_box():
+    nodes, edges = parse(draw_graph(leaf([1.0], "x")))
+    assert [title(a) for a in nodes.values()] == ["x"] and edges == []
+
+
+def test_names_label_intermediate_results_and_retained_grads_show():
+    x = leaf([1.0, -2.0], "x")
+    h = x * 3
+    h.retain_grad()
+    out = mg.relu(h).sum()
+    g = draw_graph(out, names={"h": h, "loss": out})
+    assert titles(g) == ["h", "loss", "mul", "relu", "sum", "x"]
+    nodes, edges = parse(g)
+    assert len(edges) == 5                 # x->mul, mul->h, h->relu, relu->sum, sum->loss
+    out.backward(retain_graph=True)
+    g = draw_graph(out, names={"h": h}, show_grad=True)
+    h_attrs = next(a for a in parse(g)[0].values() if title(a) == "h")
+    assert "grad [1, 0]" in h_attrs and "grad: [1, 0]" in h_attrs        # label and tooltip
+
+
+def test_intermediates_true_draws_every_result():
+    x, w, b, y = neuron()
+    nodes, edges = parse(draw_graph(y, intermediates=True))
+    assert len(nodes) == 3 + 3 + 2 + 1 and len(edges) == 6 + 2
+
+
+def test_a_user_function_is_one_double_ellipse():
+    class Cube(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    g = draw_graph(Cube.apply(leaf([1.0, 2.0], "x")))
+    assert titles(g) == ["Cube", "output", "x"]
+    assert "peripheries=\"2\"" in g.source and "hand-written backward" in g.source
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "tanh", "exp"]),
+                          st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=12),
+       st.integers(1, 3))
+def test_random_graphs_have_one_node_per_op_and_one_edge_per_input(program, n_leaves):
+    leaves = [leaf(np.ones(2) * (i + 1), f"x{i}") for i in range(n_leaves)]
+    values, n_ops, n_edges = list(leaves), 0, 0
+    for op, i, j in program:
+        a, b = values[i % len(values)], values[j % len(values)]
+        values.append(getattr(mg, op)(a) if op in ("tanh", "exp") else
+                      {"add": a + b, "mul": a * b, "sub": a - b}[op])
+        n_ops, n_edges = n_ops + 1, n_edges + (1 if op in ("tanh", "exp") else 2)
+    out = values[0]
+    for v in values[1:]:                   # use everything, so every op is reachable
+        out = out + v
+    n_ops, n_edges = n_ops + len(values) - 1, n_edges + 2 * (len(values) - 1)
+    first = draw_graph(out)
+    nodes, edges = parse(first)
+    assert len(nodes) == n_ops + n_leaves + 1
+    assert len(edges) == n_edges + 1
+    assert draw_graph(out).source == first.source
+
+
+# ----------------------------------------------------------------------------
+# Determinism and reading only
+# ----------------------------------------------------------------------------
+
+def test_the_same_graph_gives_the_same_source():
+    sources = {draw_graph(neuron()[-1], legend=True).source for _ in range(3)}
+    assert len(sources) == 1
+    assert "0x" not in sources.pop()         # no id() or repr addresses leak in
+
+
+def test_drawing_changes_nothing_in_the_graph():
+    x, w, b, y = neuron()
+    node = y.grad_fn
+    before = (node.args, node.out_data, node.released, node.hooks, node.consts, node.edges)
+    draw_graph(y, intermediates=True, show_values=True)
+    after = (node.args, node.out_data, node.released, node.hooks, node.consts, node.edges)
+    assert all(p is q for p, q in zip(before, after))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, (1 - np.tanh([0.6, -1.8, 6.3]) ** 2) * [0.5, -1, 2])
+
+
+def test_after_backward_released_nodes_still_draw_with_gradients():
+    x, w, b, y = neuron()
+    y.sum().backward()
+    assert y.grad_fn.released
+    g = draw_graph(y, show_grad=True)
+    assert titles(g) == ["add", "b", "mul", "output", "tanh", "w", "x"]
+    assert "saved values released by backward()" in g.source
+    assert "grad [0.3558, -0.1036, 2.698e-05]" in g.source          # x.grad, to 4 digits
+
+
+# ----------------------------------------------------------------------------
+# Modules as clusters
+# ----------------------------------------------------------------------------
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 3)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(3, 2)
+        self.register_buffer("scale", np.array([2.0, 3.0]))
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))) * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        return self.block(x).sum()
+
+
+def cluster_labels(graph):
+    return re.findall(r"subgraph cluster_\d+ \{\s*[^\n]*label=\"?([^\"\n]*?)\"? labeljust",
+                      graph.source)
+
+
+def test_modules_become_nested_labelled_clusters_with_dotted_parameter_names():
+    x = leaf(np.ones((5, 4)), "x")
+    g = draw_graph(Net()(x))
+    assert cluster_labels(g) == ["Net", "Block (block)", "Linear (fc1)", "Tanh (act)",
+                                 "Linear (fc2)"]
+    fc1 = g.source.index("Linear (fc1)")
+    assert g.source.index("block.fc1.weight") > fc1 and g.source.index("Tanh (act)") > fc1
+    nodes, _ = parse(g)
+    by_title = {title(a): a for a in nodes.values()}
+    assert "#d5e8d4" in by_title["block.fc2.bias"]                     # parameter
+    assert "#fff2cc" in by_title["block.scale"]                        # buffer
+    assert g.source.count("subgraph") == 5
+    assert len(parse(draw_graph(Net()(x), clusters=False))[0]) == len(nodes)
+    assert "subgraph" not in draw_graph(Net()(x), clusters=False).source
+
+
+@pytest.mark.parametrize("collapse, modules", [
+    (True, ["Linear (fc1)", "Linear (fc2)", "Tanh (act)"]),
+    (2, ["Block (block)"]),
+    ({"Tanh"}, ["Tanh (act)"]),
+])
+def test_collapse_draws_a_module_call_as_one_node(collapse, modules):
+    x = leaf(np.ones((5, 4)), "x")
+    g = draw_graph(Net()(x), collapse=collapse)
+    nodes, edges = parse(g)
+    collapsed = sorted(title(a) for a in nodes.values() if "box3d" in a)
+    assert collapsed == modules
+    assert not set(modules) & set(cluster_labels(g))
+    assert len(set(edges)) == len(edges)                                # merged, not repeated
+    if collapse is True:
+        assert "3 operations · 2 parameters" in g.source and "1 operation<" in g.source
+        assert "block.fc1.weight" not in g.source                       # inside the module
+        named = {title(a): n for n, a in nodes.items()}
+        assert (named["x"], named["Linear (fc1)"]) in edges
+        assert (named["Linear (fc1)"], named["Tanh (act)"]) in edges
+
+
+def test_batchnorm_manual_is_one_function_node_and_autograd_its_primitives():
+    import layers
+    x = leaf(np.random.default_rng(0).standard_normal((2, 3, 4, 4)), "x")
+    manual = draw_graph(layers.BatchNorm2d(3, backward="manual")(x))
+    autograd = draw_graph(layers.BatchNorm2d(3, backward="autograd")(x))
+    assert cluster_labels(manual) == ["BatchNorm2d"] == cluster_labels(autograd)
+    assert manual.source.count('peripheries="2"') == 1
+    assert 'peripheries="2"' not in autograd.source
+    ops = [a for a in parse(autograd)[0].values() if "shape=" not in a]
+    assert {"sum", "sub", "sqrt"} <= {title(a) for a in ops} and len(ops) > 8
+    assert "weight" in titles(manual) and "bias" in titles(manual)
+
+
+# ----------------------------------------------------------------------------
+# The backward graph
+# ----------------------------------------------------------------------------
+
+def test_the_backward_graph_fades_reused_forward_operations():
+    x = leaf([0.5, -1.0], "x")
+    y = mg.tanh(x)
+    y.sum().backward(create_graph=True)
+    g = draw_graph(x.grad, backward_of=y)
+    nodes, _ = parse(g)
+    faded = [title(a) for a in nodes.values() if "#888888" in a]
+    bright = [title(a) for a in nodes.values() if "shape=" not in a]
+    assert faded == ["tanh"] and bright                     # 1 - tanh^2 reuses tanh's output
+    assert "x.grad" in titles(g)
+    unfaded = draw_graph(x.grad)
+    assert "#888888" not in unfaded.source and titles(unfaded) == titles(g)
+
+
+def test_a_second_derivative_graph_draws_from_grad():
+    x = leaf([0.5], "x")
+    (gx,) = mg.grad(x ** 3, x, create_graph=True)
+    g = draw_graph(gx, names={"dy/dx": gx})
+    assert "dy/dx" in titles(g) and "x" in titles(g)
+
+
+# ----------------------------------------------------------------------------
+# Big graphs
+# ----------------------------------------------------------------------------
+
+def chain(n):
+    x = leaf([0.1, 0.2], "x")
+    h = x
+    for _ in range(n):
+        h = mg.tanh(h)
+    return h
+
+
+def test_max_nodes_keeps_the_nearest_operations_and_counts_the_rest():
+    g = draw_graph(chain(50), max_nodes=10)
+    nodes, edges = parse(g)
+    assert len(nodes) == 10 + 1 + 1 and "… 40 more operations" in g.source
+    assert "x" not in titles(g)
+    assert ("more", min(n for n in nodes if n.startswith("n"))) in edges
+
+
+def test_collapse_chains_draws_a_run_as_one_node():
+    g = draw_graph(chain(100), collapse_chains=True)
+    assert titles(g) == ["output", "tanh × 100", "x"] and len(parse(g)[1]) == 2
+    x = leaf([1.0], "x")
+    g = draw_graph(mg.exp(mg.exp(x)) * mg.tanh(x), collapse_chains=2)
+    assert titles(g) == ["exp × 2", "mul", "output", "tanh", "x"]
+
+
+def test_ten_thousand_operations_draw_without_recursion():
+    g = draw_graph(chain(10_000))
+    nodes, edges = parse(g)
+    assert len(nodes) == 10_002 and len(edges) == 10_001
+
+
+# ----------------------------------------------------------------------------
+# Rendering and saving
+# ----------------------------------------------------------------------------
+
+def test_svg_parses_and_carries_labels_and_tooltips(dot):
+    x, w, b, y = neuron()
+    y.sum().backward(retain_graph=True)
+    svg = draw_graph(y, legend=True, title="a neuron").pipe(format="svg")
+    root = ET.fromstring(svg)
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"x", "w", "b", "mul", "add", "tanh", "output", "a neuron", "input (requires grad)"} <= texts
+    tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in
+            root.iter("{http://www.w3.org/2000/svg}a")]
+    x_tip = next(t for t in tips if t and t.startswith("x (input)"))
+    assert "value: [1, 2, 3]" in x_tip and "grad: [0.3558" in x_tip and "\n" in x_tip
+
+
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_save_graph_renders_each_format(dot, tmp_path, fmt, magic):
+    path = save_graph(draw_graph(neuron()[-1]), tmp_path / f"g.{fmt}")
+    assert path == tmp_path / f"g.{fmt}" and path.read_bytes().startswith(magic)
+
+
+def test_save_graph_dot_format_needs_no_dot(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: None)
+    g = draw_graph(neuron()[-1])
+    assert save_graph(g, tmp_path / "g.gv", "dot").read_text() == g.source
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("how", ["not on PATH", "fails to start"])
+def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatch, capsys, how):
+    if how == "not on PATH":
+        monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: None)
+    else:
+        monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: "/usr/bin/dot")
+
+        def missing(self, *args, **kwargs):
+            raise graphviz.ExecutableNotFound(["dot"])
+        monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    g = draw_graph(neuron()[-1])
+    path = save_graph(g, tmp_path / "neuron.png")
+    assert path == tmp_path / "neuron.dot" and path.read_text() == g.source
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and "apt-get install graphviz" in lines[0]
+    assert "brew install graphviz" in lines[0] and "Traceback" not in out.err + out.out
+    assert not (tmp_path / "neuron.png").exists()
+
+
+# ----------------------------------------------------------------------------
+# Bad input
+# ----------------------------------------------------------------------------
+
+def test_bad_arguments_say_what_is_wrong(tmp_path):
+    y = neuron()[-1]
+    with pytest.raises(ValueError, match="at least one tensor"):
+        draw_graph()
+    with pytest.raises(TypeError, match="expected Tensors, got ndarray"):
+        draw_graph(np.ones(2))
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['colour'\]"):
+        draw_graph(y, colour="red")
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        draw_graph(y, max_nodes=0)
+    with pytest.raises(ValueError, match="format must be one of"):
+        save_graph(draw_graph(y), tmp_path / "g.jpg")
+
+
+def test_summary_reads_like_the_values():
+    assert summary(np.array([1.0, 2.5])) == "[1, 2.5]"
+    assert summary(np.float64(3.0)) == "3"
+    assert summary(np.arange(10.0)) == "min 0  max 9  mean 4.5  norm 16.88"
+    assert summary(np.arange(10.0), short=True) == "[0 … 9]"
+    assert summary(np.array([True, False, True])) == "2 of 3 true"
