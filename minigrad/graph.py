@@ -93,11 +93,11 @@ def summary(array, short=False):
         return f"{int(a.sum())} of {a.size} true"
     if a.size <= (3 if short else 6):
         return _num(a.item()) if a.ndim == 0 else "[" + ", ".join(map(_num, a.ravel().tolist())) + "]"
-    f = a.astype(np.float64)
+    f = a.astype(np.float64, copy=False).ravel()
     if short:
         return f"[{_num(f.min())} … {_num(f.max())}]"
-    return (f"min {_num(f.min())}  max {_num(f.max())}  mean {_num(f.mean())}  "
-            f"norm {_num(np.sqrt(np.sum(f * f)))}")
+    return (f"min {_num(f.min())}  max {_num(f.max())}  mean {_num(f.sum() / f.size)}  "
+            f"norm {_num(np.sqrt(f @ f))}")
 
 
 def _short(v):
@@ -433,7 +433,7 @@ def _op_label(node, count):
     shape = _out_meta(node, 0)[0]
     result = ("" if shape is None else f"→ {shape}" if node.n_outputs == 1
               else f"→ {node.n_outputs} outputs")
-    if len(text) + len(result) <= 24:           # one line when it fits
+    if len(text) + len(result) <= 30:           # one line when it fits
         text, result = f"{text}  {result}".strip(), ""
     lines = [op.name + (f" × {count:,}" if count > 1 else ""),
              text if len(text) <= 40 else text[:39] + "…", result,
