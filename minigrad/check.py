@@ -38,6 +38,7 @@ from __future__ import annotations
 import textwrap
 import traceback
 from collections.abc import Mapping
+from itertools import combinations
 
 import numpy as np
 
@@ -69,7 +70,8 @@ class Comparison:
         self.oracle = oracle
         self.rel = float(rel.max(initial=0.0))
         self.abs = float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))
-        self.worst = tuple(int(i) for i in np.unravel_index(np.argmax(rel), rel.shape)) if rel.size else ()
+        at = np.unravel_index(np.argmax(rel), rel.shape) if rel.size else ()
+        self.worst = tuple(int(i) for i in at)
         self.ok = self.rel < threshold
         self.approx = False      # passed only because finite-difference noise was allowed for
         if not self.ok and noisy and np.all(np.isfinite(scale)):
@@ -240,8 +242,8 @@ def _forward(forward, arrays, constants):
     out, cache = result
     out = _array(out)
     if out is None:
-        raise StudentError(f"{name} (your forward) returned out of type {type(result[0]).__name__}"
-                           f"; it must be a NumPy array")
+        raise StudentError(f"{name} (your forward) returned out of type "
+                           f"{type(result[0]).__name__}; it must be a NumPy array")
     return out, cache
 
 
@@ -272,7 +274,11 @@ def _gradients(result, rows, backward):
         result = [result.get(r.name) for r in rows]
     elif isinstance(result, (np.ndarray, Tensor)) or np.isscalar(result):
         result = [result]
-    result, inputs = list(result), list(rows)
+    try:
+        result, inputs = list(result), list(rows)
+    except TypeError:
+        raise StudentError(f"{name} (your backward) returned a {type(result).__name__}; it must "
+                           f"return one gradient per input, in order: return {wanted}") from None
     if len(result) != len(rows):
         note = (f"{name} returned {len(result)} gradient{'s' * (len(result) != 1)} for "
                 f"{len(rows)} input{'s' * (len(rows) != 1)}; expected {wanted}")
@@ -315,6 +321,9 @@ def _finite_differences(forward, arrays, constants, dout, h):
             plus = _forward(forward, args, constants)[0]
             shifted[k] -= 2 * h
             minus = _forward(forward, args, constants)[0]
+            if plus.shape != dout.shape or minus.shape != dout.shape:
+                raise StudentError(f"{getattr(forward, '__name__', 'forward')} (your forward) "
+                                   f"changed its output shape when input {i} moved by {h:g}")
             g[k] = np.sum((plus - minus) * dout) / (2 * h)
         grads.append(g)
     return grads
@@ -360,11 +369,9 @@ def _shape_hint(got, want):
     """Why a gradient might have shape `got` instead of the input's shape `want`."""
     base = f"the gradient of an input has the input's shape {_shape(want)}, got {_shape(got)}"
     if len(got) > len(want):
-        extra = len(got) - len(want)
-        kept = tuple(n for n in got if n != 1)
-        if kept == tuple(n for n in want if n != 1) and len(got) != len(want):
+        if tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1):
             return base + ": drop the kept size-1 axes (keepdims=True) or reshape"
-        for axes in _subsets(len(got), extra):
+        for axes in combinations(range(len(got)), len(got) - len(want)):
             if tuple(n for i, n in enumerate(got) if i not in axes) == want:
                 return base + (f": sum over axis {axes[0]}" if len(axes) == 1 else
                                f": sum over axes {axes}") + (
@@ -376,11 +383,6 @@ def _shape_hint(got, want):
     if len(got) == len(want) and sum(a != b for a, b in zip(got, want)) == 1:
         return base + ": summed over the wrong axis?"
     return base
-
-
-def _subsets(n, k):
-    from itertools import combinations
-    return list(combinations(range(n), k))
 
 
 def _value_hints(row, expected, x, others, sizes, threshold):
@@ -401,7 +403,8 @@ def _value_hints(row, expected, x, others, sizes, threshold):
     for other, g in others.items():
         if g.shape == mine.shape and rel_error(mine, g) < threshold:
             hints.append(f"these values are the gradient of {other}: swapped return order?")
-    if mine.ndim == 2 and mine.shape[0] == mine.shape[1] and rel_error(mine.T, expected) < threshold:
+    square = mine.ndim == 2 and mine.shape[0] == mine.shape[1]
+    if square and rel_error(mine.T, expected) < threshold:
         hints.append("these values are the transpose of the expected gradient")
     denom = float(np.sum(expected * expected))
     if denom > 0:
@@ -434,7 +437,9 @@ def _error_pattern_hints(diff, x):
             constant.append(axis)
         elif x is not None and x.shape == diff.shape:
             d = x - x.mean(axis, keepdims=True)
-            c = np.sum(diff * d, axis, keepdims=True) / np.maximum(np.sum(d * d, axis, keepdims=True), 1e-300)
+            # least-squares factor per slice, then: does c * d explain the whole error?
+            c = np.sum(diff * d, axis, keepdims=True) / np.maximum(
+                np.sum(d * d, axis, keepdims=True), 1e-300)
             if np.max(np.abs(diff - c * d)) < 1e-6 * scale:
                 centred.append(axis)
     hints = []
@@ -497,8 +502,9 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
     constants = dict(constants or {})
     fname = getattr(forward, "__name__", "forward")
     bname = getattr(backward, "__name__", "backward")
+    drawn = "dout given" if dout is not None else f"dout ~ N(0, 1) with seed {seed}"
     report = CheckReport(f"check_backward({fname}, {bname}): {len(names)} input"
-                         f"{'s' * (len(names) != 1)}, dout ~ N(0, 1) with seed {seed}", threshold)
+                         f"{'s' * (len(names) != 1)}, {drawn}", threshold)
     report.rows = [Row(n, a.shape) for n, a in zip(names, arrays)]
     if finite_differences:
         report.oracles["finite diff"] = f"central differences of {fname}, h={h:g}"
@@ -583,7 +589,8 @@ def _check_forward_is_pure(forward, arrays, constants, out, names, report):
     """Finite differences need a forward that is deterministic and leaves its inputs alone."""
     probe = [a.copy() for a in arrays]
     _call(forward, "forward", *probe, **constants)
-    changed = [n for n, a, b in zip(names, probe, arrays) if not np.array_equal(a, b, equal_nan=True)]
+    changed = [n for n, a, b in zip(names, probe, arrays)
+               if not np.array_equal(a, b, equal_nan=True)]
     if changed:
         report.notes.append(f"your forward modified {_join(changed)} in place; it should not "
                             f"change its inputs")
@@ -624,4 +631,4 @@ def _explain(row, i, x, expected, report, threshold):
 
 
 def _fn_name(fn):
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    return getattr(fn, "__name__", None) or repr(fn)

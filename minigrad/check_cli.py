@@ -190,7 +190,8 @@ def run(args):
         forward_name, backward_name, shapes, constants, ref, torch_ref, shifted = _plan(args)
         forward = _function(module, forward_name, args.file)
         backward = _function(module, backward_name, args.file)
-        shapes = _in_signature_order(forward, shapes, args.exercise is None)
+        if args.exercise is None:
+            shapes = _in_signature_order(forward, shapes)
         if args.reference:
             ref = _import(args.reference)
         if args.torch_reference:
@@ -261,7 +262,7 @@ def _function(module, name, path):
     return fn
 
 
-def _in_signature_order(forward, shapes, strict):
+def _in_signature_order(forward, shapes):
     """Reorder --shape inputs to forward's parameters when the names match them."""
     try:
         params = [p for p in inspect.signature(forward).parameters.values()
@@ -270,7 +271,7 @@ def _in_signature_order(forward, shapes, strict):
         return shapes
     required = [p.name for p in params if p.default is p.empty]
     names = [p.name for p in params]
-    if not strict or not set(shapes) <= set(names):
+    if not set(shapes) <= set(names):
         return shapes
     missing = [n for n in required if n not in shapes]
     if missing:

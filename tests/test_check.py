@@ -113,6 +113,11 @@ def test_backward_returning_none():
     assert "returned None" in report.error and "return (dx, dgamma, dbeta)" in report.error
 
 
+def test_backward_returning_something_else():
+    report = run("batchnorm", lambda dout, cache: object())
+    assert "returned a object; it must return one gradient per input" in report.error
+
+
 def test_too_few_gradients_fail_the_missing_row():
     report = run("batchnorm", lambda dout, cache: solution()(dout, cache)[:2])
     assert report.wrong == ["beta"]
@@ -264,7 +269,7 @@ def test_bad_arguments_raise_at_the_boundary():
         check_backward(f, b, {})
     with pytest.raises(TypeError, match="'x' must be a real-valued array"):
         check_backward(f, b, {"x": "abc"})
-    with pytest.raises(ValueError, match=r"dout must be an array of the forward output's shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"dout must be an array of the .* shape \(3,\)"):
         check_backward(f, b, {"x": np.ones(3)}, dout=np.ones(4))
     with pytest.raises(TypeError, match="must be functions"):
         check_backward(None, b, {"x": np.ones(3)})

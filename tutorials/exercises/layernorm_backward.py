@@ -6,7 +6,7 @@ normalised over its m = D features, then every feature gets its own scale and sh
     mu_i  = (1/m) sum_j x_ij                    shape (N, 1)
     var_i = (1/m) sum_j (x_ij - mu_i)^2         shape (N, 1), biased
     x_hat = (x - mu) / sqrt(var + eps)          shape (N, D)
-    out   = gamma * x_hat + beta                gamma, beta of shape (D,): per feature, not per sample
+    out   = gamma * x_hat + beta                gamma, beta of shape (D,): per feature
 
 Your task: write layernorm_backward(dout, cache) returning (dx, dgamma, dbeta).
 
