@@ -35,6 +35,7 @@ relative to that 1%; a row that passes only thanks to this is marked "ok~".
 """
 from __future__ import annotations
 
+import os
 import textwrap
 import traceback
 from collections.abc import Mapping
@@ -227,8 +228,15 @@ def _describe(fn, role, exc):
     mine = [f for f in frames if code is not None and f.filename == code.co_filename]
     if mine or frames:
         f = (mine or frames)[-1]
-        head += f"\n    at {f.filename}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+        code_line = (f.line or "").strip()
+        head += f"\n    at {_short(f.filename)}, line {f.lineno}, in {f.name}: {code_line}"
     return head
+
+
+def _short(path):
+    """The path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _forward(forward, arrays, constants):
