@@ -176,10 +176,10 @@ def input_grad(g, x_hat, scale, sum_g, sum_g_x_hat, reduction):
 
 def _constant_over(weight, x, reduction):
     """Does `weight` (broadcast against x) take one value on each reduction set?"""
+    if reduction.view is not None:
+        return False                # sums in the view would not fit the parameters
     if weight is None:
         return True
-    if reduction.view is not None:
-        return False
     lead = x.ndim - weight.ndim
     return all(a < lead or weight.shape[a - lead] == 1 for a in reduction.axes)
 
@@ -222,9 +222,10 @@ class Normalize(Function):
             scale = inv_std * weight if weight is not None else inv_std
             dx = input_grad(dy, x_hat, scale, sum_dy, sum_dy_x_hat, reduction)
             return dx, sum_dy_x_hat, sum_dy, None, None
-        # LayerNorm, GroupNorm, RMSNorm: weight varies inside a reduction set.
+        # LayerNorm, GroupNorm, RMSNorm: weight varies inside a reduction set (or a
+        # view regroups the axes).
         view = reduction.view if reduction.view is not None else x.shape
-        g = dy * weight
+        g = dy * weight if weight is not None else dy
         g_v, x_hat_v = g.reshape(view), x_hat.reshape(view)
         dx = input_grad(g, x_hat, inv_std, g_v.sum(axis=axes, keepdims=True),
                         (g_v * x_hat_v).sum(axis=axes, keepdims=True), reduction)
