@@ -155,20 +155,20 @@ def _out_meta(node, k):
     return None, None, None
 
 
-_ARG_NAMES = {}
-
-
 def _arg_name(op, i, fallback):
-    """The name of positional argument i of an op's forward (a ufunc's x1, x2 say nothing)."""
-    if op not in _ARG_NAMES:
-        fn = op.cls.forward if hasattr(op, "cls") else op.forward
-        try:
-            _ARG_NAMES[op] = [] if isinstance(fn, np.ufunc) else [
-                p for p in inspect.signature(fn).parameters if p != "ctx"]
-        except (TypeError, ValueError):
-            _ARG_NAMES[op] = []
-    names = _ARG_NAMES[op]
+    """The name of positional argument i of an op's forward."""
+    names = _parameter_names(op.cls.forward if hasattr(op, "cls") else op.forward)
     return names[i] if i < len(names) else fallback
+
+
+@functools.cache
+def _parameter_names(fn):
+    if isinstance(fn, np.ufunc):       # a ufunc's x1, x2 say nothing
+        return ()
+    try:
+        return tuple(p for p in inspect.signature(fn).parameters if p != "ctx")
+    except (TypeError, ValueError):
+        return ()
 
 
 def _is_box(v):
@@ -176,11 +176,10 @@ def _is_box(v):
     return isinstance(v, Tensor) or isinstance(v, np.ndarray) and v.size > 1
 
 
-def _frame(frame):
-    """(module or None, cluster label) of a scope frame (module, attribute name)."""
-    mod, name = frame[0], frame[1]
-    type_name = mod if isinstance(mod, str) else type(mod).__name__
-    return (None if isinstance(mod, str) else mod), (f"{type_name} ({name})" if name else type_name)
+def _frame_label(frame):
+    """A scope frame (module, attribute name) as its cluster's label: "BatchNorm2d (bn1)"."""
+    module, name = frame
+    return f"{type(module).__name__} ({name})" if name else type(module).__name__
 
 
 @functools.cache
@@ -215,9 +214,8 @@ class _Drawing:
     # -- modules: dotted names of parameters, and which running module holds them
     def learn_modules(self, scopes):
         for scope in scopes:
-            for depth, frame in enumerate(scope):
-                mod = _frame(frame)[0]
-                if mod is None or id(mod) in self.holds or not hasattr(mod, "named_parameters"):
+            for depth, (mod, _) in enumerate(scope):
+                if id(mod) in self.holds:
                     continue
                 members = list(mod.named_parameters()) + list(mod.named_buffers())
                 self.holds[id(mod)] = {id(t) for _, t in members}
@@ -234,7 +232,7 @@ class _Drawing:
         depth = len(scope)
         if tensor is not None:
             holders = [d + 1 for d, f in enumerate(scope)
-                       if id(tensor) in self.holds.get(id(_frame(f)[0]), ())]
+                       if id(tensor) in self.holds[id(f[0])]]
             depth = holders[-1] if holders else 0
         return tuple(id(f) for f in scope[:depth]) or None
 
@@ -261,7 +259,7 @@ class _Drawing:
         for d in range(1, len(key) + 1):
             if key[:d] not in self.clusters:
                 self.clusters[key[:d]] = [f"cluster_{len(self.clusters)}",
-                                          _frame(scope[d - 1])[1], []]
+                                          _frame_label(scope[d - 1]), []]
         self.clusters[key][2].append(statement)
 
     def edge(self, tail, head, label=None):
@@ -287,10 +285,10 @@ class _Drawing:
             tip.append("grad: " + summary(grad.data))
             if self.o["show_grad"]:
                 lines.append("grad " + summary(grad.data, short=True))
-        name = f"t{len(self.keep)}"
+        dot_name = f"t{len(self.keep)}"
         self.keep.append(value)
-        self.node(name, kind, lines, tip, key, scope)
-        return name
+        self.node(dot_name, kind, lines, tip, key, scope)
+        return dot_name
 
     def name_of(self, t, fallback):
         return (self.o["names"].get(id(t)) or self.qualnames.get(id(t))
@@ -317,7 +315,7 @@ class _Drawing:
             return self.ids[(parent, k)]
         wanted = self.o["intermediates"] or isinstance(tensor, Tensor) and (
             id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)
-        if not wanted or self.ref[parent] != self.own[parent]:
+        if not wanted or self.ref[parent] != self.own.get(parent):     # merged or left out
             return self.ref[parent]
         box = self.box(tensor, "intermediate", self.name_of(tensor, ""),
                        self.cluster_of(parent.scope), parent.scope, _out_meta(parent, k))
@@ -447,7 +445,7 @@ def _op_label(node, count):
     if node.released:
         tip.append("saved values released by backward()")
     if node.scope:
-        tip.append("in " + " / ".join(_frame(f)[1] for f in node.scope))
+        tip.append("in " + " / ".join(map(_frame_label, node.scope)))
     return lines, tip
 
 
@@ -461,19 +459,17 @@ def _plan_collapse(d, ops):
     count, first = {}, {}
     for n in ops:
         for depth in range(1, len(keys[n]) + 1):
-            mod, name = n.scope[depth - 1][0], n.scope[depth - 1][1]
+            mod, name = n.scope[depth - 1]
             key = keys[n][:depth]
             if (key not in has_inner if rule is True else depth == rule if type(rule) is int
                     else type(mod).__name__ in rule or name in rule):
                 node = d.collapsed.setdefault(key, f"m{len(d.collapsed)}")
                 first.setdefault(node, (key, n.scope[:depth]))
                 count[node] = count.get(node, 0) + 1
-                if d.ref[n] != "more":
-                    d.ref[n] = node
+                d.ref[n] = node
                 break
     for node, (key, scope) in first.items():
-        mod, label = _frame(scope[-1])
-        n_params = len(list(mod.parameters())) if hasattr(mod, "parameters") else 0
+        label, n_params = _frame_label(scope[-1]), len(list(scope[-1][0].parameters()))
         info = _plural(count[node], "operation") + (f" · {_plural(n_params, 'parameter')}"
                                                     if n_params else "")
         d.merged.add(node)

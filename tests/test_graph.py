@@ -307,6 +307,8 @@ def test_max_nodes_keeps_the_nearest_operations_and_counts_the_rest():
     assert len(nodes) == 10 + 1 + 1 and "… 40 more operations" in g.source
     assert "x" not in titles(g)
     assert ("more", min(n for n in nodes if n.startswith("n"))) in edges
+    with_boxes = draw_graph(chain(50), max_nodes=10, intermediates=True)
+    assert len(parse(with_boxes)[0]) == 10 + 1 + 1 + 9     # a box between each pair drawn
 
 
 def test_collapse_chains_draws_a_run_as_one_node():
