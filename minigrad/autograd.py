@@ -1,22 +1,25 @@
 """The backward walk: reverse-mode differentiation over the recorded graph.
 
-    backward(root)  ->  1. find every node reachable from root and count, for each,
-                           how many edges lead into it (its consumers);
-                        2. start from root with gradient 1 and process a node once
-                           all its consumers have sent their gradient (Kahn's
-                           topological order, an explicit stack: no recursion,
-                           so a chain of 100,000 ops is fine);
+    backward(root)  ->  1. start from root's node with gradient 1 (or `gradient`);
+                        2. repeatedly take the newest node that has received a
+                           gradient. Every node is numbered when it is created,
+                           and an op's inputs always exist before the op, so
+                           newest-first means all of a node's consumers have
+                           already sent their share: a topological order, kept
+                           in a heap, with no recursion (a chain of 100,000 ops
+                           is fine) and each node handled once however many
+                           paths lead to it;
                         3. at a node, ask its op for the input gradients (the VJPs
                            of ops.py), reduce each to its input's shape and dtype,
-                           and pass it along the edge;
+                           and add it into what the input's node has pending;
                         4. at a leaf (AccumulateGrad), add it into leaf.grad.
 
-Afterwards the values saved for backward are released unless retain_graph.
+A node releases its saved values right after its VJPs ran, unless retain_graph.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -45,14 +48,15 @@ class _GradMode(contextlib.ContextDecorator):
         return False
 
 
-def no_grad():
-    """Operations inside do not record a graph (for evaluation and updates)."""
-    return _GradMode(False)
+def no_grad(fn=None):
+    """Operations inside do not record a graph (for evaluation and updates).
+    Use `with no_grad():`, `@no_grad()` or `@no_grad`."""
+    return _GradMode(False) if fn is None else _GradMode(False)(fn)
 
 
-def enable_grad():
-    """Turn recording back on inside a no_grad region."""
-    return _GradMode(True)
+def enable_grad(fn=None):
+    """Turn recording back on inside a no_grad region (same three forms)."""
+    return _GradMode(True) if fn is None else _GradMode(True)(fn)
 
 
 def is_grad_enabled():
@@ -81,25 +85,6 @@ _RELEASED_MESSAGE = (
     "the graph again.")
 
 
-def _count_consumers(roots, keep=None):
-    """For every node reachable from roots (through nodes in `keep`, if given):
-    how many edges point at it. Also returns the set of nodes reached."""
-    consumers = {}
-    stack = [node for node in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for edge in node.edges:
-            if edge is None or keep is not None and edge[0] not in keep:
-                continue
-            parent = edge[0]
-            consumers[parent] = consumers.get(parent, 0) + 1
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return consumers, seen
-
-
 def _leading_to(roots, targets):
     """The nodes on some path from a root to a target. grad() runs only these:
     the graph above a non-leaf input is left alone (and keeps its saved values)."""
@@ -125,35 +110,113 @@ def _leading_to(roots, targets):
     return keep
 
 
-def _fit(grad, like, node, i, create_graph):
-    """Reduce a gradient to its input's shape and dtype (undo broadcasting).
+def _run(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Propagate root_grads backwards from the root edges.
+
+    capture: None to accumulate into leaves (backward()), or a dict
+    {(node, index): None} whose entries are filled with the total gradient
+    arriving there instead (grad()).
 
     Inside the walk a gradient is a Tensor when create_graph (it will be
     differentiated again) and a plain ndarray otherwise.
     """
-    if isinstance(grad, Tensor):
-        pass
-    elif type(grad) is not np.ndarray:
-        grad = np.asarray(grad)
-    shape, dtype = like.shape, like.dtype
-    if grad.shape != shape:
+    grad_type = Tensor if create_graph else np.ndarray
+    pending = {}            # node -> [gradient per output], summed as they arrive
+    heap = []               # (-seq, node) for every node in pending: newest first
+    for (node, idx), g in zip(roots, root_grads):
+        if node not in pending:
+            pending[node] = [None] * node.n_outputs
+            heappush(heap, (-node.seq, node))
+        slot = pending[node]
+        g = g if create_graph else g.data
+        slot[idx] = g if slot[idx] is None else slot[idx] + g
+    keep = None if capture is None else _leading_to(pending, {node for node, _ in capture})
+
+    with _GradMode(create_graph):
+        while heap:
+            node = heappop(heap)[1]
+            grads = pending.pop(node)
+            if node.hooks:
+                grads = _call_hooks(node.hooks, grads, create_graph)
+            if type(node) is AccumulateGrad:
+                if node.variable._hooks:
+                    grads = _call_hooks({0: node.variable._hooks}, grads, create_graph)
+                if capture is None:
+                    _accumulate(node.variable, grads[0], create_graph)
+                else:
+                    _capture(capture, node, grads)
+                continue
+            if capture is not None:
+                _capture(capture, node, grads)
+            edges = node.edges
+            if keep is not None:
+                edges = [e if e is not None and e[0] in keep else None for e in edges]
+                if edges.count(None) == len(edges):
+                    continue          # a non-leaf input of grad(): nothing above it is needed
+            if node.released:
+                raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
+            if node.n_outputs > 1:
+                grads = _fill_missing(node, grads, create_graph)
+            if grads is None or grads[0] is None:
+                input_grads = [None] * len(edges)          # no gradient reached this node
+            elif STATE.anomaly:
+                input_grads = _checked_input_grads(node, grads, create_graph)
+            else:
+                input_grads = node.op.input_grads(node, grads, create_graph)
+            args = node.args
+            for i, edge in enumerate(edges):
+                if edge is None:
+                    continue
+                parent, idx = edge
+                slot = pending.get(parent)
+                if slot is None:
+                    slot = pending[parent] = [None] * parent.n_outputs
+                    heappush(heap, (-parent.seq, parent))
+                g = input_grads[i]
+                if g is not None:
+                    like = args[i].data
+                    if type(g) is not grad_type or g.shape != like.shape or g.dtype != like.dtype:
+                        g = _fit(g, like, node, i, create_graph)
+                    slot[idx] = g if slot[idx] is None else slot[idx] + g
+            if not retain_graph:
+                node.release()
+
+
+def _fit(grad, like, node, i, create_graph):
+    """Reduce a gradient to its input's shape and dtype (undo broadcasting),
+    as a Tensor when create_graph and as an ndarray otherwise."""
+    if not isinstance(grad, (Tensor, np.ndarray)):
+        grad = np.asarray(grad)           # NumPy returns scalars for 0-d results
+    if grad.shape != like.shape:
         try:
-            grad = ops.sum_to(grad, shape) if len(grad.shape) >= len(shape) else \
-                ops.broadcast_to(grad, shape)
+            grad = ops.sum_to(grad, like.shape) if grad.ndim >= like.ndim else \
+                ops.broadcast_to(grad, like.shape)
         except ValueError:
             raise RuntimeError(f"{node.name} returned a gradient of shape {grad.shape} for its "
-                               f"input {i} of shape {shape}") from None
-    if grad.dtype != dtype:
-        grad = ops.astype(grad, dtype)
+                               f"input {i} of shape {like.shape}") from None
+    if grad.dtype != like.dtype:
+        grad = ops.astype(grad, like.dtype)
     if create_graph:
         return grad if isinstance(grad, Tensor) else Tensor._make(grad)
     return grad.data if isinstance(grad, Tensor) else grad
 
 
-def _input_grads(node, grads, create_graph):
-    """Ask the node's op for its input gradients; under detect_anomaly, check them."""
-    if not STATE.anomaly:
-        return node.op.input_grads(node, grads, create_graph)
+def _fill_missing(node, grads, create_graph):
+    """A multi-output node whose outputs were not all used: zeros for the unused
+    ones (their VJPs expect one gradient per output); None if none was used."""
+    if all(g is None for g in grads):
+        return None
+    filled = []
+    for (shape, dtype), g in zip(node.out_meta, grads):
+        if g is None:
+            g = np.zeros(shape, dtype=dtype)
+            g = Tensor._make(g) if create_graph else g
+        filled.append(g)
+    return filled
+
+
+def _checked_input_grads(node, grads, create_graph):
+    """The node's input gradients, checked for nan/inf (detect_anomaly)."""
     STATE.anomaly = False       # report the backward node below, not the ops inside its VJPs
     try:
         input_grads = node.op.input_grads(node, grads, create_graph)
@@ -165,85 +228,6 @@ def _input_grads(node, grads, create_graph):
             raise RuntimeError(f"detect_anomaly: {node.name} returned nan/inf values in its "
                                f"gradient for input {i} (shape {np.shape(data)})")
     return input_grads
-
-
-def _run(roots, root_grads, retain_graph, create_graph, capture=None):
-    """Propagate root_grads backwards from the root edges.
-
-    capture: None to accumulate into leaves (backward()), or a dict
-    {(node, index): None} whose entries are filled with the total gradient
-    arriving there instead (grad()).
-    """
-    root_nodes = []
-    pending = {}                      # node -> [grad per output] still being summed
-    for (node, idx), g in zip(roots, root_grads):
-        g = g if create_graph else g.data
-        if node not in pending:
-            pending[node] = [None] * node.n_outputs
-            root_nodes.append(node)
-        slot = pending[node]
-        slot[idx] = g if slot[idx] is None else slot[idx] + g
-    keep = None
-    if capture is not None:
-        keep = _leading_to(root_nodes, {node for node, _ in capture})
-        root_nodes = [n for n in root_nodes if n in keep]
-    consumers, _ = _count_consumers(root_nodes, keep)
-    ready = [n for n in root_nodes if consumers.get(n, 0) == 0]
-    executed = []
-
-    with _GradMode(create_graph):
-        while ready:
-            node = ready.pop()
-            grads = pending.pop(node)
-            if node.hooks:
-                grads = _call_hooks(node.hooks, grads, create_graph)
-            if isinstance(node, AccumulateGrad):
-                if node.variable._hooks:
-                    grads = _call_hooks({0: node.variable._hooks}, grads, create_graph)
-                if capture is None:
-                    _accumulate(node.variable, grads[0], create_graph)
-            if capture is not None:
-                _capture(capture, node, grads)
-            if isinstance(node, AccumulateGrad):
-                continue
-            edges = node.edges
-            if keep is not None:
-                edges = [e if e is not None and e[0] in keep else None for e in edges]
-                if edges.count(None) == len(edges):
-                    continue          # a non-leaf input of grad(): nothing above it is needed
-            if node.released:
-                raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
-            if all(g is None for g in grads):
-                input_grads = [None] * len(edges)
-            else:
-                grads = [g if g is not None else _zeros_like_output(node, k, create_graph)
-                         for k, g in enumerate(grads)]
-                input_grads = _input_grads(node, grads, create_graph)
-            executed.append(node)
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                parent, idx = edge
-                g = input_grads[i]
-                slot = pending.get(parent)
-                if slot is None:
-                    slot = pending[parent] = [None] * parent.n_outputs
-                if g is not None:
-                    g = _fit(g, node.args[i], node, i, create_graph)
-                    slot[idx] = g if slot[idx] is None else slot[idx] + g
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
-                    ready.append(parent)
-
-    if not retain_graph:
-        for node in executed:
-            node.release()
-
-
-def _zeros_like_output(node, k, create_graph):
-    shape, dtype = node.out_meta[k] if node.out_meta else (node.out_data.shape, node.out_data.dtype)
-    zeros = np.zeros(shape, dtype=dtype)
-    return Tensor._make(zeros) if create_graph else zeros
 
 
 def _call_hooks(hooks, grads, create_graph):

@@ -45,7 +45,27 @@ class Primitive:
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def __call__(self, *args, **kwargs):
-        return apply(self, args, kwargs)
+        """Run the forward on the raw arrays; record a Node if a gradient is needed."""
+        arrays, edges = [], []          # per argument: its raw value, where its gradient goes
+        recording = STATE.grad_enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                edges.append(a._edge() if recording else None)
+            else:
+                arrays.append(a)
+                edges.append(None)
+        try:
+            out = self.forward(*arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _forward_error(self, args, e) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)           # NumPy returns scalars for 0-d results
+        if STATE.anomaly:
+            _check_anomaly_forward(self, arrays, out)
+        if edges.count(None) < len(edges):
+            return Tensor._make(out, Node(self, edges, args, kwargs, out, arrays=arrays))
+        return Tensor._make(out)
 
     def input_grads(self, node, grads, create_graph):
         """Gradients for every input of `node`, given the gradient of its output.
@@ -61,7 +81,7 @@ class Primitive:
             args = node.args
         else:
             ans = node.out_data
-            args = [a.data if isinstance(a, Tensor) else a for a in node.args]
+            args = node.arrays
         kwargs = node.kwargs
         out = []
         for i, edge in enumerate(node.edges):
@@ -85,24 +105,6 @@ def _shapes(args):
                      if isinstance(a, (Tensor, np.ndarray)) or np.isscalar(a))
 
 
-def apply(prim, args, kwargs):
-    """Run prim's forward on raw arrays; record a Node if a gradient is needed."""
-    datas = [a.data if isinstance(a, Tensor) else a for a in args]
-    try:
-        out = prim.forward(*datas, **kwargs)
-    except (ValueError, IndexError, TypeError) as e:
-        raise _forward_error(prim, args, e) from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if STATE.anomaly:
-        _check_anomaly_forward(prim, datas, out)
-    if STATE.grad_enabled:
-        edges = tuple([a._edge() if isinstance(a, Tensor) else None for a in args])
-        if edges.count(None) < len(edges):
-            return Tensor._make(out, Node(prim, edges, args, kwargs, out))
-    return Tensor._make(out)
-
-
 def _forward_error(prim, args, error):
     """Reword a NumPy error so that it names the operation and the shapes."""
     shapes = [np.shape(_data(a)) for a in args if isinstance(a, (Tensor, np.ndarray))]
@@ -115,14 +117,14 @@ def _forward_error(prim, args, error):
     return kind(f"{prim.name}: {error} (input shapes: {_shapes(args)})")
 
 
-def _check_anomaly_forward(prim, datas, out):
+def _check_anomaly_forward(prim, arrays, out):
     if out.dtype.kind != "f" or np.isfinite(out).all():
         return
-    inputs_finite = all(np.isfinite(d).all() for d in datas
-                        if isinstance(d, np.ndarray) and d.dtype.kind == "f")
+    inputs_finite = builtins.all(np.isfinite(a).all() for a in arrays
+                                 if isinstance(a, np.ndarray) and a.dtype.kind == "f")
     if inputs_finite:
         raise RuntimeError(f"detect_anomaly: '{prim.name}' produced nan/inf in its output "
-                           f"from finite inputs (input shapes: {_shapes(datas)})")
+                           f"from finite inputs (input shapes: {_shapes(arrays)})")
 
 
 def _shape(v):

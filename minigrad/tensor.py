@@ -38,23 +38,27 @@ class Node:
     or None for one that does not (a constant, an int array, a Python number).
     """
 
-    __slots__ = ("op", "edges", "args", "kwargs", "out_data", "n_outputs",
-                 "hooks", "released", "seq", "scope", "consts", "out_meta",
-                 "__weakref__")
+    # The attributes every node sets are slots; the rarely set ones (hooks,
+    # consts) default to the class values below until an instance sets its own.
+    __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
+                 "seq", "scope", "released", "out_meta", "__dict__", "__weakref__")
+    hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
+    consts = None                     # {input_index: weakref or value}, for drawing
 
-    def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1):
+    def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
         self.op = op                  # the Primitive (or Function) whose vjp we call
         self.edges = edges
         self.args = args              # inputs saved for the backward formula
+        self.arrays = arrays          # the same inputs as raw arrays (tensors unwrapped)
         self.kwargs = kwargs
         self.out_data = out_data      # the forward result, for formulas that use it
         self.n_outputs = n_outputs
-        self.hooks = None             # {output_index: [fn, ...]} for non-leaf hooks
-        self.released = False
-        self.seq = next(_sequence)    # creation order, for deterministic drawings
+        # Creation order. A node's inputs always come from older nodes, so going
+        # from the newest node to the oldest is a topological order (autograd.py).
+        self.seq = next(_sequence)
         self.scope = STATE.scope
-        self.consts = None            # {input_index: weakref or value}, for drawing
-        self.out_meta = None          # [(shape, dtype)] per output, for drawing
+        self.released = False
+        self.out_meta = None          # [(shape, dtype)] per output, kept for drawing
 
     @property
     def name(self):
@@ -68,6 +72,7 @@ class Node:
         if self.out_meta is None and self.out_data is not None:
             self.out_meta = [(self.out_data.shape, self.out_data.dtype)]
         self.args = None
+        self.arrays = None
         self.kwargs = None
         self.out_data = None
         self.released = True
@@ -135,22 +140,25 @@ class Tensor:
     tensors can require gradients.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_output_nr",
-                 "name", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
+    # data and the graph link are slots; the other attributes keep their class
+    # defaults until set (most tensors are intermediate results that never set them).
+    __slots__ = ("data", "_grad_fn", "_requires_grad", "__dict__", "__weakref__")
+    grad = None
+    name = None
+    _output_nr = 0          # which output of _grad_fn this tensor is
+    _hooks = None           # leaf hooks (a non-leaf's hooks live on its node)
+    _accumulator = None     # weakref to the leaf's AccumulateGrad node
+    _retains_grad = False
 
     # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self.data = _as_array(data, dtype, "Tensor")
-        self.grad = None
         self._requires_grad = False
         self._grad_fn = None
-        self._output_nr = 0
-        self.name = name
-        self._hooks = None
-        self._accumulator = None
-        self._retains_grad = False
+        if name is not None:
+            self.name = name
         if requires_grad:
             self.requires_grad = True
 
@@ -158,17 +166,11 @@ class Tensor:
     def _make(cls, data, grad_fn=None, output_nr=0):
         """Internal fast constructor: no copy, no checks."""
         t = object.__new__(cls)
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        t.data = data
-        t.grad = None
-        t._requires_grad = grad_fn is not None
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad_fn = grad_fn
-        t._output_nr = output_nr
-        t.name = None
-        t._hooks = None
-        t._accumulator = None
-        t._retains_grad = False
+        t._requires_grad = grad_fn is not None
+        if output_nr:
+            t._output_nr = output_nr
         return t
 
     # -- autograd attributes --------------------------------------------------
