@@ -115,7 +115,8 @@ def _build(args):
         except (ValueError, TypeError) as e:
             raise UsageError(str(e)) from None
         inputs = [x] + [p for p in layer.parameters()]
-        label = f"{args.layer} on input {shape}, backward={args.mode!r}"
+        label = (f"{args.layer} on input {shape}, backward={args.mode!r}"
+                 + (", eval mode" if args.eval else ""))
         stem = args.layer.lower()
     options = dict(collapse=args.collapse, show_values=args.values, rankdir=args.rankdir,
                    legend=True)
