@@ -92,7 +92,8 @@ def summary(array, short=False):
     if a.dtype.kind == "b":
         return f"{int(a.sum())} of {a.size} true"
     if a.size <= (3 if short else 6):
-        return _num(a.item()) if a.ndim == 0 else "[" + ", ".join(map(_num, a.ravel().tolist())) + "]"
+        values = ", ".join(map(_num, a.ravel().tolist()))
+        return values if a.ndim == 0 else f"[{values}]"
     f = a.astype(np.float64, copy=False).ravel()
     if short:
         return f"[{_num(f.min())} … {_num(f.max())}]"
@@ -103,7 +104,8 @@ def summary(array, short=False):
 def _short(v):
     """An operation's non-tensor argument (axes, shape, index, scalar) as short text."""
     if isinstance(v, slice):
-        return ":".join("" if p is None else str(p) for p in (v.start, v.stop, v.step)).rstrip(":") or ":"
+        start, stop = ("" if p is None else str(p) for p in (v.start, v.stop))
+        return f"{start}:{stop}" + ("" if v.step is None else f":{v.step}")
     if isinstance(v, tuple):
         return "(" + ", ".join(map(_short, v)) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, (np.ndarray, Tensor)):
@@ -496,7 +498,8 @@ def _plan_chains(d, ops, roots):
         p = live[0][0] if len(live) == 1 else None
         linked = (p in head and uses[p] == 1 and p.op.name == n.op.name and p.scope == n.scope
                   and d.ref[p] == d.own[p] and d.ref[n] == d.own[n]
-                  and not any(e is None and _is_box(_input(n, i)[0]) for i, e in enumerate(n.edges)))
+                  and not any(e is None and _is_box(_input(n, i)[0])
+                              for i, e in enumerate(n.edges)))
         head[n] = head[p] if linked else n
     length = {}
     for h in head.values():
@@ -554,7 +557,7 @@ def _legend(kinds):
     """An HTML table: a swatch and a word for each kind of node in the drawing."""
     rows = "".join(
         f'<TR><TD BORDER="1" WIDTH="22" BGCOLOR="{STYLE[k]["fillcolor"]}" '
-        f'COLOR="{STYLE[k]["color"]}" STYLE="{"dashed" if "dashed" in STYLE[k]["style"] else "solid"}">'
+        f'COLOR="{STYLE[k]["color"]}" STYLE="{"dashed" if "dashed" in STYLE[k]["style"] else ""}">'
         f'</TD><TD ALIGN="LEFT">{LEGEND[k]}</TD></TR>' for k in LEGEND if k in kinds)
     return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{rows}</TABLE>>'
 

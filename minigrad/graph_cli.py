@@ -66,7 +66,8 @@ def add_arguments(parser):
     parser.add_argument("--groups", type=int, default=2, help="num_groups for GroupNorm and "
                         "BatchChannelNorm2d (default: 2)")
     parser.add_argument("--format", choices=FORMATS, help="default: from -o, else svg")
-    parser.add_argument("-o", "--output", help="the file to write (default: <name>_<view>.<format>)")
+    parser.add_argument("-o", "--output",
+                        help="the file to write (default: <name>_<view>.<format>)")
     parser.add_argument("--collapse", action="store_true", help="draw each module as one node")
     parser.add_argument("--values", action="store_true", help="show value summaries")
     parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="layout direction")
