@@ -456,6 +456,7 @@ def _plan_collapse(d, ops):
     rule = d.o["collapse"]
     if rule is False or rule is None or not d.o["clusters"]:
         return
+    rule = {rule} if isinstance(rule, str) else rule       # one name, not its letters
     keys = {n: d.cluster_of(n.scope) or () for n in ops}
     has_inner = {k[:j] for k in keys.values() for j in range(1, len(k))}
     count, first = {}, {}
