@@ -139,7 +139,7 @@ panels = [(b_stretched, "forward: b (3,) read by every row\n(broadcast to (4, 3)
           (c, "backward: dL/dy = c, shape (4, 3)"),
           (np.vstack([c, c.sum(axis=0)]), "dL/db = column sums of dL/dy\n(last row, shape (3,))")]
 for ax, (values, title) in zip(axes, panels):
-    ax.imshow(values, cmap="coolwarm", vmin=-3, vmax=3)
+    ax.imshow(values, cmap="coolwarm", vmin=-3, vmax=3, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         bold = values.shape[0] == 5 and i == 4
         ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
