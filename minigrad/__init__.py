@@ -21,6 +21,8 @@ from minigrad.ops import (
 from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.graph import draw_graph, save_graph
+from minigrad.check import check_backward
 
 __version__ = "0.1.0"
 
@@ -30,5 +32,5 @@ __all__ = [
     "matmul", "max", "maximum", "mean", "min", "minimum", "pad", "relu", "reshape", "sigmoid",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",
     "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
-    "gradcheck", "gradgradcheck", "GradcheckError",
+    "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
 ]
