@@ -1,0 +1,297 @@
+"""Lesson 8: Weight Normalization and Weight Standardization: normalising the weights, not the data.
+
+What you will learn
+  * Weight Normalization (Salimans & Kingma, 2016): w = g * v / ||v||, one length g and one
+    direction v per output row; why its gradient for v is orthogonal to v, and why it has no eps;
+  * Weight Standardization (Qiao et al., 2019): each filter is standardised,
+        W_hat = (W - mean) / sqrt(var + eps)     over (C_in, kH, kW), per output channel,
+    which is BatchNorm applied to the weight tensor;
+  * the four published WS variants (biased or unbiased variance, eps inside or outside the root)
+    and how much they differ;
+  * what goes wrong with eps OUTSIDE the root on a constant filter: the forward pass is fine, the
+    NaN is born in the backward pass, at the square root, as 0 * infinity. We catch the operation
+    with detect_anomaly, compare with the true (finite) gradient, and see why eps inside is safe.
+
+Run it:  python tutorials/08_weight_norm_standardization.py --out DIR
+Figure:  ws_gradient_vs_spread.png (gradient size against filter spread for each WS form).
+"""
+# %%
+import numpy as np
+import matplotlib.pyplot as plt
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.nn import functional as F
+import layers
+from layers.functional import batch_norm, weight_standardize
+
+from _lesson import setup, section, check, save_plot, numerical_gradient
+
+args = setup()
+np.set_printoptions(precision=4, suppress=True)
+rng = np.random.default_rng(8)
+mg.manual_seed(8)
+eps = 1e-5
+
+# %% [markdown]
+# ## 1. Weight Normalization: length and direction
+# `layers.weight_norm(module)` replaces the parameter `weight` (shape (out, in)) by two parameters:
+# `weight_v` (same shape: the direction) and `weight_g` (shape (out, 1): the length of each row),
+#     weight = weight_g * weight_v / ||weight_v||        (norm of each row, over the other axes)
+# g starts as the row norms of the old weight and v as the old weight, so the module computes
+# exactly what it did before. Afterwards, ||w_i|| = |g_i| whatever v is: the length is learned by
+# g alone, the direction by v alone.
+
+# %%
+section("1. weight_norm: w = g * v / ||v||")
+linear = nn.Linear(4, 3)
+x = rng.normal(size=(5, 4))
+before = linear(mg.tensor(x)).data
+layers.weight_norm(linear)
+print("parameters:", {name: p.shape for name, p in linear.named_parameters()})
+check("weight_g has shape (3, 1) and weight_v shape (3, 4)",
+      linear.weight_g.shape == (3, 1) and linear.weight_v.shape == (3, 4))
+check("at initialisation the module computes what it did before",
+      np.allclose(linear(mg.tensor(x)).data, before, atol=1e-14))
+linear.weight_v.data *= 7.0                               # stretch the direction vectors
+check("scaling v does not change w (only its direction counts)",
+      np.allclose(linear(mg.tensor(x)).data, before, atol=1e-14))
+check("the row norms of w are |g|",
+      np.allclose(np.linalg.norm(linear.weight.data, axis=1), np.abs(linear.weight_g.data[:, 0])))
+
+# %% [markdown]
+# ## 2. The gradient of v is orthogonal to v
+# For one row, with n = ||v|| and the upstream gradient dw:
+#     dg = (dw . v) / n,          dv = (g / n) * (dw - (dw . v_hat) v_hat),   v_hat = v / n
+# dv is dw with its component along v removed (w does not change when v is scaled, so the gradient
+# has nothing to say about v's length). A consequence: a gradient step v - lr * dv can only
+# lengthen v, since ||v - lr dv||^2 = ||v||^2 + lr^2 ||dv||^2. That growth slowly lowers the
+# effective learning rate of the direction.
+
+# %%
+section("2. dv is orthogonal to v")
+for backward in ("autograd", "manual"):
+    layer = layers.weight_norm(nn.Linear(4, 3), backward=backward)
+    layer.weight_g.data[...] = linear.weight_g.data
+    layer.weight_v.data[...] = linear.weight_v.data
+    (layer(mg.tensor(x)) ** 2).sum().backward()
+    v, dv = layer.weight_v.data, layer.weight_v.grad.data
+    dots = (v * dv).sum(axis=1)
+    print(f"backward={backward!r}: v . dv per row = " + "  ".join(f"{d:8.1e}" for d in dots))
+    check(f"backward={backward!r}: each row's dv is orthogonal to its v",
+          np.abs(dots).max() < 1e-12 * np.abs(v).sum() * np.abs(dv).sum())
+lr = 0.1
+check("an SGD step on v lengthens every row",
+      (np.linalg.norm(v - lr * dv, axis=1) > np.linalg.norm(v, axis=1)).all())
+
+# %% [markdown]
+# Weight normalization has no eps: a row with v = 0 has no direction and gives 0/0.
+
+# %%
+layer = layers.weight_norm(nn.Linear(4, 3))
+layer.weight_v.data[1] = 0.0
+with np.errstate(invalid="ignore"):
+    out = layer(mg.tensor(x)).data
+check("a zero row of v makes that output NaN (there is no eps)",
+      np.isnan(out[:, 1]).all() and not np.isnan(out[:, [0, 2]]).any())
+
+# %% [markdown]
+# ## 3. Weight Standardization
+# WS standardises each output filter W_i (a row of I = C_in*kH*kW numbers) to mean 0 and variance
+# 1 before the convolution uses it. It has no learnable parameters of its own and is meant for
+# convolutions followed by a BatchNorm or GroupNorm (as in the paper). The project's form uses the
+# biased variance with eps inside the root, which makes it BatchNorm applied to the weight seen as
+# a batch of one: W.reshape(1, O, I), a "channel" per filter.
+
+# %%
+section("3. WSConv2d: standardised filters")
+conv = layers.WSConv2d(3, 4, kernel_size=3, padding=1)
+W = conv.weight.data                                       # (4, 3, 3, 3): O = 4 filters, I = 27
+W_hat = weight_standardize(conv.weight).data
+rows = W_hat.reshape(4, -1)
+print("per-filter mean of W_hat:", rows.mean(axis=1), "  variance:", rows.var(axis=1))
+check("each standardised filter has mean 0", np.abs(rows.mean(axis=1)).max() < 1e-12)
+check("and variance var/(var + eps), just under 1",
+      np.allclose(rows.var(axis=1), W.reshape(4, -1).var(axis=1) / (W.reshape(4, -1).var(axis=1) + eps)))
+as_batch_norm = batch_norm(mg.tensor(W.reshape(1, 4, -1)), None, None, training=True, eps=eps).data
+check("WS is batch_norm on W.reshape(1, O, I)",
+      np.abs(as_batch_norm.reshape(W.shape) - W_hat).max() < 1e-12)
+images = rng.normal(size=(2, 3, 5, 5))
+check("WSConv2d(x) = conv2d(x, W_hat) + bias",
+      np.allclose(conv(mg.tensor(images)).data,
+                  F.conv2d(mg.tensor(images), mg.tensor(W_hat), conv.bias, padding=1).data))
+
+# %% [markdown]
+# ## 4. Four published variants
+# The primary sources do not agree on the variance or on where eps goes:
+#   biased_eps_inside     (W - mean) / sqrt(var_I + eps)       later paper version; this project
+#   unbiased_eps_inside   (W - mean) / sqrt(var_(I-1) + eps)   the BCN repository's code
+#   unbiased_eps_outside  (W - mean) / (std_(I-1) + eps)       the official README's PyTorch code
+#   biased_eps_outside    (W - mean) / (std_I + eps)           arXiv v1 (and the README's TF code)
+# var_I divides by I, var_(I-1) by I - 1. For an ordinary filter they differ only a little:
+# the unbiased forms are smaller by sqrt((I - 1)/I) (1.9 % for I = 27), and where eps sits matters
+# only when the spread is comparable to sqrt(eps) ~ 0.003.
+
+# %%
+section("4. The published variants on an ordinary filter")
+filters = mg.tensor(rng.normal(size=(4, 3, 3, 3)))          # spread ~1, so eps hardly matters
+I = 27
+variants = ["biased_eps_inside", "unbiased_eps_inside", "unbiased_eps_outside", "biased_eps_outside"]
+outputs = {v: weight_standardize(filters, variant=v).data for v in variants}
+for v in variants:
+    ratio = outputs[v] / outputs["biased_eps_inside"]
+    print(f"  {v:22s} W_hat / default: between {ratio.min():.6f} and {ratio.max():.6f}")
+check("the unbiased variants are the biased ones times sqrt((I-1)/I) (up to eps)",
+      np.allclose(outputs["unbiased_eps_inside"] / outputs["biased_eps_inside"],
+                  np.sqrt((I - 1) / I), rtol=1e-4))
+check("eps inside or outside changes little when the spread is large",
+      np.allclose(outputs["biased_eps_outside"], outputs["biased_eps_inside"], rtol=1e-4))
+
+# %% [markdown]
+# ## 5. A constant filter
+# Now a filter whose I entries are all equal: a filter initialised to a constant, or one that weight
+# decay has flattened. Then W - mean = 0 and the spread sigma = 0.
+#   * eps inside:  W_hat = 0 / sqrt(0 + eps) = 0.
+#   * eps outside: W_hat = 0 / (0 + eps) = 0.
+# Both forward passes are finite. Where does the NaN come from? Write the eps-outside form as the
+# paper writes it, sigma = sqrt(var), in minigrad operations, and run backward under
+# detect_anomaly, which stops at the first operation that produces a NaN or an infinity.
+
+# %%
+section("5. Where the NaN is born")
+constant = np.full((2, 3, 3, 3), 0.5)               # two filters, every entry 0.5
+constant[1] = rng.normal(size=(3, 3, 3))            # the second filter is ordinary
+d_W_hat = rng.normal(size=constant.shape)           # some upstream gradient
+
+
+def ws_eps_outside_sqrt(Wt):
+    """(W - mean) / (sqrt(var) + eps): the eps-outside form, spelled as in the paper."""
+    c = Wt - Wt.mean(axis=(1, 2, 3), keepdims=True)
+    sigma = mg.sqrt((c * c).mean(axis=(1, 2, 3), keepdims=True))
+    return c / (sigma + eps)
+
+
+Wt = mg.tensor(constant, requires_grad=True)
+forward = ws_eps_outside_sqrt(Wt)
+check("the forward pass is finite: the constant filter maps to 0",
+      np.isfinite(forward.data).all() and (forward.data[0] == 0).all())
+try:
+    with mg.detect_anomaly(), np.errstate(invalid="ignore", divide="ignore"):
+        ws_eps_outside_sqrt(mg.tensor(constant, requires_grad=True)).backward(d_W_hat)
+    caught = ""
+except RuntimeError as err:
+    caught = str(err)
+    print(caught)
+check("detect_anomaly stops in the backward pass of sqrt", "SqrtBackward" in caught)
+
+with np.errstate(invalid="ignore", divide="ignore"):
+    forward.backward(d_W_hat)
+print("gradient of the constant filter (first 5 entries):", Wt.grad.data[0].ravel()[:5])
+print("gradient of the ordinary filter is finite:", np.isfinite(Wt.grad.data[1]).all())
+check("without detect_anomaly the constant filter's gradient is all NaN",
+      np.isnan(Wt.grad.data[0]).all() and np.isfinite(Wt.grad.data[1]).all())
+
+# %% [markdown]
+# The mechanism: d sqrt(v)/dv = 1 / (2 sqrt(v)) is infinite at v = 0. The gradient arriving at
+# sigma is sum(dW_hat * (-c) / (sigma + eps)^2), which is exactly 0 because c = 0. The chain rule
+# multiplies the two: 0 * inf = NaN (minigrad's sqrt rule computes g / (2 sqrt(v)) = 0/0). The
+# NaN then spreads to every entry of the filter through the mean.
+#
+# Yet the function itself is perfectly smooth there: near c = 0, W_hat = c / (||c||/sqrt(I) + eps)
+# = c/eps + (terms of order ||c||^2), so the true gradient is (dW_hat - mean(dW_hat)) / eps, finite.
+# Finite differences confirm it. The NaN is an artefact of the chain rule, not of the maths.
+
+# %%
+section("6. The true gradient, and the forms that stay finite")
+
+
+def f_outside(values):                                # sum(dW_hat * W_hat) for filter 0
+    c = values - values.mean()
+    return float((d_W_hat[0] * c / (np.sqrt((c * c).mean()) + eps)).sum())
+
+
+true_grad = (d_W_hat[0] - d_W_hat[0].mean()) / eps
+fd = numerical_gradient(f_outside, constant[0], eps=1e-10)
+check("finite differences give the finite limit (dW_hat - mean(dW_hat)) / eps",
+      np.allclose(fd, true_grad, rtol=1e-3), f"max |fd| = {np.abs(fd).max():.3g}")
+
+results = {}
+for variant in ("biased_eps_inside", "biased_eps_outside"):
+    for backward in ("autograd", "manual"):
+        Wt = mg.tensor(constant, requires_grad=True)
+        weight_standardize(Wt, variant=variant, backward=backward).backward(d_W_hat)
+        results[variant, backward] = Wt.grad.data[0]
+        print(f"  layers WS {variant:19s} backward={backward!r:10s}: gradient finite "
+              f"{np.isfinite(Wt.grad.data).all()}, max |grad| {np.abs(Wt.grad.data[0]).max():.3g}")
+inside_limit = (d_W_hat[0] - d_W_hat[0].mean()) / np.sqrt(eps)
+check("eps inside (the default) is finite: (dW_hat - mean(dW_hat)) / sqrt(eps)",
+      all(np.allclose(results["biased_eps_inside", b], inside_limit) for b in ("autograd", "manual")))
+check("the layer's eps-outside variant returns the finite limit too: its std() defines the "
+      "gradient at zero spread as 0, as torch.std does",
+      all(np.allclose(results["biased_eps_outside", b], true_grad) for b in ("autograd", "manual")))
+print(f"\ngradient scale on a constant filter: eps inside 1/sqrt(eps) = {1 / np.sqrt(eps):.0f}, "
+      f"eps outside 1/eps = {1 / eps:.0f} times the upstream gradient")
+check("even when finite, eps outside makes the gradient sqrt(1/eps) ~ 316 times larger",
+      np.isclose(np.abs(results["biased_eps_outside", "autograd"]).max()
+                 / np.abs(results["biased_eps_inside", "autograd"]).max(), 1 / np.sqrt(eps)))
+with np.errstate(over="ignore"):
+    check("in float16 (mixed precision), whose largest number is 65504, 1/eps = 1e5 is already inf",
+          np.isinf(np.float16(1 / eps)) and np.isfinite(np.float16(1 / np.sqrt(eps))))
+
+# %% [markdown]
+# ## 7. Gradient size against the spread of a filter
+# Take W = 0.5 + spread * noise and shrink the spread. While spread >> sqrt(eps), every form gives
+# a gradient of order 1/spread. Below that, eps inside caps it at 1/sqrt(eps) ~ 316, eps outside
+# only at 1/eps = 1e5; at spread exactly 0, sqrt(var) + eps gives NaN.
+
+# %%
+section("7. Gradient size against filter spread")
+noise = rng.normal(size=(1, 3, 3, 3))
+upstream = rng.normal(size=(1, 3, 3, 3))
+spreads = np.logspace(-9, 0, 28)
+forms = {"eps inside: sqrt(var + eps)  (default)":
+             lambda t: weight_standardize(t, variant="biased_eps_inside"),
+         "eps outside: std + eps  (std's gradient at 0 := 0)":
+             lambda t: weight_standardize(t, variant="biased_eps_outside"),
+         "eps outside: sqrt(var) + eps  (as written)": ws_eps_outside_sqrt}
+curves = {}
+for name, form in forms.items():
+    sizes = []
+    for spread in np.concatenate([[0.0], spreads]):
+        Wt = mg.tensor(0.5 + spread * noise, requires_grad=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            form(Wt).backward(upstream)
+        sizes.append(np.linalg.norm(Wt.grad.data))
+    curves[name] = np.array(sizes)
+    print(f"  {name:52s} spread 0: {sizes[0]:9.3g}   spread 1e-9: {sizes[1]:9.3g}   "
+          f"spread 1: {sizes[-1]:7.3g}")
+check("at spread 0 only the form written with sqrt(var) gives NaN",
+      [np.isnan(c[0]) for c in curves.values()] == [False, False, True])
+
+fig, ax = plt.subplots(figsize=(7.5, 4.2))
+zero_at = 1.5e-10                                     # where "spread = 0" is drawn (log axis)
+for (name, sizes), color in zip(curves.items(), ["tab:green", "tab:orange", "tab:red"]):
+    thin = "as written" in name
+    ax.plot(spreads, sizes[1:], "o-", ms=3, color=color, label=name, lw=1.2 if thin else 3)
+    if np.isnan(sizes[0]):
+        ax.text(zero_at, 2e7, "NaN", color=color, ha="center", fontsize=9, fontweight="bold")
+    else:
+        ax.plot(zero_at, sizes[0], "s", ms=7 if not thin else 4, color=color)
+ax.set(xscale="log", yscale="log", xlabel="spread of the filter (std of its entries)",
+       ylabel="||dL/dW||", title="Weight Standardization: gradient of a near-constant filter")
+ax.set_xticks([zero_at, 1e-8, 1e-6, 1e-4, 1e-2, 1], ["0", "1e-8", "1e-6", "1e-4", "1e-2", "1"])
+ax.axvline(4e-10, color="0.3", lw=0.8)                # the axis is broken between 0 and 1e-9
+ax.axvline(np.sqrt(eps), color="0.6", ls=":", lw=1)
+ax.text(np.sqrt(eps) * 1.3, 2, "sqrt(eps)", color="0.4", fontsize=8)
+ax.set_ylim(0.3, 1e8)
+ax.legend(fontsize=8, loc="upper right")
+save_plot(fig, "ws_gradient_vs_spread")
+
+# %% [markdown]
+# ## Summary
+# * Weight norm: w = g v/||v||; dv is orthogonal to v; no eps, so v = 0 is undefined.
+# * Weight standardization: BatchNorm on the weight, per output filter, no affine.
+# * eps outside the root: the forward pass is finite on a constant filter; the backward pass hits
+#   sqrt'(0) = inf times a zero gradient = NaN. A std() with a special rule at 0 (torch.std,
+#   minigrad's std) hides the NaN, but the gradient can still be 1/eps = 1e5 times the upstream
+#   one. eps inside the root keeps the derivative of sqrt finite: at most 1/sqrt(eps) ~ 316.
