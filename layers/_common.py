@@ -154,6 +154,32 @@ def standardize(x, reduction, eps):
     return x_hat, mean, var, inv_std
 
 
+def standardize_array(x, reduction, eps):
+    """standardize() in plain NumPy, for the forward of the manual path, where no
+    graph is wanted: x_hat is scaled in place, and np.einsum sums the squares
+    without building an (x - mean)**2 temporary."""
+    axes = reduction.axes
+    xv = x.reshape(reduction.view) if reduction.view is not None else x
+    index = list(range(xv.ndim))
+    kept = [i for i in index if i not in axes]
+    sum_of_squares = lambda a: np.einsum(a, index, a, index, kept).reshape(  # noqa: E731
+        [1 if i in axes else n for i, n in enumerate(xv.shape)])
+    if reduction.fixed is not None:
+        mean, var = (np.asarray(s, dtype=x.dtype) for s in reduction.fixed)
+        x_hat = xv - mean
+    elif reduction.centred:
+        mean = xv.mean(axis=axes, keepdims=True)
+        x_hat = xv - mean
+        var = sum_of_squares(x_hat) / count(xv.shape, axes)
+    else:
+        mean = np.zeros((), dtype=x.dtype)
+        x_hat = xv.copy()
+        var = sum_of_squares(xv) / count(xv.shape, axes)
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat *= inv_std
+    return x_hat.reshape(x.shape), mean, var, inv_std
+
+
 def affine(x_hat, weight, bias):
     """y = weight * x_hat + bias, either of them optional."""
     y = x_hat * weight if weight is not None else x_hat
@@ -190,9 +216,10 @@ class Normalize(Function):
         dx      = inv_std * (g - mean_R g - x_hat * mean_R(g * x_hat)),   g = dy * weight
         dweight = sum dy * x_hat,   dbias = sum dy   (over the axes weight is broadcast along)
 
-    written in minigrad operations. Without create_graph it reuses x_hat and
-    inv_std from the forward; with create_graph it recomputes them from x with
-    minigrad operations, so that the gradient is itself differentiable in x.
+    written in minigrad operations. The forward runs in plain NumPy (no graph is
+    needed inside one node). Without create_graph the backward reuses its x_hat
+    and inv_std arrays; with create_graph it recomputes them from x with minigrad
+    operations, so that the gradient is itself differentiable in x.
 
     Outputs (y, mean, var); mean and var are returned only for running
     averages, which are taken from their data: they get no gradient.
@@ -200,16 +227,18 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, reduction, eps):
-        x_hat, mean, var, inv_std = standardize(x, reduction, eps)
-        # x_hat may be returned as y itself; save a handle that stays outside the graph.
-        ctx.save_for_backward(x, weight, x_hat.detach(), inv_std)
-        ctx.reduction, ctx.eps = reduction, eps
-        return affine(x_hat, weight, bias), mean, var
+        x_hat, mean, var, inv_std = standardize_array(x.data, reduction, eps)
+        y = x_hat * weight.data if weight is not None else x_hat.copy()
+        if bias is not None:
+            y += bias.data
+        ctx.save_for_backward(x, weight)
+        ctx.x_hat, ctx.inv_std, ctx.reduction, ctx.eps = x_hat, inv_std, reduction, eps
+        return y, mean, var
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar):
-        x, weight, x_hat, inv_std = ctx.saved_tensors
-        reduction = ctx.reduction
+        x, weight = ctx.saved_tensors
+        reduction, x_hat, inv_std = ctx.reduction, ctx.x_hat, ctx.inv_std
         if is_grad_enabled():
             x_hat, _, _, inv_std = standardize(x, reduction, ctx.eps)
         axes = reduction.axes
