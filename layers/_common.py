@@ -160,10 +160,13 @@ def standardize_array(x, reduction, eps):
     without building an (x - mean)**2 temporary."""
     axes = reduction.axes
     xv = x.reshape(reduction.view) if reduction.view is not None else x
-    index = list(range(xv.ndim))
-    kept = [i for i in index if i not in axes]
-    sum_of_squares = lambda a: np.einsum(a, index, a, index, kept).reshape(  # noqa: E731
-        [1 if i in axes else n for i, n in enumerate(xv.shape)])
+
+    def sum_of_squares(a):
+        index = list(range(a.ndim))
+        kept = [i for i in index if i not in axes]
+        return np.einsum(a, index, a, index, kept).reshape(
+            [1 if i in axes else n for i, n in enumerate(a.shape)])
+
     if reduction.fixed is not None:
         mean, var = (np.asarray(s, dtype=x.dtype) for s in reduction.fixed)
         x_hat = xv - mean
@@ -241,7 +244,7 @@ class Normalize(Function):
         reduction, x_hat, inv_std = ctx.reduction, ctx.x_hat, ctx.inv_std
         if is_grad_enabled():
             x_hat, _, _, inv_std = standardize(x, reduction, ctx.eps)
-        axes = reduction.axes
+        axes, needs_x = reduction.axes, ctx.needs_input_grad[0]
         if _constant_over(weight, x, reduction):
             # BatchNorm, InstanceNorm: weight is one number per reduction set, so it
             # factors out of g's sums, and those sums (of dy) are also what dweight
@@ -249,15 +252,17 @@ class Normalize(Function):
             sum_dy = dy.sum(axis=axes, keepdims=True)
             sum_dy_x_hat = (dy * x_hat).sum(axis=axes, keepdims=True)
             scale = inv_std * weight if weight is not None else inv_std
-            dx = input_grad(dy, x_hat, scale, sum_dy, sum_dy_x_hat, reduction)
+            dx = input_grad(dy, x_hat, scale, sum_dy, sum_dy_x_hat, reduction) if needs_x else None
             return dx, sum_dy_x_hat, sum_dy, None, None
         # LayerNorm, GroupNorm, RMSNorm: weight varies inside a reduction set (or a
         # view regroups the axes).
-        view = reduction.view if reduction.view is not None else x.shape
-        g = dy * weight if weight is not None else dy
-        g_v, x_hat_v = g.reshape(view), x_hat.reshape(view)
-        dx = input_grad(g, x_hat, inv_std, g_v.sum(axis=axes, keepdims=True),
-                        (g_v * x_hat_v).sum(axis=axes, keepdims=True), reduction)
+        dx = None
+        if needs_x:
+            view = reduction.view if reduction.view is not None else x.shape
+            g = dy * weight if weight is not None else dy
+            g_v, x_hat_v = g.reshape(view), x_hat.reshape(view)
+            dx = input_grad(g, x_hat, inv_std, g_v.sum(axis=axes, keepdims=True),
+                            (g_v * x_hat_v).sum(axis=axes, keepdims=True), reduction)
         return dx, dy * x_hat, dy, None, None
 
 
@@ -278,10 +283,10 @@ def normalize(x, weight, bias, reduction, eps, backward):
 # Parameters, buffers and running averages
 # ----------------------------------------------------------------------------
 
-def register_affine(module, shape, affine, bias=True):
+def register_affine(module, shape, enabled, bias=True):
     """weight = 1 and bias = 0 of `shape` (PyTorch's initial values), or None."""
-    module.register_parameter("weight", nn.Parameter(np.ones(shape)) if affine else None)
-    module.register_parameter("bias", nn.Parameter(np.zeros(shape)) if affine and bias else None)
+    module.register_parameter("weight", nn.Parameter(np.ones(shape)) if enabled else None)
+    module.register_parameter("bias", nn.Parameter(np.zeros(shape)) if enabled and bias else None)
 
 
 def register_running_stats(module, num_features, track_running_stats):

@@ -147,23 +147,43 @@ def test_standardize_matches_numpy(case, centred, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(reductions(), st.booleans(), st.booleans(), st.integers(0, 2 ** 31 - 1))
-def test_closed_form_backward_equals_autograd(case, centred, per_element_weight, seed):
-    """The one formula, over any reduction set, with weight constant over R or not."""
+@given(reductions(), st.booleans(), st.sampled_from(["none", "per_set", "per_element"]),
+       st.booleans(), st.integers(0, 2 ** 31 - 1))
+def test_closed_form_backward_equals_autograd(case, centred, weight_kind, x_needs_grad, seed):
+    """The one formula, over any reduction set, with weight absent, constant over
+    each reduction set (BatchNorm-like) or varying inside it (LayerNorm-like)."""
     shape, axes = case
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape) * 2 + 1
     dy = rng.standard_normal(shape)
-    weight_shape = shape if per_element_weight else tuple(
+    weight_shape = shape if weight_kind == "per_element" else tuple(
         1 if i in axes else n for i, n in enumerate(shape))
-    weight = rng.standard_normal(weight_shape)
-    bias = rng.standard_normal(weight_shape)
+    params = [] if weight_kind == "none" else [rng.standard_normal(weight_shape) for _ in "wb"]
     grads = []
     for mode in MODES:
-        xs = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
-        y, _, _ = normalize(*xs, Reduction(axes, centred=centred), 1e-5, mode)
+        xt = Tensor(x, requires_grad=x_needs_grad)
+        ps = [Tensor(p, requires_grad=True) for p in params]
+        y, _, _ = normalize(xt, *(ps or [None, None]), Reduction(axes, centred=centred), 1e-5, mode)
+        if not y.requires_grad:
+            grads.append([y.data])
+            continue
         y.backward(dy)
-        grads.append([y.data] + [t.grad.data for t in xs])
+        grads.append([y.data] + [t.grad.data for t in ps] + ([xt.grad.data] if x_needs_grad else []))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_grouped_view_modes_agree(affine, rng):
+    """GroupNorm's (N, G, -1) view, with and without a per-channel affine."""
+    x, dy = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    params = [rng.standard_normal((4, 1)) for _ in "wb"] if affine else []
+    grads = []
+    for mode in MODES:
+        ts = [Tensor(a, requires_grad=True) for a in [x] + params]
+        y, _, _ = normalize(*(ts + [None, None])[:3], Reduction((2,), view=(3, 2, -1)), 1e-5, mode)
+        y.backward(dy)
+        grads.append([y.data] + [t.grad.data for t in ts])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
