@@ -271,7 +271,8 @@ def normalize(x, weight, bias, reduction, eps, backward):
 
     weight and bias must already broadcast against x. Returns (y, mean, var)
     with the statistics as NumPy arrays (for running averages)."""
-    weight, bias = cast_like(weight, x), cast_like(bias, x)
+    weight, bias = (cast_like(p if p is None or isinstance(p, Tensor) else Tensor(p), x)
+                    for p in (weight, bias))
     if backward == "manual":
         y, mean, var = Normalize.apply(x, weight, bias, reduction, eps)
         return y, mean.data, var.data
@@ -315,8 +316,11 @@ def update_running(running, batch_value, momentum):
     data[...] = (1 - momentum) * data + momentum * batch_value
 
 
-def update_running_stats(running_mean, running_var, mean, var, m, momentum):
+def update_running_stats(running_mean, running_var, mean, var, m, momentum, where):
     """Move the running estimates towards a batch's per-channel mean and biased
     variance over m values; the variance is stored unbiased (times m / (m - 1))."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)):
+        raise TypeError(f"{where}: momentum must be a number, got {momentum!r} (the modules "
+                        f"turn momentum=None into an update factor before calling)")
     update_running(running_mean, mean, momentum)
     update_running(running_var, var * (m / (m - 1)), momentum)

@@ -25,7 +25,6 @@ Hand-derived backward (x_hat the normalised input, g = dy * weight, sums over R)
 """
 from __future__ import annotations
 
-
 from minigrad import nn
 from layers._common import (
     Reduction, check_backward, check_channels, check_input, check_param, check_enough_values,
@@ -61,7 +60,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     m = check_enough_values(x, axes, "value per channel", where)
     y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
     update_running_stats(running_mean, running_var, mean.reshape(channels),
-                         var.reshape(channels), m, momentum)
+                         var.reshape(channels), m, momentum, where)
     return y
 
 

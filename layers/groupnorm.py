@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import warnings
 
-
 from minigrad import nn
 from layers._common import (
     Reduction, check_backward, check_channels, check_input, check_param, check_enough_values,
@@ -92,7 +91,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
     # The running estimates move towards the per-instance statistics averaged over the batch.
     update_running_stats(running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0),
-                         var.reshape(x.shape[:2]).mean(axis=0), m, momentum)
+                         var.reshape(x.shape[:2]).mean(axis=0), m, momentum, where)
     return y
 
 

@@ -165,6 +165,12 @@ def test_bad_inputs_raise_valueerror_naming_the_layer():
         batch_norm(Tensor(np.zeros((2, 3))), None, None, Tensor(np.ones(4)), training=True)
 
 
+def test_functional_momentum_must_be_a_number():
+    with pytest.raises(TypeError, match="batch_norm: momentum must be a number, got None"):
+        batch_norm(Tensor(np.zeros((2, 3))), np.zeros(3), np.ones(3), training=True,
+                   momentum=None)
+
+
 def test_failed_step_leaves_the_counter_alone():
     bn = BatchNorm1d(3)
     with pytest.raises(ValueError):
