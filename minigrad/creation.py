@@ -19,21 +19,24 @@ def default_rng():
     return _rng
 
 
-def _shape(shape):
+def _shape(shape, op):
+    """zeros(2, 3) and zeros((2, 3)) both mean shape (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for n in shape:
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"shape must be non-negative integers, got {shape}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: shape must be integers, got {shape}")
+        if n < 0:
+            raise ValueError(f"{op}: shape must be non-negative, got {shape}")
     return tuple(int(n) for n in shape)
 
 
 def zeros(*shape, dtype=np.float64, requires_grad=False, name=None):
-    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def ones(*shape, dtype=np.float64, requires_grad=False, name=None):
-    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def randn(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
@@ -42,7 +45,7 @@ def randn(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
         rng = _rng
     elif not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
-    data = rng.standard_normal(_shape(shape)).astype(dtype, copy=False)
+    data = rng.standard_normal(_shape(shape, "randn")).astype(dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 

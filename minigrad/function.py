@@ -79,12 +79,13 @@ class Function:
     def apply(cls, *args):
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(needs)
-        saved_mode = STATE.grad_enabled
+        saved_mode, anomaly = STATE.grad_enabled, STATE.anomaly
         STATE.grad_enabled = False
+        STATE.anomaly = False           # checked below on the outputs, naming this Function
         try:
             result = cls.forward(ctx, *args)
         finally:
-            STATE.grad_enabled = saved_mode
+            STATE.grad_enabled, STATE.anomaly = saved_mode, anomaly
         single = not isinstance(result, (tuple, list))
         outputs = [result] if single else list(result)
         for k, out in enumerate(outputs):
@@ -93,14 +94,27 @@ class Function:
             elif any(out is a for a in args) or out.grad_fn is not None:
                 out = Tensor._make(out.data)        # never rewire a tensor we did not create
             outputs[k] = out
+        if STATE.anomaly:
+            _check_outputs(cls, args, outputs)
         if not (any(needs) and saved_mode):
             return outputs[0] if single else tuple(outputs)
         op = _FunctionOp(cls)
-        edges = tuple(a._edge() if n else None for a, n in zip(args, needs))
+        edges = [a._edge() if n else None for a, n in zip(args, needs)]
         node = Node(op, edges, args, {"ctx": ctx}, None, n_outputs=len(outputs))
         node.out_meta = [(o.shape, o.dtype) for o in outputs]
         for k, out in enumerate(outputs):
-            out._grad_fn = node
-            out._output_nr = k
-            out._requires_grad = True
+            if out.dtype.kind == "f":       # integer outputs (indices, counts) carry no gradient
+                out._grad_fn = node
+                out._output_nr = k
+                out._requires_grad = True
         return outputs[0] if single else tuple(outputs)
+
+
+def _check_outputs(cls, args, outputs):
+    """detect_anomaly: nan/inf in a Function's outputs from finite inputs."""
+    finite = all(np.isfinite(a.data).all() for a in args
+                 if isinstance(a, Tensor) and a.dtype.kind == "f")
+    for k, out in enumerate(outputs):
+        if finite and out.dtype.kind == "f" and not np.isfinite(out.data).all():
+            raise RuntimeError(f"detect_anomaly: {cls.__name__}.forward produced nan/inf in "
+                               f"output {k} from finite inputs")

@@ -70,13 +70,16 @@ def _analytical_jacobians(fn, inputs, diff):
     return jac
 
 
-def _worst(num, ana, atol, rtol, k=3):
+def _worst(num, ana, atol, rtol, out_shape, in_shape, k=3):
+    """The k elements that miss the tolerance by most, as readable lines."""
     excess = np.abs(ana - num) - (atol + rtol * np.abs(num))
     order = np.argsort(excess, axis=None)[::-1][:k]
     lines = []
     for flat in order:
         r, c = np.unravel_index(flat, num.shape)
-        lines.append(f"    output element {r}, input element {c}: numerical {num[r, c]:.10g}, "
+        out_at = ", ".join(map(str, np.unravel_index(r, out_shape))) if out_shape else ""
+        in_at = ", ".join(map(str, np.unravel_index(c, in_shape))) if in_shape else ""
+        lines.append(f"    d output[{out_at}] / d input[{in_at}]: numerical {num[r, c]:.10g}, "
                      f"analytical {ana[r, c]:.10g}")
     return "\n".join(lines)
 
@@ -95,15 +98,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         if inputs[j].dtype != np.float64:
             warnings.warn(f"gradcheck: input {j} is {inputs[j].dtype}; finite differences "
                           f"with eps={eps} need float64 inputs to be meaningful", stacklevel=2)
+    out_shapes = [o.shape for o in _outputs(fn, inputs)]
     numerical = _numerical_jacobians(fn, inputs, diff, eps)
     analytical = _analytical_jacobians(fn, inputs, diff)
     for (o, j), num in numerical.items():
         ana = analytical[(o, j)]
         if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=False):
-            message = (f"gradcheck: Jacobian mismatch for output {o} with respect to input {j}"
-                       f" (shape {inputs[j].shape}); max |analytical - numerical| = "
-                       f"{np.nanmax(np.abs(ana - num)):.3g} (atol={atol}, rtol={rtol}). "
-                       f"Worst elements:\n{_worst(num, ana, atol, rtol)}")
+            message = (f"gradcheck: Jacobian mismatch for output {o} (shape {out_shapes[o]}) "
+                       f"with respect to input {j} (shape {inputs[j].shape}); "
+                       f"max |analytical - numerical| = {np.nanmax(np.abs(ana - num)):.3g} "
+                       f"(atol={atol}, rtol={rtol}). Worst elements:\n"
+                       f"{_worst(num, ana, atol, rtol, out_shapes[o], inputs[j].shape)}")
             if raise_exception:
                 raise GradcheckError(message)
             return False

@@ -1,0 +1,188 @@
+"""The Tensor (minigrad/tensor.py): dtype rules, attributes, conversions,
+requires_grad, detach, hooks' bookkeeping and repr."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor
+
+
+# ----------------------------------------------------------------------------
+# Construction and dtypes
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [3, 2.5, [1, 2], [[1, 2], [3, 4]], [1.5, 2], True])
+def test_python_numbers_and_lists_become_float64(data):
+    t = Tensor(data)
+    assert t.dtype == np.float64
+    np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int32, np.int64, np.bool_])
+def test_arrays_keep_their_dtype(dtype):
+    arr = np.ones(3, dtype=dtype)
+    assert Tensor(arr).dtype == dtype
+    assert Tensor(np.ones((), dtype=dtype)[()]).dtype == dtype     # NumPy scalar too
+
+
+def test_dtype_argument_converts():
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert Tensor(np.ones(2), dtype="int64").dtype == np.int64
+    with pytest.raises(TypeError, match="Tensor.*not a NumPy dtype"):
+        Tensor([1.0], dtype="no such dtype")
+
+
+def test_the_array_is_copied():
+    arr = np.zeros(2)
+    t = Tensor(arr)
+    arr[0] = 5.0
+    assert t.data[0] == 0.0
+    u = Tensor(t)
+    t.data[1] = 7.0
+    assert u.data[1] == 0.0
+
+
+@pytest.mark.parametrize("bad", ["text", None, {"a": 1}, [1, [2, 3]], 1 + 2j, object()])
+def test_unsupported_data_is_a_type_error_naming_tensor(bad):
+    with pytest.raises(TypeError, match="Tensor"):
+        Tensor(bad)
+
+
+def test_tensor_function_is_the_constructor():
+    t = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    assert isinstance(t, Tensor) and t.requires_grad and t.name == "x"
+
+
+# ----------------------------------------------------------------------------
+# requires_grad
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_requires_grad_on_a_non_float_tensor_is_a_type_error(dtype):
+    with pytest.raises(TypeError, match=str(np.dtype(dtype))):
+        Tensor(np.ones(2, dtype=dtype), requires_grad=True)
+    t = Tensor(np.ones(2, dtype=dtype))
+    with pytest.raises(TypeError, match="floating-point"):
+        t.requires_grad = True
+
+
+def test_requires_grad_on_float32_and_switching_off():
+    t = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.grad_fn is None
+    t.requires_grad = False
+    assert not (t * 2).requires_grad
+
+
+def test_requires_grad_of_a_non_leaf_cannot_be_switched_off():
+    y = Tensor([1.0], requires_grad=True) * 2
+    assert not y.is_leaf and y.grad_fn.name == "MulBackward"
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad = False
+    y.requires_grad = True                       # already true: allowed
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.data, y.data)
+
+
+def test_operations_on_constants_record_nothing():
+    a, b = Tensor([1.0]), Tensor([2.0])
+    c = a * b + 1
+    assert not c.requires_grad and c.grad_fn is None
+
+
+# ----------------------------------------------------------------------------
+# Array attributes and conversions
+# ----------------------------------------------------------------------------
+
+def test_array_attributes():
+    t = Tensor(np.zeros((2, 3, 4), dtype=np.float32))
+    assert t.shape == (2, 3, 4) and t.ndim == 3 and t.size == 24 and t.dtype == np.float32
+    assert len(t) == 2
+    assert t.numpy() is t.data
+
+
+def test_zero_dimensional_tensor():
+    t = Tensor(3.5)
+    assert t.shape == () and t.ndim == 0 and t.size == 1
+    assert t.item() == 3.5 and float(t) == 3.5 and int(t) == 3 and bool(t)
+    with pytest.raises(TypeError, match="0-d"):
+        len(t)
+
+
+def test_item_and_bool_need_one_element():
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"item.*\(2,\)"):
+        t.item()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(t)
+    assert Tensor([[4.0]]).item() == 4.0
+
+
+def test_iteration_and_numpy_conversion():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    rows = list(t)
+    assert len(rows) == 2 and rows[1].data.tolist() == [3.0, 4.0]
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+
+
+def test_numpy_functions_defer_to_tensor_operators():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    out = np.array([10.0, 20.0]) - t
+    assert isinstance(out, Tensor) and out.grad_fn.name == "SubBackward"
+
+
+def test_repr():
+    assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert "requires_grad=True" in repr(Tensor([1.0], requires_grad=True))
+    assert "grad_fn=<MulBackward>" in repr(Tensor([1.0], requires_grad=True) * 2)
+    assert "dtype=float32" in repr(Tensor(np.ones(1, np.float32)))
+    assert "name='w'" in repr(Tensor([1.0], name="w"))
+
+
+def test_method_forms_match_module_functions(rng):
+    x = Tensor(rng.standard_normal((2, 3)))
+    pairs = [(x.exp(), mg.exp(x)), (x.abs(), mg.abs(x)), (x.sum(1), mg.sum(x, 1)),
+             (x.T, mg.transpose(x)), (x.max(0, keepdims=True), mg.max(x, 0, True)),
+             (x.reshape(3, 2), mg.reshape(x, (3, 2))), (x.clip(-0.1, 0.1), mg.clip(x, -0.1, 0.1)),
+             (x.flatten(), mg.reshape(x, -1)), (x.squeeze(), mg.squeeze(x))]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_tensors_are_hashable_by_identity():
+    a, b = Tensor([1.0]), Tensor([1.0])
+    assert len({a, b}) == 2 and {a: 1}[a] == 1
+
+
+# ----------------------------------------------------------------------------
+# retain_grad and hooks' bookkeeping (the walk itself is tested in test_autograd)
+# ----------------------------------------------------------------------------
+
+def test_retain_grad_on_a_leaf_is_a_no_op_and_leaves_keep_grad():
+    x = Tensor([1.0], requires_grad=True)
+    x.retain_grad()
+    (x * 2).sum().backward()
+    assert x.grad.item() == 2.0
+
+
+def test_non_leaf_grad_is_not_kept_without_retain_grad():
+    x = Tensor([1.0], requires_grad=True)
+    h = x * 2
+    (h * 3).sum().backward()
+    assert h.grad is None
+
+
+def test_retain_grad_accumulates_like_a_leaf():
+    x = Tensor([1.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    y = (h * 3).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert h.grad.item() == 6.0
