@@ -1,0 +1,98 @@
+"""`minigrad tutorials list / run`: lesson discovery, selection, streaming, summary and exit code."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minigrad import cli, tutorials_cli
+
+PASSING = '''"""A lesson that passes and draws one figure."""
+import sys
+from pathlib import Path
+out = Path(sys.argv[sys.argv.index("--out") + 1])
+out.mkdir(parents=True, exist_ok=True)
+(out / "figure.png").write_bytes(b"png")
+print("lesson ran", "fast" if "--fast" in sys.argv else "slow")
+'''
+FAILING = '''"""A lesson whose claim is false."""
+raise AssertionError("claim failed: 1 == 2")
+'''
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    folder = tmp_path / "tutorials"
+    folder.mkdir()
+    (folder / "01_first.py").write_text(PASSING)
+    (folder / "02_second.py").write_text(FAILING)
+    (folder / "_helper.py").write_text("")           # not a lesson: no number
+    monkeypatch.setattr(tutorials_cli, "tutorials_dir", lambda: folder)
+    return folder
+
+
+def test_list_shows_numbers_names_and_summaries(course, capsys):
+    assert cli.main(["tutorials", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "1  01_first" in out and "A lesson that passes and draws one figure." in out
+    assert "02_second" in out and "_helper" not in out
+
+
+def test_run_one_by_number_streams_output_and_writes_into_out_name(course, tmp_path, capfd):
+    root = tmp_path / "figures"
+    assert cli.main(["tutorials", "run", "1", "--out", str(root), "--fast"]) == 0
+    out = capfd.readouterr().out
+    assert "lesson ran fast" in out                    # the lesson's own output
+    assert "01_first" in out and "1 of 1 lessons passed" in out and "1 figure(s)" in out
+    assert (root / "01_first" / "figure.png").exists()
+
+
+def test_a_failing_lesson_makes_the_exit_code_nonzero_but_the_rest_still_run(course, tmp_path, capfd):
+    code = cli.main(["tutorials", "run", "all", "--out", str(tmp_path / "o")])
+    out = capfd.readouterr().out
+    assert code == 1
+    assert "lesson ran slow" in out                    # lesson 1 ran although lesson 2 fails
+    assert "FAILED" in out and "failed: 02_second" in out and "1 of 2 lessons passed" in out
+
+
+def test_lessons_by_name_and_in_the_order_given(course, tmp_path, capfd):
+    assert cli.main(["tutorials", "run", "01_first", "01_first.py", "--out", str(tmp_path)]) == 0
+    assert capfd.readouterr().out.count("lesson ran") == 2
+
+
+def test_unknown_lesson_is_a_clear_error(course, capfd):
+    assert cli.main(["tutorials", "run", "7"]) == 2
+    err = capfd.readouterr().err
+    assert "no lesson '7'" in err and "1, 2" in err
+
+
+def test_missing_tutorials_folder_is_explained(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tutorials_cli, "tutorials_dir", lambda: tmp_path / "nowhere")
+    assert cli.main(["tutorials", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "no tutorials folder" in err and "source repository" in err
+
+
+def test_no_action_prints_usage(capsys):
+    assert cli.main(["tutorials"]) == 2
+    assert "list,run" in capsys.readouterr().err
+
+
+def test_the_real_course_is_found_next_to_the_package():
+    folder = tutorials_cli.tutorials_dir()
+    assert folder == Path(__file__).resolve().parents[1] / "tutorials"
+    lessons = tutorials_cli.find_lessons(folder)
+    assert sorted(lessons) == list(range(1, 13))
+    assert all(tutorials_cli.summary_line(p).startswith(f"Lesson {n}:") for n, p in lessons.items())
+
+
+def test_end_to_end_as_a_command(tmp_path):
+    """`python -m minigrad tutorials run 1 --fast` really runs lesson 1 in its own process."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, "-m", "minigrad", "tutorials", "run", "1", "--fast",
+                           "--out", str(tmp_path)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "1 of 1 lessons passed" in done.stdout
+    assert (tmp_path / "01_chain_rule" / "finite_differences.png").exists()
