@@ -102,7 +102,15 @@ def save_graph(digraph, name):
         path.write_text(digraph.source)
         print(DOT_HINT)
     print(f"saved graph: {path}")
+    _show_in_notebook(digraph)
     return path
+
+
+def _show_in_notebook(figure):
+    """In Jupyter / VS Code cells, also show the figure inline (scripts only save it)."""
+    if "ipykernel" in sys.modules:
+        from IPython.display import display
+        display(figure)
 
 
 def save_plot(fig, name, dpi=110):
@@ -110,6 +118,7 @@ def save_plot(fig, name, dpi=110):
     import matplotlib.pyplot as plt
     path = _out_dir() / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    _show_in_notebook(fig)
     plt.close(fig)
     print(f"saved plot: {path}")
     return path
