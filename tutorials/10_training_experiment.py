@@ -24,7 +24,7 @@ What you will learn
   * that the harm depends on how many numbers each statistic averages (a CNN's BatchNorm2d
     also averages over pixels), not on the batch size alone - so check, do not assume.
 
-Run it:  python tutorials/10_training_experiment.py --out DIR    (about 30-60 s; --fast: seconds)
+Run it:  python tutorials/10_training_experiment.py --out DIR    (about 20-40 s; --fast: a few seconds)
 Figures: experiment.png (training loss and test accuracy of every run, both batch sizes).
 """
 # %%
