@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 import time
@@ -75,6 +76,17 @@ def median_ms(steps, repeats):
             step()
             record.append(time.perf_counter() - start)
     return [1e3 * float(np.median(t)) for t in times]
+
+
+def machine():
+    """CPU model and core count, for the record."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def optional(name):
@@ -183,9 +195,10 @@ def main(argv=None):
         rows.append((case.title, times))
         print(f"done: {case.title}", file=sys.stderr)
 
-    print(f"forward + backward, float32, median of {args.repeats} runs, ms "
-          f"({platform.processor() or platform.machine()}, {platform.python_version()}, "
-          f"NumPy {np.__version__})\n")
+    torch = optional("torch")
+    threads = f", PyTorch {torch.__version__} on {torch.get_num_threads()} threads" if torch else ""
+    print(f"forward + backward, float32, median of {args.repeats} runs, ms\n"
+          f"({machine()}; Python {platform.python_version()}, NumPy {np.__version__}{threads})\n")
     print("| case | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for title, times in rows:

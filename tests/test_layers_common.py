@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad import Tensor, gradcheck, gradgradcheck
-from layers._common import Reduction, normalize, standardize, update_running
+from layers._common import Reduction, normalize, spread, standardize, update_running
 
 MODES = ("autograd", "manual")
 
@@ -199,6 +199,33 @@ def test_grouped_view_gradcheck(mode, fixed, rng):
 
     def f(x, w, b):
         return normalize(x, w, b, Reduction((2,), view=(2, 2, -1), fixed=stats), 1e-5, mode)[0]
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+
+
+def test_spread_changes_the_layout_not_the_values(rng):
+    per_channel = rng.standard_normal((1, 3, 1, 1))
+    spread_out = spread(per_channel, (8, 3, 4, 5))
+    assert spread_out.shape == (1, 3, 4, 5) and spread_out.flags.c_contiguous
+    np.testing.assert_array_equal(np.broadcast_to(spread_out, (8, 3, 4, 5)),
+                                  np.broadcast_to(per_channel, (8, 3, 4, 5)))
+    assert spread(per_channel, (2, 3, 4, 5)) is per_channel      # copy would be half of x
+    per_sample = rng.standard_normal((8, 1))
+    assert spread(per_sample, (8, 5)) is per_sample               # would be all of x
+    t = Tensor(per_channel, requires_grad=True)
+    assert spread(t, (8, 3, 4, 5)).requires_grad                  # differentiable for Tensors
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_manual_second_derivatives_with_spread_coefficients(fixed, rng):
+    """A batch large enough that the per-channel coefficients are spread."""
+    x = Tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    w = Tensor(rng.standard_normal((2, 1)), requires_grad=True)
+    b = Tensor(rng.standard_normal((2, 1)), requires_grad=True)
+    stats = (rng.standard_normal((1, 2, 1)), rng.random((1, 2, 1)) + 0.5) if fixed else None
+
+    def f(x, w, b):
+        return normalize(x, w, b, Reduction((0, 2), fixed=stats), 1e-5, "manual")[0]
     assert gradcheck(f, (x, w, b))
     assert gradgradcheck(f, (x, w, b))
 
