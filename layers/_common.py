@@ -320,6 +320,32 @@ def register_running_stats(module, num_features, track_running_stats):
     module.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64) if track else None)
 
 
+class RunningStatsNorm(nn.Module):
+    """What BatchNorm and InstanceNorm share (PyTorch's _NormBase): the constructor,
+    a per-channel affine and the running estimates of mean and variance."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, bias,
+                 backward):
+        super().__init__()
+        where = type(self).__name__
+        self.num_features = check_positive_int(num_features, "num_features", where)
+        check_backward(backward, where)
+        self.eps, self.momentum, self.affine = eps, momentum, affine
+        self.track_running_stats, self.backward = track_running_stats, backward
+        register_affine(self, (num_features,), affine, bias)
+        register_running_stats(self, num_features, track_running_stats)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
 def running_estimates(running_mean, running_var, shape, where):
     """The running estimates as constant arrays of `shape`, for eval mode."""
     if running_mean is None or running_var is None:

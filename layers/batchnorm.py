@@ -25,11 +25,9 @@ Hand-derived backward (x_hat the normalised input, g = dy * weight, sums over R)
 """
 from __future__ import annotations
 
-from minigrad import nn
 from layers._common import (
-    Reduction, check_backward, check_channels, check_input, check_param, check_enough_values,
-    check_positive_int, check_rank, normalize, register_affine,
-    register_running_stats, running_estimates, update_running_stats,
+    Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
+    check_input, check_param, check_rank, normalize, running_estimates, update_running_stats,
 )
 
 
@@ -64,27 +62,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-class _BatchNorm(nn.Module):
+class _BatchNorm(RunningStatsNorm):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the ranks they accept."""
 
     ranks, layout = (), ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True, backward="autograd"):
-        super().__init__()
-        where = type(self).__name__
-        self.num_features = check_positive_int(num_features, "num_features", where)
-        check_backward(backward, where)
-        self.eps, self.momentum, self.affine = eps, momentum, affine
-        self.track_running_stats, self.backward = track_running_stats, backward
-        register_affine(self, (num_features,), affine, bias)
-        register_running_stats(self, num_features, track_running_stats)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias,
+                         backward)
 
     def forward(self, x):
         where = type(self).__name__
@@ -102,10 +88,6 @@ class _BatchNorm(nn.Module):
         use_batch_stats = self.training or self.running_mean is None
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_batch_stats, factor, self.eps, self.backward)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

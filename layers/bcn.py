@@ -33,28 +33,22 @@ from __future__ import annotations
 
 from minigrad import nn
 from layers._common import (
-    check_backward, check_channels, check_input, check_positive_int, check_rank,
-    register_affine, register_running_stats, update_running,
+    RunningStatsNorm, check_backward, check_channels, check_input, check_positive_int,
+    check_rank, update_running,
 )
 from layers.batchnorm import BatchNorm2d, batch_norm
 from layers.groupnorm import GroupNorm
 
 
-class EstimatedBatchNorm2d(nn.Module):
+class EstimatedBatchNorm2d(RunningStatsNorm):
     """BN* of the micro-batch setting: always normalises with running estimates,
     which each training step moves towards the batch (see the module docstring)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, backward="autograd"):
-        super().__init__()
-        self.num_features = check_positive_int(num_features, "num_features",
-                                               "EstimatedBatchNorm2d")
-        check_backward(backward, "EstimatedBatchNorm2d")
         if momentum is None:
             raise ValueError("EstimatedBatchNorm2d: momentum is the estimates' update rate r "
                              "and must be a number, got None")
-        self.eps, self.momentum, self.backward = eps, momentum, backward
-        register_affine(self, (num_features,), True)
-        register_running_stats(self, num_features, True)
+        super().__init__(num_features, eps, momentum, True, True, True, backward)
 
     def forward(self, x):
         x = check_input(x, "EstimatedBatchNorm2d")
@@ -70,9 +64,6 @@ class EstimatedBatchNorm2d(nn.Module):
             self.num_batches_tracked.data += 1
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           False, 0.0, self.eps, self.backward)
-
-    def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
 class BatchChannelNorm2d(nn.Module):

@@ -36,9 +36,9 @@ import warnings
 
 from minigrad import nn
 from layers._common import (
-    Reduction, check_backward, check_channels, check_input, check_param, check_enough_values,
-    check_positive_int, check_rank, normalize, register_affine,
-    register_running_stats, running_estimates, update_running_stats,
+    Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
+    check_input, check_param, check_positive_int, check_rank, normalize, register_affine,
+    running_estimates, update_running_stats,
 )
 
 
@@ -122,23 +122,17 @@ class GroupNorm(nn.Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(nn.Module):
-    """What InstanceNorm1d and InstanceNorm2d share: they differ in the spatial rank."""
+class _InstanceNorm(RunningStatsNorm):
+    """What InstanceNorm1d and InstanceNorm2d share: they differ in the spatial rank.
+    num_batches_tracked is registered only for PyTorch's state_dict keys: InstanceNorm
+    never counts batches."""
 
     spatial_dims, layout = 0, ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, *, bias=True, backward="autograd"):
-        super().__init__()
-        where = type(self).__name__
-        self.num_features = check_positive_int(num_features, "num_features", where)
-        check_backward(backward, where)
-        self.eps, self.momentum, self.affine = eps, momentum, affine
-        self.track_running_stats, self.backward = track_running_stats, backward
-        register_affine(self, (num_features,), affine, bias)
-        # num_batches_tracked is registered for PyTorch's state_dict keys; InstanceNorm
-        # never counts batches.
-        register_running_stats(self, num_features, track_running_stats)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias,
+                         backward)
 
     def forward(self, x):
         where = type(self).__name__
@@ -164,10 +158,6 @@ class _InstanceNorm(nn.Module):
         y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_input_stats, momentum, self.eps, self.backward)
         return y.reshape(y.shape[1:]) if unbatched else y
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -98,6 +98,13 @@ def check_modes_agree(make, shape, rng, training=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
+def check_derivatives(f, *arrays):
+    """gradcheck and gradgradcheck of f at float64 tensors made from arrays."""
+    inputs = tuple(Tensor(a, requires_grad=True) for a in arrays)
+    assert gradcheck(f, inputs)
+    assert gradgradcheck(f, inputs)
+
+
 def check_float32(layer, shape, rng):
     """float32 in, float32 out, float32 input gradient; float64 parameters keep float64 grads."""
     x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
@@ -192,15 +199,12 @@ def test_grouped_view_modes_agree(affine, rng):
 @pytest.mark.parametrize("fixed", [False, True])
 def test_grouped_view_gradcheck(mode, fixed, rng):
     """A (N, G, -1) view with a per-channel weight: first and second derivatives."""
-    x = Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
-    w = Tensor(rng.standard_normal((4, 1)), requires_grad=True)
-    b = Tensor(rng.standard_normal((4, 1)), requires_grad=True)
     stats = (rng.standard_normal((1, 2, 1)), rng.random((1, 2, 1)) + 0.5) if fixed else None
 
     def f(x, w, b):
         return normalize(x, w, b, Reduction((2,), view=(2, 2, -1), fixed=stats), 1e-5, mode)[0]
-    assert gradcheck(f, (x, w, b))
-    assert gradgradcheck(f, (x, w, b))
+    check_derivatives(f, rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 1)),
+                      rng.standard_normal((4, 1)))
 
 
 def test_spread_changes_the_layout_not_the_values(rng):
@@ -219,15 +223,12 @@ def test_spread_changes_the_layout_not_the_values(rng):
 @pytest.mark.parametrize("fixed", [False, True])
 def test_manual_second_derivatives_with_spread_coefficients(fixed, rng):
     """A batch large enough that the per-channel coefficients are spread."""
-    x = Tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
-    w = Tensor(rng.standard_normal((2, 1)), requires_grad=True)
-    b = Tensor(rng.standard_normal((2, 1)), requires_grad=True)
     stats = (rng.standard_normal((1, 2, 1)), rng.random((1, 2, 1)) + 0.5) if fixed else None
 
     def f(x, w, b):
         return normalize(x, w, b, Reduction((0, 2), fixed=stats), 1e-5, "manual")[0]
-    assert gradcheck(f, (x, w, b))
-    assert gradgradcheck(f, (x, w, b))
+    check_derivatives(f, rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 1)),
+                      rng.standard_normal((2, 1)))
 
 
 def test_manual_backward_is_one_node(rng):
