@@ -19,6 +19,7 @@ and needs no derivative of its own.
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class Primitive:
         if STATE.anomaly:
             _check_anomaly_forward(self, arrays, out)
         if edges.count(None) < len(edges):
-            return Tensor._make(out, Node(self, edges, args, kwargs, out, arrays=arrays))
+            return Tensor._make(out, Node(self, edges, args, kwargs, out, 1, arrays))
         return Tensor._make(out)
 
     def input_grads(self, node, grads, create_graph):
@@ -87,10 +88,10 @@ class Primitive:
         for i, edge in enumerate(node.edges):
             if edge is None:
                 out.append(None)
-            elif self.vjp_of_arg is not None:
-                out.append(self.vjp_of_arg(i, g, ans, *args, **kwargs))
-            else:
+            elif self.vjp_of_arg is None:
                 out.append(self.vjps[i](g, ans, *args, **kwargs))
+            else:
+                out.append(self.vjp_of_arg(i, g, ans, *args, **kwargs))
         return out
 
     def __repr__(self):
@@ -364,15 +365,15 @@ def sum(x, axis=None, keepdims=False):
 
 def max(x, axis=None, keepdims=False):
     axes = _norm_axes(axis, len(_shape(x)), "max")
-    if builtins.any(_shape(x)[a] == 0 for a in axes) or np.size(_data(x)) == 0:
-        raise ValueError(f"max: cannot reduce an empty tensor of shape {_shape(x)}")
+    if builtins.any(_shape(x)[a] == 0 for a in axes):
+        raise ValueError(f"max: cannot reduce over an empty axis (tensor shape {_shape(x)})")
     return _max(x, axes, bool(keepdims))
 
 
 def min(x, axis=None, keepdims=False):
     axes = _norm_axes(axis, len(_shape(x)), "min")
-    if builtins.any(_shape(x)[a] == 0 for a in axes) or np.size(_data(x)) == 0:
-        raise ValueError(f"min: cannot reduce an empty tensor of shape {_shape(x)}")
+    if builtins.any(_shape(x)[a] == 0 for a in axes):
+        raise ValueError(f"min: cannot reduce over an empty axis (tensor shape {_shape(x)})")
     return _min(x, axes, bool(keepdims))
 
 
@@ -431,7 +432,10 @@ _reshape = primitive("reshape", _reshape_forward,
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    shape = tuple(int(n) for n in shape)
+    try:
+        shape = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"reshape: the new shape must be integers, got {shape!r}") from None
     size, known = np.size(_data(x)), int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or builtins.any(n < -1 for n in shape) or \
             (known != size if -1 not in shape else known == 0 or size % known):

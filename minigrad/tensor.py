@@ -69,7 +69,7 @@ class Node:
 
     def release(self):
         """Drop the saved values; the structure stays for drawing."""
-        if self.out_meta is None and self.out_data is not None:
+        if self.out_data is not None:           # (a Function node has out_meta already)
             self.out_meta = [(self.out_data.shape, self.out_data.dtype)]
         self.args = None
         self.arrays = None

@@ -560,7 +560,8 @@ def test_comparison_broadcasting_error_names_shapes():
     (lambda x: mg.pad(x, -1), ["pad", "non-negative"]),
     (lambda x: x.broadcast_to((3, 4)), ["broadcast_to", "(2, 3, 4)", "(3, 4)"]),
     (lambda x: x.broadcast_to((2, 5, 4)), ["broadcast_to", "(2, 3, 4)", "(2, 5, 4)"]),
-    (lambda x: x.max(axis=1)[:, :0].max(), ["max", "empty"]),
+    (lambda x: x.max(axis=1)[:, :0].max(), ["max", "empty", "(2, 0)"]),
+    (lambda x: x[:, :0].min(axis=1), ["min", "empty", "(2, 0, 4)"]),
     (lambda x: mg.clip(x), ["clip"]),
 ])
 def test_shape_and_axis_errors(fn, fragments):
@@ -574,6 +575,11 @@ def test_bad_reshape_names_op_and_shapes():
     _raises(ValueError, lambda: x.reshape(-1, 4), "reshape", "(-1, 4)", "(2, 3)")
     _raises(ValueError, lambda: x.reshape(-1, -1), "reshape", "(-1, -1)")
     assert x.reshape(-1, 3).shape == (2, 3) and x.reshape(3, 1, -1).shape == (3, 1, 2)
+
+
+def test_reshape_to_a_non_integer_shape_is_a_type_error():
+    _raises(TypeError, lambda: mg.Tensor(np.ones(2)).reshape("a"), "reshape", "integers")
+    _raises(TypeError, lambda: mg.Tensor(np.ones(2)).reshape(2.0), "reshape", "integers")
 
 
 def test_bad_axis_type_is_a_type_error():
