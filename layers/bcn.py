@@ -58,9 +58,9 @@ class EstimatedBatchNorm2d(RunningStatsNorm):
             # Plain arrays: the estimates are data, never part of the graph.
             batch = x.data.transpose(1, 0, 2, 3).reshape(self.num_features, -1)
             old_mean = self.running_mean.data.astype(batch.dtype)
-            spread = ((batch - old_mean[:, None]) ** 2).mean(axis=1)
+            batch_var = ((batch - old_mean[:, None]) ** 2).mean(axis=1)   # about the OLD mean
             update_running(self.running_mean, batch.mean(axis=1), self.momentum)
-            update_running(self.running_var, spread, self.momentum)
+            update_running(self.running_var, batch_var, self.momentum)
             self.num_batches_tracked.data += 1
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           False, 0.0, self.eps, self.backward)
