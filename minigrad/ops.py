@@ -576,6 +576,8 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     ndim = len(_shape(x))
+    if ndim == 0:
+        return reshape(x, ())           # nothing to pad (NumPy returns the 0-d array)
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
     except ValueError:

@@ -10,6 +10,7 @@ of every backward path, where gradients are added into `tensor.grad`.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import weakref
 
@@ -214,6 +215,24 @@ class Tensor:
     def detach(self):
         """A tensor sharing this data, cut from the graph."""
         return Tensor._make(self.data)
+
+    def __deepcopy__(self, memo):
+        """A copy of a leaf: its data, requires_grad, name and grad. A result in
+        the middle of a graph has no copy of its own (PyTorch refuses it too)."""
+        if self._grad_fn is not None:
+            raise RuntimeError("deepcopy: only leaf tensors (created by the user, not by an "
+                               "operation) can be deep-copied; use .detach() first")
+        twin = object.__new__(type(self))           # a Parameter stays a Parameter
+        memo[id(self)] = twin
+        twin.data = self.data.copy()
+        twin._grad_fn = None
+        twin._requires_grad = self._requires_grad
+        for key, value in self.__dict__.items():
+            if key == "grad" and value is not None:
+                twin.grad = Tensor._make(value.data.copy())
+            elif key not in ("_accumulator", "_hooks"):   # graph bookkeeping stays behind
+                setattr(twin, key, copy.deepcopy(value, memo))
+        return twin
 
     def register_hook(self, fn):
         """Call fn(grad) when this tensor's gradient is computed; a non-None

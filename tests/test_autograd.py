@@ -413,6 +413,17 @@ def test_grad_errors():
         mg.grad([x * 2, x * 3], x, [None])
 
 
+def test_second_derivative_with_respect_to_a_non_leaf():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    (g,) = mg.grad((h ** 3).sum(), h, create_graph=True)
+    np.testing.assert_array_equal(g.data, 3 * h.data ** 2)
+    (gh,) = mg.grad(g.sum(), h, retain_graph=True)
+    np.testing.assert_array_equal(gh.data, 6 * h.data)
+    (gx,) = mg.grad(g.sum(), x)
+    np.testing.assert_array_equal(gx.data, 12 * h.data)
+
+
 def test_backward_with_create_graph_gives_a_differentiable_grad():
     x = leaf([1.5])
     (x ** 3).sum().backward(create_graph=True)

@@ -302,6 +302,10 @@ def test_shape_ops_on_0d(torch):
     compare(torch, lambda t: t.transpose() * 2, lambda t: t * 2, np.array(2.0))
     compare(torch, lambda t: t.reshape(1, 1, 1).squeeze(), lambda t: t.reshape(1, 1, 1).squeeze(),
             np.array(2.0))
+    compare(torch, lambda t: t[()] * t[None].sum(), lambda t: t[()] * t[None].sum(), np.array(2.0))
+    compare(torch, lambda t: mg.stack([t, t * 2], axis=0), lambda t: torch.stack([t, t * 2]),
+            np.array(2.0))
+    compare(torch, lambda t: mg.pad(t, 2) * 3, lambda t: t * 3, np.array(2.0))
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])

@@ -186,3 +186,25 @@ def test_retain_grad_accumulates_like_a_leaf():
     y.backward(retain_graph=True)
     y.backward()
     assert h.grad.item() == 6.0
+
+
+def test_deepcopy_of_a_leaf_and_of_a_result():
+    import copy
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    (x * 2).sum().backward()
+    c = copy.deepcopy(x)
+    assert c is not x and c.requires_grad and c.name == "x" and c.is_leaf
+    c.data[0] = 9.0
+    c.grad.data[0] = 9.0
+    assert x.data[0] == 1.0 and x.grad.data[0] == 2.0
+    with pytest.raises(RuntimeError, match="leaf"):
+        copy.deepcopy(x * 2)
+
+
+def test_deepcopy_keeps_the_subclass():
+    import copy
+
+    from minigrad import nn
+    p = nn.Parameter(np.ones(2))
+    q = copy.deepcopy(p)
+    assert type(q) is nn.Parameter and q.requires_grad and not np.shares_memory(p.data, q.data)
