@@ -87,13 +87,12 @@ def _available():
 
 
 def _versions():
-    import minigrad
-    found = {"numpy": np.__version__, "minigrad": minigrad.__version__}
-    for module in ("torch", "autograd", "mygrad"):
+    from importlib.metadata import PackageNotFoundError, version
+    found = {}
+    for package in ("numpy", "minigrad", "torch", "autograd", "mygrad"):
         try:
-            mod = __import__(module)
-            found[module] = getattr(mod, "__version__", "?")
-        except ImportError:
+            found[package] = version(package)
+        except PackageNotFoundError:
             pass
     return found
 

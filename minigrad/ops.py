@@ -10,11 +10,16 @@ vector-Jacobian products (VJPs), one per differentiable argument: given the
 gradient `g` flowing into the output, the output `ans`, and the inputs, each
 returns the gradient for its argument. The VJPs are written with minigrad
 operations, so a gradient is itself differentiable (second derivatives for
-free). They may return a gradient of the broadcast shape: reducing it back to
-the input's shape happens once, in the backward walk (autograd.py).
+free); when no one will differentiate it (no create_graph), the same formulas
+simply run on the arrays. A VJP may return a gradient of the broadcast shape:
+reducing it back to the input's shape happens once, in the backward walk
+(autograd.py).
 
-Everything else here (mean, var, softmax, ...) is composed from primitives
-and needs no derivative of its own.
+Calling a primitive runs its forward and, if an input requires grad, records a
+Node: the op, the inputs and the output that the VJPs will need.
+
+Everything else here (mean, var, expand_dims, stack, ...) is composed from
+primitives and needs no derivative of its own.
 """
 from __future__ import annotations
 
@@ -132,8 +137,9 @@ def _shape(v):
     return np.shape(_data(v))
 
 
-def _norm_axes(axis, ndim, op):
-    """axis (None, int or tuple, negatives allowed) -> sorted tuple of axes."""
+def _norm_axes(axis, ndim, op, shape=None):
+    """axis (None, int or tuple, negatives allowed) -> sorted tuple of axes.
+    `shape`, when given, is the input's shape, for the error message."""
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (int, np.integer)):
@@ -147,7 +153,9 @@ def _norm_axes(axis, ndim, op):
         if not isinstance(a, (int, np.integer)):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+            where = f" of shape {shape}" if shape is not None else ""
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor{where} with {ndim} "
+                             f"dimensions (valid: {-ndim} to {ndim - 1})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
@@ -360,18 +368,18 @@ _min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=
 
 
 def sum(x, axis=None, keepdims=False):
-    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum"), bool(keepdims))
+    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), bool(keepdims))
 
 
 def max(x, axis=None, keepdims=False):
-    axes = _norm_axes(axis, len(_shape(x)), "max")
+    axes = _norm_axes(axis, len(_shape(x)), "max", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
         raise ValueError(f"max: cannot reduce over an empty axis (tensor shape {_shape(x)})")
     return _max(x, axes, bool(keepdims))
 
 
 def min(x, axis=None, keepdims=False):
-    axes = _norm_axes(axis, len(_shape(x)), "min")
+    axes = _norm_axes(axis, len(_shape(x)), "min", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
         raise ValueError(f"min: cannot reduce over an empty axis (tensor shape {_shape(x)})")
     return _min(x, axes, bool(keepdims))
@@ -385,14 +393,14 @@ def _count(shape, axes):
 
 
 def mean(x, axis=None, keepdims=False):
-    axes = _norm_axes(axis, len(_shape(x)), "mean")
+    axes = _norm_axes(axis, len(_shape(x)), "mean", _shape(x))
     return sum(x, axes, keepdims) / _count(_shape(x), axes)
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance by the two-pass formula mean((x - mean(x))**2): no cancellation
     when the mean is large compared with the spread."""
-    axes = _norm_axes(axis, len(_shape(x)), "var")
+    axes = _norm_axes(axis, len(_shape(x)), "var", _shape(x))
     centred = x - mean(x, axes, keepdims=True)
     return sum(centred * centred, axes, keepdims) / (_count(_shape(x), axes) - ddof)
 
@@ -414,7 +422,7 @@ _std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, kee
 
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
-    return _std(x, _norm_axes(axis, len(_shape(x)), "std"), bool(keepdims), ddof)
+    return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), bool(keepdims), ddof)
 
 
 # ----------------------------------------------------------------------------
@@ -464,7 +472,8 @@ def transpose(x, *axes):
 
 def swapaxes(x, axis1, axis2):
     ndim = len(_shape(x))
-    a1, a2 = _norm_axes(axis1, ndim, "swapaxes")[0], _norm_axes(axis2, ndim, "swapaxes")[0]
+    a1, a2 = (_norm_axes(axis1, ndim, "swapaxes", _shape(x))[0],
+              _norm_axes(axis2, ndim, "swapaxes", _shape(x))[0])
     perm = list(range(ndim))
     perm[a1], perm[a2] = perm[a2], perm[a1]
     return _transpose(x, tuple(perm))
@@ -483,7 +492,7 @@ def squeeze(x, axis=None):
     if axis is None:
         axes = tuple(i for i, n in enumerate(shape) if n == 1)
     else:
-        axes = _norm_axes(axis, len(shape), "squeeze")
+        axes = _norm_axes(axis, len(shape), "squeeze", shape)
         for a in axes:
             if shape[a] != 1:
                 raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} "
@@ -544,7 +553,7 @@ def concatenate(seq, axis=0):
     ndim = len(_shape(seq[0]))
     if ndim == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
-    axis = _norm_axes(axis, ndim, "concatenate")[0]
+    axis = _norm_axes(axis, ndim, "concatenate", _shape(seq[0]))[0]
     for s in seq[1:]:
         a, b = _shape(seq[0]), _shape(s)
         if len(a) != len(b) or builtins.any(m != n for j, (m, n) in enumerate(zip(a, b)) if j != axis):

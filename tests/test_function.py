@@ -184,7 +184,7 @@ def test_second_derivative_through_a_function():
     np.testing.assert_array_equal(h.data, [6, 12])
 
 
-def test_second_derivative_through_a_saved_output(torch):
+def test_second_derivative_through_a_saved_output():
     x = leaf([0.5, 1.0])
     (g,) = mg.grad(Exp.apply(x).sum(), x, create_graph=True)
     (h,) = mg.grad((g * g).sum(), x)

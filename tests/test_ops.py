@@ -549,15 +549,15 @@ def test_comparison_broadcasting_error_names_shapes():
 
 
 @pytest.mark.parametrize("fn,fragments", [
-    (lambda x: x.sum(axis=3), ["sum", "axis 3", "3 dimensions"]),
-    (lambda x: x.mean(axis=-4), ["mean", "axis -4"]),
+    (lambda x: x.sum(axis=3), ["sum", "axis 3", "(2, 3, 4)", "3 dimensions"]),
+    (lambda x: x.mean(axis=-4), ["mean", "axis -4", "(2, 3, 4)"]),
     (lambda x: x.max(axis=(0, 0)), ["max", "repeated axis"]),
     (lambda x: x.squeeze(0), ["squeeze", "size 2", "(2, 3, 4)"]),
     (lambda x: x.expand_dims(5), ["expand_dims", "axis 5"]),
-    (lambda x: x.swapaxes(0, 3), ["swapaxes", "axis 3"]),
+    (lambda x: x.swapaxes(0, 3), ["swapaxes", "axis 3", "(2, 3, 4)"]),
     (lambda x: x.transpose(0, 1), ["transpose", "(2, 3, 4)"]),
     (lambda x: x.transpose(0, 1, 5), ["transpose", "(0, 1, 5)", "(2, 3, 4)"]),
-    (lambda x: mg.concatenate([x, x], axis=3), ["concatenate", "axis 3"]),
+    (lambda x: mg.concatenate([x, x], axis=3), ["concatenate", "axis 3", "(2, 3, 4)"]),
     (lambda x: mg.concatenate([x, x[0]]), ["concatenate", "(2, 3, 4)", "(3, 4)"]),
     (lambda x: mg.stack([x, x[0]]), ["stack", "(2, 3, 4)", "(3, 4)"]),
     (lambda x: mg.pad(x, ((1, 1), (1, 1))), ["pad", "(2, 3, 4)"]),
