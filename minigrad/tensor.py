@@ -25,7 +25,7 @@ import numpy as np
 class _State:
     grad_enabled = True
     anomaly = False
-    scope = ()          # tuple of (module_type_name, module_name) from outer to inner
+    scope = ()          # ((module, attribute name), ...) from the outermost module in
 
 
 STATE = _State()
