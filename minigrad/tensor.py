@@ -249,7 +249,10 @@ class Tensor:
             if node.hooks is None:
                 node.hooks = {}
             hooks = node.hooks.setdefault(self._output_nr, [])
-        hooks.append(fn)
+        if hooks and getattr(hooks[-1], "stores_grad", False):
+            hooks.insert(-1, fn)      # retain_grad stores what the other hooks made (PyTorch)
+        else:
+            hooks.append(fn)
         return _HookHandle(hooks, fn)
 
     def retain_grad(self):
@@ -262,8 +265,9 @@ class Tensor:
         def store(g):
             t = ref()
             if t is not None:
-                g = g.detach() if not STATE.grad_enabled else g
+                g = g if STATE.grad_enabled else Tensor._make(g.data.copy())
                 t.grad = g if t.grad is None else t.grad + g
+        store.stores_grad = True
         self.register_hook(store)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):

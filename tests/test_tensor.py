@@ -208,3 +208,18 @@ def test_deepcopy_keeps_the_subclass():
     p = nn.Parameter(np.ones(2))
     q = copy.deepcopy(p)
     assert type(q) is nn.Parameter and q.requires_grad and not np.shares_memory(p.data, q.data)
+
+
+def test_retain_grad_stores_the_gradient_after_the_other_hooks(torch):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    h.register_hook(lambda g: g * 10)
+    (h * 3).sum().backward()
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    th = tx * 2
+    th.retain_grad()
+    th.register_hook(lambda g: g * 10)
+    (th * 3).sum().backward()
+    np.testing.assert_array_equal(h.grad.data, th.grad.numpy())
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
