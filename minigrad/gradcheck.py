@@ -131,8 +131,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     def first_derivatives(*args):
         xs, vs = args[:n], args[n:]
-        outs = [o for o in _outputs(fn, xs) if o.requires_grad]
-        grads = grad(outs, [xs[j] for j in diff], list(vs)[:len(outs)],
+        pairs = [(o, v) for o, v in zip(_outputs(fn, xs), vs) if o.requires_grad]
+        grads = grad([o for o, _ in pairs], [xs[j] for j in diff], [v for _, v in pairs],
                      create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 

@@ -131,3 +131,9 @@ def test_tolerances_follow_pytorch_defaults():
     params = inspect.signature(gradcheck).parameters
     assert (params["eps"].default, params["atol"].default, params["rtol"].default) == \
         (1e-6, 1e-5, 1e-3)
+
+
+def test_gradgradcheck_with_an_output_that_needs_no_gradient():
+    x = leaf((3,), seed=4)
+    const = mg.Tensor(np.ones(2))
+    assert gradgradcheck(lambda t: (const * 2, (t ** 3).sum(), t.tanh()), (x,))
