@@ -395,6 +395,14 @@ def test_grad_with_several_outputs_and_grad_outputs():
     np.testing.assert_array_equal(gx.data, [2 + 2, 2 + 2])
 
 
+def test_grad_outputs_may_be_one_array_or_a_list_with_none():
+    x = leaf([1.0, 2.0, 3.0])
+    (gx,) = mg.grad(x * 2, x, np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(gx.data, [2, 0, -2])
+    (gx,) = mg.grad([(x * 3).sum(), x * 2], x, [None, np.ones(3)])
+    np.testing.assert_array_equal(gx.data, [5, 5, 5])
+
+
 def test_grad_allow_unused():
     x, unused = leaf([1.0]), leaf([1.0])
     with pytest.raises(RuntimeError, match="allow_unused"):
