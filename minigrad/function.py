@@ -36,9 +36,6 @@ class Context:
 
     @property
     def saved_tensors(self):
-        if self._saved is None:
-            raise RuntimeError("saved_tensors: the saved values were released by an earlier "
-                               "backward(); pass retain_graph=True to keep them")
         return self._saved
 
 
@@ -54,7 +51,7 @@ class _FunctionOp:
         ctx = node.kwargs["ctx"]
         grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
         result = self.cls.backward(ctx, *grads)
-        if not isinstance(result, tuple):
+        if not isinstance(result, (tuple, list)):
             result = (result,)
         if len(result) != len(node.edges):
             raise RuntimeError(f"{self.cls.__name__}.backward returned {len(result)} gradients "
