@@ -522,6 +522,9 @@ def _raises(kind, fn, *fragments):
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+    # one error, worded by minigrad: no NumPy exception chained behind it
+    error = info.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
     return message
 
 
