@@ -315,11 +315,13 @@ class _Drawing:
         a box for the result when that is wanted (named, retained grad)."""
         if (parent, k) in self.ids:
             return self.ids[(parent, k)]
-        wanted = self.o["intermediates"] or isinstance(tensor, Tensor) and (
+        given = (parent.out_names or {}).get(k)      # a name set on the result, kept by the node
+        wanted = self.o["intermediates"] or given or isinstance(tensor, Tensor) and (
             id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)
         if not wanted or self.ref[parent] != self.own.get(parent):     # merged or left out
             return self.ref[parent]
-        box = self.box(tensor, "intermediate", self.name_of(tensor, ""),
+        name = self.name_of(tensor, "") if isinstance(tensor, Tensor) else given or ""
+        box = self.box(tensor, "intermediate", name,
                        self.cluster_of(parent.scope), parent.scope, _out_meta(parent, k))
         self.ids[(parent, k)] = box
         self.edge(self.ref[parent], box, str(k) if parent.n_outputs > 1 else None)

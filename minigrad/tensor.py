@@ -45,6 +45,7 @@ class Node:
                  "seq", "scope", "released", "out_meta", "__dict__", "__weakref__")
     hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
     consts = None                     # {input_index: weakref or value}, for drawing
+    out_names = None                  # {output_index: name} of named results, for drawing
 
     def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
         self.op = op                  # the Primitive (or Function) whose vjp we call
@@ -145,7 +146,7 @@ class Tensor:
     # defaults until set (most tensors are intermediate results that never set them).
     __slots__ = ("data", "_grad_fn", "_requires_grad", "__dict__", "__weakref__")
     grad = None
-    name = None
+    _name = None
     _output_nr = 0          # which output of _grad_fn this tensor is
     _hooks = None           # leaf hooks (a non-leaf's hooks live on its node)
     _accumulator = None     # weakref to the leaf's AccumulateGrad node
@@ -173,6 +174,22 @@ class Tensor:
         if output_nr:
             t._output_nr = output_nr
         return t
+
+    @property
+    def name(self):
+        """A label for printing and drawing (None unless given)."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        node = self._grad_fn
+        if node is not None:
+            # Kept on the node too: a drawing made after backward(), which releases
+            # the node's saved inputs, can still say what this result was called.
+            if node.out_names is None:
+                node.out_names = {}
+            node.out_names[self._output_nr] = value
 
     # -- autograd attributes --------------------------------------------------
     @property

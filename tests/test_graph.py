@@ -411,3 +411,16 @@ def test_summary_reads_like_the_values():
     assert summary(np.arange(10.0)) == "min 0  max 9  mean 4.5  norm 16.88"
     assert summary(np.arange(10.0), short=True) == "[0 … 9]"
     assert summary(np.array([True, False, True])) == "2 of 3 true"
+
+
+def test_named_results_keep_their_boxes_after_backward():
+    # backward() releases each node's saved inputs; names given to results must survive it.
+    x = mg.Tensor(1.5, requires_grad=True, name="x")
+    u = x * 2.0
+    u.name = "u"
+    loss = u.tanh()
+    before = draw_graph(loss).source
+    loss.backward()
+    after = draw_graph(loss).source
+    assert "<B>u</B>" in before and "<B>u</B>" in after
+    assert after.count("->") == before.count("->")
