@@ -130,6 +130,15 @@ class Reduction:
     def __init__(self, axes, view=None, centred=True, fixed=None):
         self.axes, self.view, self.centred, self.fixed = tuple(axes), view, centred, fixed
 
+    def __repr__(self):
+        # Short, for graph labels: "axes (0, 2, 3)", "axes (2,) of view (2, 4, -1)".
+        text = f"axes {self.axes}" + (f" of view {self.view}" if self.view is not None else "")
+        if not self.centred:
+            text += ", uncentred"
+        if self.fixed is not None:
+            text += ", running estimates"
+        return text
+
 
 def standardize(x, reduction, eps):
     """(x_hat, mean, var, inv_std), composed from minigrad primitives, so the engine

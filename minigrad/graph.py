@@ -113,6 +113,8 @@ def _short(v):
         return summary(a, short=True) if a.size <= 3 else f"array{a.shape}"
     if isinstance(v, (bool, int, float, str, np.number, np.dtype, type(None), type(Ellipsis))):
         return "..." if v is Ellipsis else _num(v)
+    if type(v).__repr__ is not object.__repr__ and len(repr(v)) <= 32:
+        return repr(v)                  # an object that describes itself briefly
     return type(v).__name__
 
 
