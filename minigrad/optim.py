@@ -33,6 +33,14 @@ class Optimizer:
     def step(self):
         raise NotImplementedError
 
+    def _gradients(self, weight_decay):
+        """(parameter, gradient array) for each parameter that has a gradient,
+        with L2 weight decay added: grad + weight_decay * p."""
+        for p in self.params:
+            if p.grad is not None:
+                g = p.grad.data
+                yield p, (g + weight_decay * p.data if weight_decay else g)
+
 
 class SGD(Optimizer):
     """p <- p - lr * v, where v = momentum * v + (grad + weight_decay * p)
@@ -46,12 +54,7 @@ class SGD(Optimizer):
         self.momentum, self.weight_decay = momentum, weight_decay
 
     def step(self):
-        for p in self.params:
-            if p.grad is None:
-                continue
-            d = p.grad.data
-            if self.weight_decay:
-                d = d + self.weight_decay * p.data
+        for p, d in self._gradients(self.weight_decay):
             if self.momentum:
                 velocity = self.state.get(p)
                 if velocity is None:
@@ -77,12 +80,7 @@ class Adam(Optimizer):
 
     def step(self):
         b1, b2 = self.betas
-        for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, g in self._gradients(self.weight_decay):
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0, "m": np.zeros_like(p.data),
