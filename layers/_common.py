@@ -81,6 +81,15 @@ def check_param(param, shape, what, where):
         raise ValueError(f"{where}: {what} must have shape {shape}, got shape {actual}")
 
 
+def check_running_pair(running_mean, running_var, where):
+    """The running statistics come as a pair (as in PyTorch): one alone would be
+    updated while the other is silently skipped."""
+    if (running_mean is None) != (running_var is None):
+        given = "running_mean" if running_var is None else "running_var"
+        raise ValueError(f"{where}: running_mean and running_var must both be given or both "
+                         f"be None, got only {given}")
+
+
 def count(shape, axes):
     """The number of elements a reduction over `axes` of `shape` takes in."""
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))

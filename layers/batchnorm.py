@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from layers._common import (
     Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
-    check_input, check_param, check_rank, normalize, running_estimates, update_running_stats,
+    check_input, check_param, check_rank, check_running_pair, normalize, running_estimates,
+    update_running_stats,
 )
 
 
@@ -47,6 +48,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for param, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
                         (running_var, "running_var")):
         check_param(param, (channels,), what, where)
+    check_running_pair(running_mean, running_var, where)
     axes = (0,) + tuple(range(2, x.ndim))
     per_channel = (channels,) + (1,) * (x.ndim - 2)      # broadcasts against (N, C, *)
     weight = weight.reshape(per_channel) if weight is not None else None

@@ -37,8 +37,8 @@ import warnings
 from minigrad import nn
 from layers._common import (
     Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
-    check_input, check_param, check_positive_int, check_rank, normalize, register_affine,
-    running_estimates, update_running_stats,
+    check_input, check_param, check_positive_int, check_rank, check_running_pair, normalize,
+    register_affine, running_estimates, update_running_stats,
 )
 
 
@@ -80,6 +80,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for param, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
                         (running_var, "running_var")):
         check_param(param, (channels,), what, where)
+    check_running_pair(running_mean, running_var, where)
     axes = tuple(range(2, x.ndim))
     weight, bias = _per_channel(weight, x), _per_channel(bias, x)
     if not use_input_stats:

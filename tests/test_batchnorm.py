@@ -173,3 +173,14 @@ def test_failed_step_leaves_the_counter_alone():
     with pytest.raises(ValueError):
         bn(Tensor(np.zeros((1, 3))))
     assert int(bn.num_batches_tracked.data) == 0
+
+
+@pytest.mark.parametrize("given", ["running_mean", "running_var"])
+def test_functional_running_statistics_come_in_pairs(given):
+    """As torch.nn.functional.batch_norm: both running statistics or neither. With
+    one alone, a training step used to update it and silently skip the other."""
+    stats = {"running_mean": None, "running_var": None, given: np.ones(3)}
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean and running_var must both be "
+                                         r"given or both be None, got only " + given):
+        batch_norm(Tensor(np.zeros((2, 3))), stats["running_mean"], stats["running_var"],
+                   training=True)

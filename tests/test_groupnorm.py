@@ -222,6 +222,9 @@ def test_instancenorm_bad_inputs():
         InstanceNorm2d(3)(Tensor(np.zeros((2, 3, 1, 1))))
     with pytest.raises(ValueError, match="backward must be 'autograd' or 'manual'"):
         InstanceNorm1d(3, backward="Manual")
+    with pytest.raises(ValueError, match=r"instance_norm: running_mean and running_var must both "
+                                         r"be given or both be None, got only running_var"):
+        instance_norm(Tensor(np.zeros((2, 3, 4))), None, np.ones(3))
     # As in PyTorch: with no affine and no running statistics the channel count is
     # unused, and a mismatch only warns.
     with warnings.catch_warnings(record=True) as caught:
