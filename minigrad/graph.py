@@ -144,7 +144,7 @@ def _input(node, i):
     them, then node.consts if the engine kept the value for drawing."""
     if node.args is not None and i < len(node.args):
         return node.args[i], True
-    v = (node.consts or {}).get(i)
+    v = node.consts[i] if node.consts is not None and i < len(node.consts) else None
     if isinstance(v, weakref.ref):
         v = v()
     return v, v is not None

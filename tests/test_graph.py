@@ -424,3 +424,34 @@ def test_named_results_keep_their_boxes_after_backward():
     after = draw_graph(loss).source
     assert "<B>u</B>" in before and "<B>u</B>" in after
     assert after.count("->") == before.count("->")
+
+
+def test_constants_and_attributes_survive_backward():
+    # A drawing made after backward() must show what one made before it did: the constant
+    # input x, the reduced axes, the divisor, the concatenation axis (a keyword).
+    x = mg.Tensor(np.arange(6.0).reshape(2, 3), name="x")
+    w = leaf(np.ones((3, 2)), "w")
+    h = mg.concatenate([x @ w, x], axis=1)
+    loss = h.sum(axis=0).mean() / 4
+    labels = re.compile(r"label=(<.*?>) tooltip")
+    before = draw_graph(loss).source
+    loss.backward()
+    after = draw_graph(loss).source
+    assert labels.findall(after) == labels.findall(before)
+    assert EDGE.findall(after) == EDGE.findall(before)
+    assert "<B>x</B>" in after and "axis=1" in after and "/ 4" in after
+
+
+def test_backward_still_frees_constant_arrays():
+    # What release keeps for drawing must not hold the constants' memory: weak references.
+    import gc
+    import weakref
+    x = leaf([1.0, 2.0, 3.0], "x")
+    c = np.array([4.0, 5.0, 6.0])
+    seen = weakref.ref(c)
+    y = (x * c).sum()
+    del c
+    y.backward()
+    gc.collect()
+    assert seen() is None
+    assert "<B>mul</B>" in draw_graph(y).source
