@@ -44,7 +44,7 @@ class Node:
     __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
                  "seq", "scope", "released", "out_meta", "__dict__", "__weakref__")
     hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
-    consts = None                     # {input_index: weakref or value}, for drawing
+    consts = None                     # per input: weakref or value, for drawing (release)
     out_names = None                  # {output_index: name} of named results, for drawing
 
     def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
@@ -73,9 +73,15 @@ class Node:
         """Drop the saved values; the structure stays for drawing."""
         if self.out_data is not None:           # (a Function node has out_meta already)
             self.out_meta = [(self.out_data.shape, self.out_data.dtype)]
+        if None in self.edges:
+            # What a drawing shows of the inputs that take no gradient: attributes
+            # (axes, scalars) stay, arrays and tensors only while others hold them.
+            self.consts = [None if e is not None else weakref.ref(a) if isinstance(a, _HELD)
+                           else a for a, e in zip(self.args, self.edges)]
         self.args = None
         self.arrays = None
-        self.kwargs = None
+        if "ctx" in self.kwargs:                # a Function's ctx holds its saved tensors;
+            self.kwargs = None                  # a primitive's keywords are attributes
         self.out_data = None
         self.released = True
 
@@ -421,6 +427,9 @@ class _HookHandle:
     def remove(self):
         if self._fn in self._hooks:
             self._hooks.remove(self._fn)
+
+
+_HELD = (np.ndarray, Tensor)     # what Node.release keeps only a weak reference to
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
