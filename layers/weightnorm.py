@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from minigrad import Function, Tensor, nn, sqrt
 from minigrad import sum as reduce_sum
-
-BACKWARDS = ("autograd", "manual")
+from layers._common import check_backward, check_input
 
 
 def _norm_axes(ndim, dim):
@@ -62,22 +61,35 @@ class WeightNormFunction(Function):
 
 
 def normalized_weight(v, g, dim=0, backward="autograd"):
-    """The weight g * v / ||v|| (norm over every axis except `dim`).
+    """The weight g * v / ||v|| (norm over every axis except `dim`), the function
+    form of weight_norm (torch._weight_norm(v, g, dim)). g has the shape of the
+    norm: v's shape with 1 on every axis but `dim`, or () for dim=None (or -1).
 
     backward="autograd" composes primitives; "manual" is WeightNormFunction.
     """
+    where = "normalized_weight"
+    check_backward(backward, where)
+    v, g = check_input(v, where), check_input(g, where)
+    dim = _check_dim(dim, v.shape, where, "v")
+    axes = _norm_axes(v.ndim, dim)
+    norm_shape = () if dim is None or dim == -1 else \
+        tuple(1 if a in axes else n for a, n in enumerate(v.shape))
+    if g.shape != norm_shape:
+        # Broadcasting a g of another shape would scale the wrong slices of v.
+        raise ValueError(f"{where}: g must have shape {norm_shape} (the norm of v over every "
+                         f"axis but dim={dim}), got shape {g.shape}")
     if backward == "manual":
         return WeightNormFunction.apply(v, g, dim)
     return g * v / norm_except_dim(v, dim)
 
 
-def _check_dim(dim, shape, where):
+def _check_dim(dim, shape, where, what="a weight"):
     if dim is None:
         return None
     ndim = len(shape)
     if not isinstance(dim, int) or isinstance(dim, bool) or not -ndim <= dim < ndim:
-        raise ValueError(f"{where}: dim must be None or an int in [{-ndim}, {ndim - 1}] for a "
-                         f"weight of shape {shape}, got {dim!r}")
+        raise ValueError(f"{where}: dim must be None or an int in [{-ndim}, {ndim - 1}] for "
+                         f"{what} of shape {shape}, got {dim!r}")
     return dim
 
 
@@ -96,8 +108,7 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     layer = f"weight_norm({type(module).__name__}, name={name!r})"
     if not isinstance(module, nn.Module):
         raise TypeError(f"weight_norm: expected an nn.Module, got {type(module).__name__}")
-    if backward not in BACKWARDS:
-        raise ValueError(f"{layer}: backward must be 'autograd' or 'manual', got {backward!r}")
+    check_backward(backward, layer)
     params = dict(module.named_parameters(recurse=False))
     if f"{name}_g" in params or f"{name}_v" in params:
         raise ValueError(f"{layer}: weight norm is already applied to '{name}'")

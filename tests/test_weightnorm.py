@@ -207,3 +207,22 @@ def test_bad_inputs():
     with pytest.raises(ValueError):
         weight_norm(module, dim=3)
     assert [n for n, _ in module.named_parameters()] == ["weight", "bias"]
+
+
+def test_normalized_weight_checks_its_arguments():
+    """The function form names itself. A g of the wrong shape used to broadcast:
+    g of shape (3,) against a (3, 3) v scaled columns instead of rows, silently."""
+    v, g = mg.Tensor(np.ones((3, 3))), mg.Tensor(np.arange(1.0, 4.0))
+    with pytest.raises(ValueError, match=r"normalized_weight: g must have shape \(3, 1\) \(the "
+                                         r"norm of v over every axis but dim=0\), got shape \(3,\)"):
+        normalized_weight(v, g)
+    with pytest.raises(ValueError, match=r"normalized_weight: g must have shape \(\)"):
+        normalized_weight(v, g, dim=None)
+    with pytest.raises(ValueError, match=r"normalized_weight: dim must be None or an int in "
+                                         r"\[-2, 1\] for v of shape \(3, 3\), got 2"):
+        normalized_weight(v, g.reshape(3, 1), dim=2)
+    with pytest.raises(ValueError, match="normalized_weight: backward must be 'autograd' or "
+                                         "'manual', got 'Manual'"):
+        normalized_weight(v, g.reshape(3, 1), backward="Manual")
+    w = normalized_weight(np.ones((3, 3)), np.arange(1.0, 4.0).reshape(3, 1))   # arrays are fine
+    np.testing.assert_allclose(w.data, np.arange(1.0, 4.0).reshape(3, 1) / np.sqrt(3) * np.ones(3))
