@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from minigrad import Function, nn, sqrt, where
 from minigrad.nn import functional as F
+from layers._common import check_backward, check_channels, check_input, check_rank
 
 # variant name -> (ddof of the variance, is eps inside the square root?)
 VARIANTS = {
@@ -44,7 +45,6 @@ VARIANTS = {
     "unbiased_eps_outside": (1, False),
     "biased_eps_outside": (0, False),
 }
-BACKWARDS = ("autograd", "manual")
 
 
 def _row_axes(weight):
@@ -105,10 +105,7 @@ def weight_standardize(weight, eps=1e-5, backward="autograd", variant="biased_ep
     """W_hat = (W - mean) / sqrt(var + eps) per output channel (axis 0), over all
     other axes, with the biased variance; see the module docstring for `variant`."""
     where = "weight_standardize"
-    if variant not in VARIANTS:
-        raise ValueError(f"{where}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
-    if backward not in BACKWARDS:
-        raise ValueError(f"{where}: backward must be 'autograd' or 'manual', got {backward!r}")
+    _check_options(where, backward, variant)
     weight = F.as_float_tensor(weight, where)
     ddof, eps_inside = VARIANTS[variant]
     if weight.ndim < 2 or _row_size(weight) - ddof < 1:
@@ -131,6 +128,9 @@ class WSConv2d(nn.Conv2d):
         _check_options("WSConv2d", backward, variant)
 
     def forward(self, x):
+        x = check_input(x, "WSConv2d")
+        check_rank(x, (3, 4), "3-D (C, H, W) or 4-D (N, C, H, W)", "WSConv2d")
+        check_channels(x, self.in_channels, "WSConv2d", dim=x.ndim - 3)
         w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
         return F.conv2d(x, w_hat, self.bias, self.stride, self.padding)
 
@@ -149,6 +149,10 @@ class WSLinear(nn.Linear):
         _check_options("WSLinear", backward, variant)
 
     def forward(self, x):
+        x = check_input(x, "WSLinear")
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"WSLinear expected input with last dimension {self.in_features}, "
+                             f"got input of shape {x.shape}")
         w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
         return F.linear(x, w_hat, self.bias)
 
@@ -157,7 +161,6 @@ class WSLinear(nn.Linear):
 
 
 def _check_options(layer, backward, variant):
-    if backward not in BACKWARDS:
-        raise ValueError(f"{layer}: backward must be 'autograd' or 'manual', got {backward!r}")
+    check_backward(backward, layer)
     if variant not in VARIANTS:
         raise ValueError(f"{layer}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")

@@ -239,8 +239,14 @@ def test_bad_inputs():
         WSConv2d(2, 3, 3, backward="fast")
     with pytest.raises(ValueError, match="WSLinear: variant must be one of"):
         WSLinear(2, 3, variant="std")
-    with pytest.raises(ValueError,
-                       match=r"conv2d: expected input of shape \(N, 2, H, W\).*\(1, 3, 5, 5\)"):
+    # The layer the student called is named, not the conv2d/linear it runs.
+    with pytest.raises(ValueError, match=r"^WSConv2d expected 2 channels, got input of shape "
+                                         r"\(1, 3, 5, 5\)"):
         WSConv2d(2, 3, 3)(mg.Tensor(np.ones((1, 3, 5, 5))))
-    with pytest.raises(ValueError, match=r"linear: expected input with last dimension 2.*\(4, 3\)"):
+    with pytest.raises(ValueError, match=r"^WSConv2d expected 3-D \(C, H, W\) or 4-D \(N, C, H, "
+                                         r"W\) input, got input of shape \(2, 5\)"):
+        WSConv2d(2, 3, 3)(mg.Tensor(np.ones((2, 5))))
+    with pytest.raises(ValueError, match=r"^WSLinear expected input with last dimension 2, got "
+                                         r"input of shape \(4, 3\)"):
         WSLinear(2, 3)(mg.Tensor(np.ones((4, 3))))
+    assert WSConv2d(2, 3, 3)(mg.Tensor(np.ones((2, 5, 5)))).shape == (3, 3, 3)   # unbatched
