@@ -150,6 +150,15 @@ def _input(node, i):
     return v, v is not None
 
 
+def _retained(node, k):
+    """The tensor behind output k of node if retain_grad() was called on it (and it lives)."""
+    for hook in (node.hooks or {}).get(k, ()):
+        ref = getattr(hook, "tensor", None)
+        if ref is not None and ref() is not None:
+            return ref()
+    return None
+
+
 def _out_meta(node, k):
     """(shape, dtype, array or None) of a node's k-th output."""
     if node.out_data is not None and node.n_outputs == 1:
@@ -279,7 +288,7 @@ class _Drawing:
         shape, dtype, array = (data.shape, data.dtype, data) if value is not None else meta
         dtype = _dtype_name(dtype)
         lines = [name, "" if shape is None else f"{shape} {dtype}"]
-        tip = [f"{name} ({kind}), shape {shape}, {dtype}"]
+        tip = [(f"{name} ({kind})" if name else kind) + f", shape {shape}, {dtype}"]
         if array is not None:
             tip.append("value: " + summary(array))
             if self.o["show_values"] or kind == "constant":
@@ -317,6 +326,8 @@ class _Drawing:
         a box for the result when that is wanted (named, retained grad)."""
         if (parent, k) in self.ids:
             return self.ids[(parent, k)]
+        if tensor is None:             # released by backward(): a retained .grad still knows it
+            tensor = _retained(parent, k)
         given = (parent.out_names or {}).get(k)      # a name set on the result, kept by the node
         wanted = self.o["intermediates"] or given or isinstance(tensor, Tensor) and (
             id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)

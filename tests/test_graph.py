@@ -455,3 +455,13 @@ def test_backward_still_frees_constant_arrays():
     gc.collect()
     assert seen() is None
     assert "<B>mul</B>" in draw_graph(y).source
+
+
+def test_a_retained_gradient_shows_after_backward():
+    # The classroom picture: retain_grad() on an intermediate, backward(), show_grad=True.
+    x = leaf([1.0, -2.0], "x")
+    h = x * 3.0
+    h.retain_grad()
+    y = (h * h).sum()
+    y.backward()
+    assert "grad [6, -12]" in draw_graph(y, show_grad=True).source    # h.grad = 2 h, on h's box
