@@ -291,6 +291,7 @@ class Tensor:
                 g = g if STATE.grad_enabled else Tensor._make(g.data.copy())
                 t.grad = g if t.grad is None else t.grad + g
         store.stores_grad = True
+        store.tensor = ref            # a drawing made after backward() finds the tensor here
         self.register_hook(store)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
