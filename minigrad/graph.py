@@ -223,6 +223,7 @@ class _Drawing:
         self.qualnames, self.buffers, self.holds = {}, set(), {}
         self.collapsed = {}        # cluster key -> its collapsed module node
         self.ref, self.own = {}, {}    # operation -> the node drawing it / its own name
+        self.results = {}          # (node, k) -> the tensor of a result named by names=
 
     # -- modules: dotted names of parameters, and which running module holds them
     def learn_modules(self, scopes):
@@ -326,8 +327,9 @@ class _Drawing:
         a box for the result when that is wanted (named, retained grad)."""
         if (parent, k) in self.ids:
             return self.ids[(parent, k)]
-        if tensor is None:             # released by backward(): a retained .grad still knows it
-            tensor = _retained(parent, k)
+        if tensor is None:             # released by backward(): names= or retain_grad() know it
+            tensor = self.results.get((parent, k), None)
+            tensor = _retained(parent, k) if tensor is None else tensor
         given = (parent.out_names or {}).get(k)      # a name set on the result, kept by the node
         wanted = self.o["intermediates"] or given or isinstance(tensor, Tensor) and (
             id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)
@@ -376,8 +378,11 @@ def draw_graph(*roots, **options):
     limit = o["max_nodes"]
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {limit!r}")
-    o["names"] = {id(t): n for n, t in (o["names"] or {}).items()}
+    named = (o["names"] or {}).items()
+    o["names"] = {id(t): n for n, t in named}
     d = _Drawing(o)
+    d.results = {(t.grad_fn, t._output_nr): t for _, t in named
+                 if isinstance(t, Tensor) and t.grad_fn is not None}
 
     roots = list({id(r): r for r in roots}.values())
     ops, leaves = _walk(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None)))

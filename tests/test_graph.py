@@ -465,3 +465,11 @@ def test_a_retained_gradient_shows_after_backward():
     y = (h * h).sum()
     y.backward()
     assert "grad [6, -12]" in draw_graph(y, show_grad=True).source    # h.grad = 2 h, on h's box
+
+
+def test_names_given_to_draw_graph_survive_backward():
+    x = leaf([1.0, -2.0], "x")
+    h = x * 3.0
+    y = (h * h).sum()
+    y.backward()
+    assert "<B>hidden</B>" in draw_graph(y, names={"hidden": h}).source
