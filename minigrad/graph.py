@@ -176,12 +176,20 @@ def _arg_name(op, i, fallback):
 
 @functools.cache
 def _parameter_names(fn):
+    """The names of fn's positional parameters, up to a *args (whose inputs have none)."""
     if isinstance(fn, np.ufunc):       # a ufunc's x1, x2 say nothing
         return ()
     try:
-        return tuple(p for p in inspect.signature(fn).parameters if p != "ctx")
+        parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return ()
+    names = []
+    for p in parameters:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        if p.name != "ctx":
+            names.append(p.name)
+    return tuple(names)
 
 
 def _is_box(v):

@@ -473,3 +473,10 @@ def test_names_given_to_draw_graph_survive_backward():
     y = (h * h).sum()
     y.backward()
     assert "<B>hidden</B>" in draw_graph(y, names={"hidden": h}).source
+
+
+def test_a_constant_of_a_variadic_op_is_not_named_after_a_keyword():
+    # concatenate's forward is (*xs, axis): its second input is not "axis".
+    x = leaf([[1.0, 2.0]], "x")
+    titles_ = titles(draw_graph(mg.concatenate([x, np.ones((1, 2))], axis=0)))
+    assert "axis" not in titles_ and "constant" in titles_
