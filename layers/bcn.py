@@ -28,16 +28,81 @@ Differences from the authors' code (README / BCN repository):
 Backward: both parts are the shared normalization of layers/_common.py. For
 BN* with estimates the statistics are constants, so dx = inv_std * weight_b * dz;
 the GroupNorm part has the full formula dx = inv_std * (g - mean g - x_hat mean(g x_hat)).
+
+The function form is batch_channel_norm (there is no PyTorch counterpart): the
+arguments of batch_norm, then GroupNorm's weight and bias, then `estimate`.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad import nn
 from layers._common import (
-    RunningStatsNorm, check_backward, check_channels, check_input, check_positive_int,
-    check_rank, update_running,
+    RunningStatsNorm, check_backward, check_channels, check_enough_values, check_input,
+    check_param, check_positive_int, check_rank, check_running_pair, update_running,
 )
 from layers.batchnorm import BatchNorm2d, batch_norm
-from layers.groupnorm import GroupNorm
+from layers.groupnorm import GroupNorm, group_norm
+
+
+def update_estimates(x, running_mean, running_var, momentum):
+    """One training step of the micro-batch estimates, on plain arrays (never part
+    of the graph): the mean, and the biased spread about the OLD mean, at rate r:
+
+        mu_c  <- (1 - r) * mu_c  + r * mean_{N,H,W} x
+        var_c <- (1 - r) * var_c + r * mean_{N,H,W} (x - mu_c_old)^2
+    """
+    channels = x.shape[1]
+    batch = x.data.transpose(1, 0, 2, 3).reshape(channels, -1)
+    old_mean = np.asarray(getattr(running_mean, "data", running_mean)).astype(batch.dtype)
+    spread_about_old_mean = ((batch - old_mean[:, None]) ** 2).mean(axis=1)
+    update_running(running_mean, batch.mean(axis=1), momentum)
+    update_running(running_var, spread_about_old_mean, momentum)
+
+
+def batch_channel_norm(input, num_groups, running_mean, running_var, bn_weight=None,
+                       bn_bias=None, gn_weight=None, gn_bias=None, training=False, momentum=0.1,
+                       eps=1e-5, estimate=False, backward="autograd"):
+    """BCN(x) = group_norm(batch_norm(x)) on an (N, C, H, W) input.
+
+    The batch part is batch_norm(input, running_mean, running_var, bn_weight,
+    bn_bias, training, momentum, eps); with estimate=True it normalises with the
+    running estimates even when training, after moving them one step at rate
+    momentum (update_estimates). The channel part is group_norm(., num_groups,
+    gn_weight, gn_bias, eps). As in batch_norm, the running statistics are
+    updated in place.
+    """
+    where = "batch_channel_norm"
+    check_backward(backward, where)
+    x = check_input(input, where)
+    check_rank(x, (4,), "4-D (N, C, H, W)", where)
+    channels = x.shape[1]
+    num_groups = check_positive_int(num_groups, "num_groups", where)
+    if channels % num_groups:
+        raise ValueError(f"{where}: the {channels} channels of input of shape {x.shape} must be "
+                         f"divisible by num_groups ({num_groups})")
+    for param, what in ((bn_weight, "bn_weight"), (bn_bias, "bn_bias"),
+                        (gn_weight, "gn_weight"), (gn_bias, "gn_bias"),
+                        (running_mean, "running_mean"), (running_var, "running_var")):
+        check_param(param, (channels,), what, where)
+    check_running_pair(running_mean, running_var, where)
+    if estimate:
+        if running_mean is None:
+            raise ValueError(f"{where}: estimate=True normalises with running_mean and "
+                             f"running_var, got None")
+        if training:
+            if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)):
+                raise TypeError(f"{where}: momentum is the estimates' update rate and must be "
+                                f"a number, got {momentum!r}")
+            update_estimates(x, running_mean, running_var, momentum)
+        z = batch_norm(x, running_mean, running_var, bn_weight, bn_bias, False, 0.0, eps,
+                       backward)
+    else:
+        if training:
+            check_enough_values(x, (0, 2, 3), "value per channel", where)
+        z = batch_norm(x, running_mean, running_var, bn_weight, bn_bias, training, momentum,
+                       eps, backward)
+    return group_norm(z, num_groups, gn_weight, gn_bias, eps, backward)
 
 
 class EstimatedBatchNorm2d(RunningStatsNorm):
@@ -55,12 +120,7 @@ class EstimatedBatchNorm2d(RunningStatsNorm):
         check_rank(x, (4,), "4-D (N, C, H, W)", "EstimatedBatchNorm2d")
         check_channels(x, self.num_features, "EstimatedBatchNorm2d")
         if self.training:
-            # Plain arrays: the estimates are data, never part of the graph.
-            batch = x.data.transpose(1, 0, 2, 3).reshape(self.num_features, -1)
-            old_mean = self.running_mean.data.astype(batch.dtype)
-            batch_var = ((batch - old_mean[:, None]) ** 2).mean(axis=1)   # about the OLD mean
-            update_running(self.running_mean, batch.mean(axis=1), self.momentum)
-            update_running(self.running_var, batch_var, self.momentum)
+            update_estimates(x, self.running_mean, self.running_var, self.momentum)
             self.num_batches_tracked.data += 1
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           False, 0.0, self.eps, self.backward)
@@ -81,6 +141,9 @@ class BatchChannelNorm2d(nn.Module):
             raise ValueError(f"{where}: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         check_backward(backward, where)
+        if estimate and momentum is None:
+            raise ValueError(f"{where}: with estimate=True, momentum is the estimates' update "
+                             f"rate r and must be a number, got None")
         self.estimate = estimate
         if estimate:
             self.bn = EstimatedBatchNorm2d(num_channels, eps, momentum, backward=backward)
@@ -89,9 +152,14 @@ class BatchChannelNorm2d(nn.Module):
         self.gn = GroupNorm(num_groups, num_channels, eps, backward=backward)
 
     def forward(self, x):
-        x = check_input(x, "BatchChannelNorm2d")
-        check_rank(x, (4,), "4-D (N, C, H, W)", "BatchChannelNorm2d")
-        check_channels(x, self.num_channels, "BatchChannelNorm2d")
+        # The same as batch_channel_norm, run through the children so that each
+        # keeps its own state (and graph drawings show the two parts).
+        where = "BatchChannelNorm2d"
+        x = check_input(x, where)
+        check_rank(x, (4,), "4-D (N, C, H, W)", where)
+        check_channels(x, self.num_channels, where)
+        if self.training and not self.estimate:
+            check_enough_values(x, (0, 2, 3), "value per channel", where)
         return self.gn(self.bn(x))
 
     def extra_repr(self):

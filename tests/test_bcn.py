@@ -10,6 +10,7 @@ import pytest
 
 from minigrad import Tensor
 from layers import BatchChannelNorm2d
+from layers.functional import batch_channel_norm
 from test_layers_common import (
     MODES, check_derivatives, check_float32, check_load_torch_state, check_modes_agree, run_side_by_side,
 )
@@ -149,7 +150,90 @@ def test_bad_inputs():
         BatchChannelNorm2d(4, 2)(Tensor(np.zeros((4, 2, 2))))
     with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
         BatchChannelNorm2d(6, 4)
-    with pytest.raises(ValueError, match="momentum"):
+    with pytest.raises(ValueError, match="^BatchChannelNorm2d: with estimate=True, momentum is"):
         BatchChannelNorm2d(4, 2, estimate=True, momentum=None)
     with pytest.raises(ValueError, match="backward must be 'autograd' or 'manual'"):
         BatchChannelNorm2d(4, 2, backward="both")
+
+
+# ---------------------------------------------------------------------------
+# batch_channel_norm, the function form
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("estimate", [False, True])
+def test_function_form_equals_the_module(estimate, mode, rng):
+    """Same outputs, gradients and in-place running statistics as the module, over
+    training steps and an eval step."""
+    bcn = BatchChannelNorm2d(4, 2, estimate=estimate, momentum=0.3, backward=mode)
+    params = {k: rng.standard_normal(4) + (k.endswith("weight")) for k in
+              ("bn.weight", "bn.bias", "gn.weight", "gn.bias")}
+    bcn.load_state_dict({**bcn.state_dict(), **params})
+    running_mean, running_var = np.zeros(4), np.ones(4)
+    for training in (True, True, False):
+        bcn.train(training)
+        x = rng.standard_normal((3, 4, 2, 2)) * 2 + 1
+        x_module, x_function = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+        weights = {k: Tensor(v, requires_grad=True) for k, v in params.items()}
+        y_module = bcn(x_module)
+        y_function = batch_channel_norm(
+            x_function, 2, running_mean, running_var, weights["bn.weight"], weights["bn.bias"],
+            weights["gn.weight"], weights["gn.bias"], training, 0.3, estimate=estimate,
+            backward=mode)
+        np.testing.assert_allclose(y_function.data, y_module.data, rtol=0, atol=1e-12)
+        dy = rng.standard_normal(x.shape)
+        y_module.backward(dy)
+        y_function.backward(dy)
+        np.testing.assert_allclose(x_function.grad.data, x_module.grad.data, rtol=0, atol=1e-12)
+        module_params = dict(bcn.named_parameters())
+        for k, w in weights.items():
+            np.testing.assert_allclose(w.grad.data, module_params[k].grad.data, rtol=0, atol=1e-12)
+        bcn.zero_grad()
+        np.testing.assert_allclose(running_mean, bcn.bn.running_mean.data, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(running_var, bcn.bn.running_var.data, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("estimate, training", [(False, True), (False, False), (True, True)])
+def test_function_form_gradcheck_and_gradgradcheck(mode, estimate, training, rng):
+    """estimate=True in training with momentum=0: the estimates stay put, so finite
+    differences see the same constant statistics the gradient assumes."""
+    running_mean, running_var = rng.standard_normal(2), rng.random(2) + 0.5
+
+    def f(x, bn_w, bn_b, gn_w, gn_b):
+        return batch_channel_norm(x, 1, running_mean.copy(), running_var.copy(), bn_w, bn_b,
+                                  gn_w, gn_b, training, 0.0, estimate=estimate, backward=mode)
+    check_derivatives(f, rng.standard_normal((2, 2, 2, 1)),
+                      *(rng.standard_normal(2) + k % 2 for k in range(4)))
+
+
+def test_function_form_bad_inputs():
+    x = Tensor(np.zeros((2, 4, 2, 2)))
+    stats = (np.zeros(4), np.ones(4))
+    with pytest.raises(ValueError, match=r"batch_channel_norm expected 4-D \(N, C, H, W\) input, "
+                                         r"got input of shape \(2, 4, 2\)"):
+        batch_channel_norm(Tensor(np.zeros((2, 4, 2))), 2, *stats)
+    with pytest.raises(ValueError, match=r"batch_channel_norm: the 4 channels of input of shape "
+                                         r"\(2, 4, 2, 2\) must be divisible by num_groups \(3\)"):
+        batch_channel_norm(x, 3, *stats)
+    with pytest.raises(ValueError, match=r"batch_channel_norm: gn_weight must have shape \(4,\), "
+                                         r"got shape \(2,\)"):
+        batch_channel_norm(x, 2, *stats, gn_weight=np.ones(2))
+    with pytest.raises(ValueError, match="batch_channel_norm: estimate=True normalises with "
+                                         "running_mean and running_var, got None"):
+        batch_channel_norm(x, 2, None, None, estimate=True)
+    with pytest.raises(ValueError, match=r"batch_channel_norm expected more than 1 value per "
+                                         r"channel when training, got input of shape \(1, 4, 1, 1\)"):
+        batch_channel_norm(Tensor(np.zeros((1, 4, 1, 1))), 2, *stats, training=True)
+    with pytest.raises(TypeError, match="batch_channel_norm: momentum .* got None"):
+        batch_channel_norm(x, 2, *stats, training=True, momentum=None, estimate=True)
+    with pytest.raises(ValueError, match="batch_channel_norm: backward must be"):
+        batch_channel_norm(x, 2, *stats, backward="auto")
+
+
+def test_one_value_per_channel_names_the_layer_called():
+    with pytest.raises(ValueError, match=r"^BatchChannelNorm2d expected more than 1 value per "
+                                         r"channel when training, got input of shape \(1, 4, 1, 1\)"):
+        BatchChannelNorm2d(4, 2)(Tensor(np.zeros((1, 4, 1, 1))))
+    # The estimated form normalises with its estimates: one value per channel is fine.
+    assert BatchChannelNorm2d(4, 2, estimate=True)(Tensor(np.zeros((1, 4, 1, 1)))).shape == (1, 4, 1, 1)
