@@ -229,6 +229,7 @@ class _Drawing:
         self.edges, self.seen_edges = [], set()
         self.merged = set()        # nodes standing for several operations: edges to them merge
         self.qualnames, self.buffers, self.holds = {}, set(), {}
+        self.buffer_arrays = {}    # id(a buffer's array) -> the buffer, to spot views of it
         self.collapsed = {}        # cluster key -> its collapsed module node
         self.ref, self.own = {}, {}    # operation -> the node drawing it / its own name
         self.results = {}          # (node, k) -> the tensor of a result named by names=
@@ -241,7 +242,9 @@ class _Drawing:
                     continue
                 members = list(mod.named_parameters()) + list(mod.named_buffers())
                 self.holds[id(mod)] = {id(t) for _, t in members}
-                self.buffers.update(id(t) for _, t in mod.named_buffers())
+                for _, t in mod.named_buffers():
+                    self.buffers.add(id(t))
+                    self.buffer_arrays[id(getattr(t, "data", t))] = t
                 if depth == 0:     # the outermost module knows the full dotted names
                     for qualname, t in members:
                         self.qualnames.setdefault(id(t), qualname)
@@ -325,10 +328,25 @@ class _Drawing:
                 kind = "parameter" if is_param else "input"
             else:
                 kind = "buffer" if id(value) in self.buffers else "constant"
-            key = self.cluster_of(scope, value) if kind in ("parameter", "buffer") else None
+            owner = value
+            if kind == "constant" and isinstance(value, np.ndarray):
+                buffer = self.buffer_behind(value)        # eval mode's running_mean
+                owner, kind = (value, kind) if buffer is None else (buffer, "buffer")
+            if kind in ("parameter", "buffer"):
+                key = self.cluster_of(scope, owner)
+            else:       # a bare array met inside a module was made there (inputs become Tensors)
+                key = self.cluster_of(scope) if isinstance(value, np.ndarray) else None
             self.ids[id(value)] = self.collapsed_into(key) or self.box(
-                value, kind, self.name_of(value, fallback or kind), key, scope)
+                value, kind, self.name_of(owner, fallback or kind), key, scope)
         return self.ids[id(value)]
+
+    def buffer_behind(self, array):
+        """The buffer whose array `array` is, or is a view of (a reshape), else None."""
+        while array is not None:
+            if id(array) in self.buffer_arrays:
+                return self.buffer_arrays[id(array)]
+            array = array.base if isinstance(array.base, np.ndarray) else None
+        return None
 
     def source(self, parent, k, tensor):
         """Where an edge from output k of parent starts: the operation itself, or

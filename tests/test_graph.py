@@ -480,3 +480,26 @@ def test_a_constant_of_a_variadic_op_is_not_named_after_a_keyword():
     x = leaf([[1.0, 2.0]], "x")
     titles_ = titles(draw_graph(mg.concatenate([x, np.ones((1, 2))], axis=0)))
     assert "axis" not in titles_ and "constant" in titles_
+
+
+def test_eval_mode_batchnorm_shows_its_running_mean_as_a_buffer():
+    # In eval mode BatchNorm subtracts a reshaped view of running_mean: still the buffer.
+    import layers
+    net = nn.Sequential(nn.Linear(3, 2), layers.BatchNorm1d(2))
+    net.eval()
+    source = draw_graph(net(leaf(np.ones((4, 3)), "x"))).source
+    box = re.search(r"\n(\t+)(t\d+) \[label=<<B>1\.running_mean</B>.*\n", source)
+    assert box and "#fff2cc" in box.group(0)                             # a buffer's colours
+    cluster = source[source.index('label="BatchNorm1d (1)"'):]
+    assert box.group(2) + " [" in cluster[:cluster.index("}")]             # in BatchNorm's cluster
+
+
+def test_a_bare_array_made_in_a_forward_sits_in_its_module():
+    class Shift(nn.Module):
+        def forward(self, x):
+            return x - np.array([1.0, 2.0])          # made here: drawn inside the cluster
+
+    source = draw_graph(Shift()(leaf([[0.0, 0.0]], "x"))).source
+    cluster = source[source.index("label=Shift"):]
+    assert "<B>constant</B>" in cluster[:cluster.index("}")]
+    assert "<B>x</B>" not in cluster[:cluster.index("}")]   # the input stays outside
