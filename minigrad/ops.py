@@ -54,13 +54,17 @@ class Primitive:
         """Run the forward on the raw arrays; record a Node if a gradient is needed."""
         arrays, edges = [], []          # per argument: its raw value, where its gradient goes
         recording = STATE.grad_enabled
+        numpy_scalars = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 edges.append(a._edge() if recording else None)
             else:
+                numpy_scalars = numpy_scalars or isinstance(a, np.generic)
                 arrays.append(a)
                 edges.append(None)
+        if numpy_scalars:
+            args, arrays = _numbers_for_numpy_scalars(args, arrays)
         try:
             out = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -104,6 +108,16 @@ class Primitive:
 
 
 primitive = Primitive
+
+
+def _numbers_for_numpy_scalars(args, arrays):
+    """Next to an array, a NumPy scalar (np.float64(2.0), what np.prod or np.sqrt
+    return) acts like the Python number it holds. NumPy 2 would let it promote
+    a float32 array to float64; PyTorch and a Python 2.0 do not."""
+    if not any(isinstance(a, np.ndarray) for a in arrays):
+        return args, arrays
+    args = tuple(a.item() if isinstance(a, np.generic) else a for a in args)
+    return args, [a.item() if isinstance(a, np.generic) else a for a in arrays]
 
 
 def _shapes(args):

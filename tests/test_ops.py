@@ -490,6 +490,28 @@ def test_float32_stays_float32(rng, name):
     assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
 
 
+@pytest.mark.parametrize("make", [
+    lambda x: x * np.float64(2.0), lambda x: np.float64(2.0) * x, lambda x: x / np.prod((3, 4)),
+    lambda x: x / np.sqrt(12), lambda x: x ** np.float64(2.0), lambda x: np.float64(2.0) ** x,
+    lambda x: x - np.int64(1), lambda x: mg.maximum(x, np.float64(0.0)),
+    lambda x: mg.where(x > 0, x, np.float64(0.0)), lambda x: mg.clip(x, np.float64(-0.5), None),
+    lambda x: mg.pad(x, 1, constant_values=np.float64(1.0))])
+def test_numpy_scalars_act_like_python_numbers_and_keep_float32(rng, make):
+    # NumPy 2 lets np.float64(2.0) * float32_array promote to float64; a number
+    # that happens to come out of NumPy (np.prod, np.sqrt) must not change the
+    # dtype the user chose, just as a Python 2.0 does not (PyTorch agrees).
+    x = mg.Tensor(rng.uniform(0.5, 1.0, (3, 4)).astype(np.float32), requires_grad=True)
+    out = make(x)
+    assert out.dtype == np.float32, out.dtype
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_numpy_scalars_alone_keep_their_dtype():
+    assert mg.exp(np.float32(1.0)).dtype == np.float32
+    assert mg.maximum(np.float32(1.0), np.float32(2.0)).dtype == np.float32
+
+
 def test_mixed_precision_gradients_keep_each_input_dtype(rng):
     a = mg.Tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
     b = mg.Tensor(rng.standard_normal(3), requires_grad=True)
