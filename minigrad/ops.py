@@ -326,6 +326,20 @@ def clip(x, min=None, max=None):
     """Clamp to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
+    if builtins.any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):
+        # Bounds that need a gradient: each element's gradient goes to whichever
+        # of x, min, max it came from (torch.clamp), which is what where does.
+        shapes = [_shape(v) for v in (x, min, max) if v is not None]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(f"clip: shapes {' and '.join(map(str, shapes))} cannot be "
+                             f"broadcast together") from None
+        if min is not None:
+            x = where(_data(x) < _data(min), min, x)
+        if max is not None:
+            x = where(_data(x) > _data(max), max, x)
+        return x
     return _clip(x, _data(min), _data(max))
 
 

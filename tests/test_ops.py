@@ -167,6 +167,20 @@ def test_kinks_at_zero_and_bounds_like_torch(torch):
     compare(torch, lambda t: mg.clip(t, 0.5, None), lambda t: t.clamp(min=0.5), x)
 
 
+def test_clip_with_bounds_that_need_gradients_like_torch_clamp(torch, rng):
+    # Tensor bounds that require grad get their share (torch.clamp); they used to
+    # be read as constants and silently got no gradient.
+    x = np.array([[-1.0, 0.0, 0.5, 1.0, 2.0], [0.3, -0.2, 0.9, 1.5, -3.0]])
+    lo, hi = np.array([-0.5, 0.1, 0.6, 0.0, 1.0]), np.array([[1.2], [0.4]])
+    compare(torch, mg.clip, torch.clamp, x, lo, hi)
+    compare(torch, lambda t, m: mg.clip(t, m, None), lambda t, m: torch.clamp(t, min=m), x, lo)
+    compare(torch, lambda t, m: t.clip(max=m), lambda t, m: torch.clamp(t, max=m), x, hi)
+    compare(torch, lambda t, m: mg.clip(t, m, 0.2), lambda t, m: torch.clamp(t, m, torch.tensor(0.2)),
+            x, lo)
+    with pytest.raises(ValueError, match=r"clip: shapes \(2, 5\) and \(3,\)"):
+        mg.clip(mg.Tensor(x), mg.Tensor(np.zeros(3), requires_grad=True))
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)], ids=str)
 def test_max_min_reductions_share_ties_evenly_like_torch_amax(torch, axis):
     x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, -1.0], [3.0, 0.0, 3.0]])
