@@ -57,6 +57,14 @@ def check_positive_int(value, what, where):
     return int(value)
 
 
+def check_dtype(dtype, where):
+    """A module's dtype: the floating-point dtype of its parameters and running statistics."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating-point dtype, got {dtype}")
+    return dtype
+
+
 def check_input(x, where):
     """The input as a floating-point Tensor."""
     if x is None:
@@ -324,17 +332,19 @@ def normalize(x, weight, bias, reduction, eps, backward):
 # Parameters, buffers and running averages
 # ----------------------------------------------------------------------------
 
-def register_affine(module, shape, enabled, bias=True):
+def register_affine(module, shape, enabled, bias=True, dtype=np.float64):
     """weight = 1 and bias = 0 of `shape` (PyTorch's initial values), or None."""
-    module.register_parameter("weight", nn.Parameter(np.ones(shape)) if enabled else None)
-    module.register_parameter("bias", nn.Parameter(np.zeros(shape)) if enabled and bias else None)
+    weight = nn.Parameter(np.ones(shape, dtype)) if enabled else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", nn.Parameter(np.zeros(shape, dtype)) if enabled and bias
+                              else None)
 
 
-def register_running_stats(module, num_features, track_running_stats):
+def register_running_stats(module, num_features, track_running_stats, dtype=np.float64):
     """running_mean = 0, running_var = 1, num_batches_tracked = 0 (int64), or None."""
     track = track_running_stats
-    module.register_buffer("running_mean", np.zeros(num_features) if track else None)
-    module.register_buffer("running_var", np.ones(num_features) if track else None)
+    module.register_buffer("running_mean", np.zeros(num_features, dtype) if track else None)
+    module.register_buffer("running_var", np.ones(num_features, dtype) if track else None)
     module.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64) if track else None)
 
 
@@ -343,15 +353,16 @@ class RunningStatsNorm(nn.Module):
     a per-channel affine and the running estimates of mean and variance."""
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, bias,
-                 backward):
+                 dtype, backward):
         super().__init__()
         where = type(self).__name__
         self.num_features = check_positive_int(num_features, "num_features", where)
+        dtype = check_dtype(dtype, where)
         check_backward(backward, where)
         self.eps, self.momentum, self.affine = eps, momentum, affine
         self.track_running_stats, self.backward = track_running_stats, backward
-        register_affine(self, (num_features,), affine, bias)
-        register_running_stats(self, num_features, track_running_stats)
+        register_affine(self, (num_features,), affine, bias, dtype)
+        register_running_stats(self, num_features, track_running_stats, dtype)
 
     def reset_running_stats(self):
         if self.track_running_stats:

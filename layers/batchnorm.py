@@ -25,6 +25,8 @@ Hand-derived backward (x_hat the normalised input, g = dy * weight, sums over R)
 """
 from __future__ import annotations
 
+import numpy as np
+
 from layers._common import (
     Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
     check_input, check_param, check_rank, check_running_pair, normalize, running_estimates,
@@ -70,9 +72,9 @@ class _BatchNorm(RunningStatsNorm):
     ranks, layout = (), ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True, backward="autograd"):
+                 track_running_stats=True, *, bias=True, dtype=np.float64, backward="autograd"):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias,
-                         backward)
+                         dtype, backward)
 
     def forward(self, x):
         where = type(self).__name__

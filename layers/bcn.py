@@ -109,11 +109,12 @@ class EstimatedBatchNorm2d(RunningStatsNorm):
     """BN* of the micro-batch setting: always normalises with running estimates,
     which each training step moves towards the batch (see the module docstring)."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, backward="autograd"):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float64,
+                 backward="autograd"):
         if momentum is None:
             raise ValueError("EstimatedBatchNorm2d: momentum is the estimates' update rate r "
                              "and must be a number, got None")
-        super().__init__(num_features, eps, momentum, True, True, True, backward)
+        super().__init__(num_features, eps, momentum, True, True, True, dtype, backward)
 
     def forward(self, x):
         x = check_input(x, "EstimatedBatchNorm2d")
@@ -131,8 +132,8 @@ class BatchChannelNorm2d(nn.Module):
     children `bn` (BatchNorm2d, or EstimatedBatchNorm2d when estimate=True) and `gn`
     (GroupNorm(num_groups, num_channels))."""
 
-    def __init__(self, num_channels, num_groups, eps=1e-5, momentum=0.1, estimate=False,
-                 backward="autograd"):
+    def __init__(self, num_channels, num_groups, eps=1e-5, momentum=0.1, estimate=False, *,
+                 dtype=np.float64, backward="autograd"):
         super().__init__()
         where = "BatchChannelNorm2d"
         self.num_channels = check_positive_int(num_channels, "num_channels", where)
@@ -145,11 +146,9 @@ class BatchChannelNorm2d(nn.Module):
             raise ValueError(f"{where}: with estimate=True, momentum is the estimates' update "
                              f"rate r and must be a number, got None")
         self.estimate = estimate
-        if estimate:
-            self.bn = EstimatedBatchNorm2d(num_channels, eps, momentum, backward=backward)
-        else:
-            self.bn = BatchNorm2d(num_channels, eps, momentum, backward=backward)
-        self.gn = GroupNorm(num_groups, num_channels, eps, backward=backward)
+        batch_part = EstimatedBatchNorm2d if estimate else BatchNorm2d
+        self.bn = batch_part(num_channels, eps, momentum, dtype=dtype, backward=backward)
+        self.gn = GroupNorm(num_groups, num_channels, eps, dtype=dtype, backward=backward)
 
     def forward(self, x):
         # The same as batch_channel_norm, run through the children so that each

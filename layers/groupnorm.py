@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from minigrad import nn
 from layers._common import (
-    Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
-    check_input, check_param, check_positive_int, check_rank, check_running_pair, normalize,
+    Reduction, RunningStatsNorm, check_backward, check_channels, check_dtype,
+    check_enough_values, check_input, check_param, check_positive_int, check_rank, check_running_pair, normalize,
     register_affine, running_estimates, update_running_stats,
 )
 
@@ -100,16 +102,17 @@ class GroupNorm(nn.Module):
     """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)."""
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True,
-                 backward="autograd"):
+                 dtype=np.float64, backward="autograd"):
         super().__init__()
         self.num_groups = check_positive_int(num_groups, "num_groups", "GroupNorm")
         self.num_channels = check_positive_int(num_channels, "num_channels", "GroupNorm")
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
+        dtype = check_dtype(dtype, "GroupNorm")
         check_backward(backward, "GroupNorm")
         self.eps, self.affine, self.backward = eps, affine, backward
-        register_affine(self, (num_channels,), affine, bias)
+        register_affine(self, (num_channels,), affine, bias, dtype)
 
     def forward(self, x):
         x = check_input(x, "GroupNorm")
@@ -131,9 +134,9 @@ class _InstanceNorm(RunningStatsNorm):
     spatial_dims, layout = 0, ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, *, bias=True, backward="autograd"):
+                 track_running_stats=False, *, bias=True, dtype=np.float64, backward="autograd"):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias,
-                         backward)
+                         dtype, backward)
 
     def forward(self, x):
         where = type(self).__name__

@@ -19,9 +19,11 @@ Hand-derived backward (g = dy * weight, per sample over R):
 """
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad import nn
 from layers._common import (
-    Reduction, check_backward, check_input, check_param, check_trailing, normalize,
+    Reduction, check_backward, check_dtype, check_input, check_param, check_trailing, normalize,
     normalized_shape_tuple, register_affine,
 )
 
@@ -43,13 +45,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, backwa
 class LayerNorm(nn.Module):
     """LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True)."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 backward="autograd"):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, *,
+                 dtype=np.float64, backward="autograd"):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape, "LayerNorm")
+        dtype = check_dtype(dtype, "LayerNorm")
         check_backward(backward, "LayerNorm")
         self.eps, self.elementwise_affine, self.backward = eps, elementwise_affine, backward
-        register_affine(self, self.normalized_shape, elementwise_affine, bias)
+        register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
         x = check_input(x, "LayerNorm")

@@ -24,7 +24,7 @@ import numpy as np
 
 from minigrad import nn
 from layers._common import (
-    Reduction, check_backward, check_input, check_param, check_trailing, normalize,
+    Reduction, check_backward, check_dtype, check_input, check_param, check_trailing, normalize,
     normalized_shape_tuple,
 )
 
@@ -52,12 +52,15 @@ def rms_norm(input, normalized_shape, weight=None, eps=None, backward="autograd"
 class RMSNorm(nn.Module):
     """RMSNorm(normalized_shape, eps=None, elementwise_affine=True): only a weight, no bias."""
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, backward="autograd"):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, *, dtype=np.float64,
+                 backward="autograd"):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape, "RMSNorm")
+        dtype = check_dtype(dtype, "RMSNorm")
         check_backward(backward, "RMSNorm")
         self.eps, self.elementwise_affine, self.backward = eps, elementwise_affine, backward
-        weight = nn.Parameter(np.ones(self.normalized_shape)) if elementwise_affine else None
+        weight = nn.Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine \
+            else None
         self.register_parameter("weight", weight)
 
     def forward(self, x):

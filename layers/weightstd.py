@@ -34,9 +34,11 @@ Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
 """
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad import Function, nn, sqrt, where
 from minigrad.nn import functional as F
-from layers._common import check_backward, check_channels, check_input, check_rank
+from layers._common import check_backward, check_channels, check_dtype, check_input, check_rank
 
 # variant name -> (ddof of the variance, is eps inside the square root?)
 VARIANTS = {
@@ -122,8 +124,9 @@ class WSConv2d(nn.Conv2d):
     The stored parameter `weight` stays unstandardised, as in the paper's code."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 eps=1e-5, backward="autograd", variant="biased_eps_inside"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias)
+                 eps=1e-5, backward="autograd", variant="biased_eps_inside", dtype=np.float64):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias,
+                         check_dtype(dtype, "WSConv2d"))
         self.eps, self.backward, self.variant = eps, backward, variant
         _check_options("WSConv2d", backward, variant)
 
@@ -143,8 +146,8 @@ class WSLinear(nn.Linear):
     y = x @ W_hat.T + b with W_hat = (W - mean) / sqrt(var + eps) over in_features."""
 
     def __init__(self, in_features, out_features, bias=True, eps=1e-5, backward="autograd",
-                 variant="biased_eps_inside"):
-        super().__init__(in_features, out_features, bias)
+                 variant="biased_eps_inside", dtype=np.float64):
+        super().__init__(in_features, out_features, bias, check_dtype(dtype, "WSLinear"))
         self.eps, self.backward, self.variant = eps, backward, variant
         _check_options("WSLinear", backward, variant)
 

@@ -237,3 +237,17 @@ def test_one_value_per_channel_names_the_layer_called():
         BatchChannelNorm2d(4, 2)(Tensor(np.zeros((1, 4, 1, 1))))
     # The estimated form normalises with its estimates: one value per channel is fine.
     assert BatchChannelNorm2d(4, 2, estimate=True)(Tensor(np.zeros((1, 4, 1, 1)))).shape == (1, 4, 1, 1)
+
+
+@pytest.mark.parametrize("estimate", [False, True])
+def test_float32_module(estimate, rng):
+    """dtype=np.float32 reaches both children: float32 parameters, running statistics
+    and parameter gradients (num_batches_tracked stays int64)."""
+    bcn = BatchChannelNorm2d(4, 2, estimate=estimate, dtype=np.float32)
+    for key, value in bcn.state_dict().items():
+        assert value.dtype == (np.int64 if key.endswith("num_batches_tracked") else np.float32), key
+    y = bcn(Tensor(rng.standard_normal((2, 4, 2, 2)).astype(np.float32)))
+    y.backward(np.ones(y.shape, dtype=np.float32))
+    assert y.dtype == np.float32
+    assert all(p.grad.dtype == np.float32 for p in bcn.parameters())
+    assert bcn.bn.running_var.dtype == np.float32

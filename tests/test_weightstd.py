@@ -250,3 +250,11 @@ def test_bad_inputs():
                                          r"input of shape \(4, 3\)"):
         WSLinear(2, 3)(mg.Tensor(np.ones((4, 3))))
     assert WSConv2d(2, 3, 3)(mg.Tensor(np.ones((2, 5, 5)))).shape == (3, 3, 3)   # unbatched
+
+
+def test_float32_module(torch, rng):
+    """dtype=np.float32 makes float32 parameters, as in nn.Conv2d and nn.Linear."""
+    for layer in (WSConv2d(2, 3, 3, dtype=np.float32), WSLinear(4, 3, dtype=np.float32)):
+        assert layer.weight.dtype == layer.bias.dtype == np.float32
+    with pytest.raises(TypeError, match="WSLinear: dtype must be a floating-point dtype"):
+        WSLinear(4, 3, dtype=np.int32)
