@@ -184,3 +184,21 @@ def test_functional_running_statistics_come_in_pairs(given):
                                          r"given or both be None, got only " + given):
         batch_norm(Tensor(np.zeros((2, 3))), stats["running_mean"], stats["running_var"],
                    training=True)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype, offset, atol", [(np.float64, 1e6, 1e-6), (np.float32, 1e3, 2e-2)])
+def test_large_offset_against_extended_precision(dtype, offset, atol, mode, rng):
+    """std 1e-2 far from 0, against the exact normalisation (long double) of the same
+    rounded input. float32 is tried at 1e3, where its values are 6e-5 apart and so
+    still hold the spread (at 1e6 they are 0.0625 apart: see layers/__init__.py); the
+    error left is the float32 rounding of the mean, ~ulp(1e3) / std. A one-pass
+    variance E[x^2] - E[x]^2 would lose it all: float32's error on 1e6 is 0.06."""
+    x = (offset + 1e-2 * rng.standard_normal((64, 3, 4, 4))).astype(dtype)
+    exact = x.astype(np.longdouble)
+    centred = exact - exact.mean(axis=(0, 2, 3), keepdims=True)
+    exact = centred / np.sqrt((centred * centred).mean(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    y = BatchNorm2d(3, backward=mode)(Tensor(x))
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.data, exact.astype(np.float64), rtol=0, atol=atol)
+    assert np.abs(y.data).max() > 0.5
