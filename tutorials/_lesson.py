@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -31,9 +30,6 @@ if "ipykernel" not in sys.modules:
     os.environ["MPLBACKEND"] = "Agg"
 
 _OUT: Path | None = None
-DOT_HINT = ("Graphviz's 'dot' program was not found, so the graph was saved as .dot text; "
-            "install it (apt install graphviz / brew install graphviz / conda install graphviz) "
-            "or paste the file into https://dreampuf.github.io/GraphvizOnline")
 
 
 def setup(lesson_file=None, argv=None):
@@ -83,24 +79,13 @@ def check(claim, condition, detail=None):
 
 
 def save_graph(digraph, name):
-    """Save a graphviz.Digraph as <out>/<name>.svg; without Graphviz's dot, as <name>.dot + a hint.
+    """Save a graphviz.Digraph as <out>/<name>.svg and return the path written.
 
-    Returns the path written.
+    Without Graphviz's `dot` program, minigrad.graph.save_graph writes <name>.dot (the DOT
+    text) instead and says how to install Graphviz or render it online.
     """
-    base = _out_dir() / name
-    try:  # minigrad's own helper, once it exists, does exactly this
-        from minigrad.graph import save as _save
-    except ImportError:
-        _save = None
-    if _save is not None:
-        path = Path(_save(digraph, base.with_suffix(".svg")))
-    elif shutil.which("dot"):
-        digraph.format = "svg"
-        path = Path(digraph.render(filename=base.name, directory=str(base.parent), cleanup=True))
-    else:
-        path = base.with_suffix(".dot")
-        path.write_text(digraph.source)
-        print(DOT_HINT)
+    from minigrad.graph import save_graph as save
+    path = Path(save(digraph, _out_dir() / f"{name}.svg"))
     print(f"saved graph: {path}")
     _show_in_notebook(digraph)
     return path
