@@ -30,6 +30,9 @@ args = setup()
 # A single neuron with a squared output:  L = tanh(w*x + b)^2.  Written out, one operation
 # per line, every intermediate gets a name. This is exactly what minigrad records: each
 # operation on tensors that require gradients leaves a node pointing at its inputs.
+# In the drawing (graph_forward.svg) an ellipse is an operation, with the shape of its result
+# after the arrow ("→ ()" is a scalar, shape ()); a box is a tensor, with its name, shape, dtype
+# and value. Blue boxes are the inputs we asked gradients for, red is the result.
 
 # %%
 section("1. A formula as a chain of small steps")
@@ -96,7 +99,8 @@ for name, value in [("dL/dL", dL_dL), ("dL/dy = dL/dL * 2y", dL_dy),
 # ## 4. The engine does the same walk
 # `L.backward()` visits the nodes from L back to the leaves, calls each node's local
 # derivative rule (the derivative table in minigrad/ops.py), and stores the result in `.grad`
-# of each leaf. `retain_grad()` asks it to keep the gradient of intermediates too.
+# of each leaf. `retain_grad()` asks it to keep the gradient of intermediates too. (L itself
+# shows no grad in the drawing: its gradient dL/dL = 1 is where the walk starts.)
 # In the drawing, the two arrows from y into the last mul are y*y using y twice: section 6
 # shows what that does to the gradient.
 
@@ -149,7 +153,7 @@ check("finite differences confirm all three gradients (x, w, b) to 1e-8",
       np.allclose(numeric, [x.grad.item(), w.grad.item(), b.grad.item()], atol=1e-8))
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
-ax.loglog(steps, errors, "o-")
+ax.loglog(steps, errors, "o-", label="measured error")
 ax.loglog(steps, steps ** 2 * 0.5, ":", color="gray", label="~ h² (truncation)")
 ax.loglog(steps, 1e-16 / steps, "--", color="gray", label="~ 1e-16 / h (rounding)")
 ax.set(xlabel="step h", ylabel="|central difference − autograd|",
