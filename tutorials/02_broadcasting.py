@@ -12,7 +12,8 @@ What you will learn
 
 Run it:  python tutorials/02_broadcasting.py --out DIR
 Figures: broadcast_gradient.png (a bias broadcast over a batch and its summed gradient),
-broadcast_graph.svg (the same computation with the broadcast written explicitly).
+broadcast_graph.svg (the same computation with the broadcast written explicitly),
+broadcast_backward_graph.svg (the operations backward ran for the bias: a sum_to at the end).
 """
 # %%
 import numpy as np
@@ -79,8 +80,8 @@ print(f"X.sum(axis=0) = {X.sum(axis=0).data}   (shape {X.sum(axis=0).shape})")
 print(f"X.mean(axis=1, keepdims=True) shape {X.mean(axis=1, keepdims=True).shape}")
 right = X - X.mean(axis=1, keepdims=True)
 wrong = X - X.mean(axis=1)                       # (3, 3) - (3,): runs, but subtracts by column
-print(f"row means after X - X.mean(axis=1, keepdims=True): {right.mean(axis=1).data.round(12)}")
-print(f"row means after X - X.mean(axis=1):                {wrong.mean(axis=1).data.round(12)}")
+print(f"row means after X - X.mean(axis=1, keepdims=True): {right.mean(axis=1).data.round(12) + 0.0}")
+print(f"row means after X - X.mean(axis=1):                {wrong.mean(axis=1).data.round(12) + 0.0}")
 check("with keepdims every row is centred", np.allclose(right.mean(axis=1).data, 0))
 check("without keepdims the square case runs silently and does not centre the rows",
       not np.allclose(wrong.mean(axis=1).data, 0))
@@ -148,6 +149,7 @@ for ax, (values, title) in zip(axes, panels):
         ax.axhline(3.5, color="black", lw=2)
     ax.set_title(title, fontsize=10)
     ax.set_xticks(range(3))
+    ax.set_xlabel("column j")
     ax.set_yticks(range(values.shape[0]))
     ax.set_yticklabels([f"row {i}" for i in range(4)] + (["sum"] if values.shape[0] == 5 else []))
 fig.suptitle("A bias broadcast over a batch of 4: forward it is repeated, backward it is summed")
@@ -201,8 +203,32 @@ L3.backward(retain_graph=True)                   # keep the saved values, to dra
 check("explicit broadcast_to gives the same gradient as implicit broadcasting",
       np.allclose(b3.grad.data, b.grad.data))
 graph = draw_graph(L3, names={"b broadcast to (4, 3)": b_rows, "L": L3},
-                   title="b broadcast explicitly: its backward is a sum over the batch")
+                   title="b broadcast explicitly with broadcast_to (whose backward rule is sum_to)")
 save_graph(graph, "broadcast_graph")
+
+# %% [markdown]
+# To SEE the sum in the backward pass, ask backward to record its own operations with
+# `create_graph=True` (lesson 12 is about what that is for) and draw the history of b.grad.
+# The loss is L = sum(y * y) this time, so that dL/db depends on x and b and has a history
+# (for L = sum(c * y) it would be the constant column sums of c). The drawing reads top down:
+# the forward add (faded: backward reuses its result y); the gradient of the sum, an array of
+# ones (grey), times y once for each of the two uses of y in y * y, added: dL/dy = 2y (lesson 1,
+# section 6); and at the bottom the `sum_to` that the engine inserted to bring that (4, 3)
+# gradient down to b's shape (3,).
+
+# %%
+x5 = mg.Tensor(x_np, requires_grad=True, name="x")
+b5 = mg.Tensor(b_np, requires_grad=True, name="b")
+y5 = x5 + b5                                     # implicit broadcasting, as in section 4
+L5 = (y5 * y5).sum()
+L5.backward(create_graph=True)
+last_step = b5.grad.grad_fn.name
+print(f"b.grad = {b5.grad.data.round(6)}; the last operation that made it: {last_step}")
+check("the backward pass ends b's gradient with a sum over the broadcast axis (SumToBackward)",
+      last_step == "SumToBackward" and np.allclose(b5.grad.data, (2 * (x_np + b_np)).sum(axis=0)))
+graph = draw_graph(b5.grad, backward_of=L5, names={"y": y5, "dL/db": b5.grad}, legend=True,
+                   title="what backward computed for dL/db, L = sum((x + b)^2): sum_to at the end")
+save_graph(graph, "broadcast_backward_graph")
 
 # %% [markdown]
 # ## 6. The other direction: the gradient of a reduction is a broadcast
