@@ -93,7 +93,7 @@ check("the initial loss is close to ln(10): the untrained net guesses uniformly"
 optimizer.zero_grad()                               # gradients accumulate, so clear them first
 loss.backward()                                     # reverse mode: d loss / d every parameter
 for name, p in net.named_parameters():
-    print(f"  {name:10s} grad shape {str(p.grad.shape):9s} |grad| = {np.linalg.norm(p.grad.data):.4f}")
+    print(f"  {name:10s} grad shape {str(p.grad.shape):9s} norm of the gradient {np.linalg.norm(p.grad.data):.4f}")
 check("every parameter received a gradient of its own shape",
       all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters()))
 optimizer.step()                                    # p <- p - lr * (momentum-smoothed) grad

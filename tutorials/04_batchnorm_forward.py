@@ -55,7 +55,7 @@ check("the layer computes (x - mean) / sqrt(var + eps) per feature",
 check("each output feature has mean 0 over the batch", np.abs(y.mean(axis=0)).max() < 1e-12)
 check("each output feature has biased variance var/(var+eps), just under 1",
       np.allclose(y.var(axis=0), var / (var + eps), atol=1e-12),
-      f"1 - variance = {1 - y.var(axis=0)}")
+      "1 - variance = " + "  ".join(f"{v:.1e}" for v in 1 - y.var(axis=0)))
 
 y_unbiased = (x - mean) / np.sqrt(x.var(axis=0, ddof=1) + eps)
 check("dividing by the unbiased variance instead would give a different output",
@@ -185,8 +185,10 @@ ax_mean.plot(shown, history["seed_mean"][:len(shown)], color="tab:red", lw=1,
 ax_mean.plot(shown, history["torch_mean"][:len(shown)], color="tab:blue", lw=2,
              label="PyTorch: 0.9*old + 0.1*new")
 ax_mean.axhline(true_mean, color="k", ls="--", lw=1, label="true mean 3")
-ax_mean.set(title="running_mean of feature 0", xlabel="training step (batches of 4)")
-ax_mean.legend(fontsize=8, loc="lower right")
+ax_mean.set(title="running_mean of feature 0", xlabel="training step (batches of 4)",
+            ylabel="running mean")
+ax_mean.set_ylim(top=ax_mean.get_ylim()[1] + 1.5)       # room for the legend above the curves
+ax_mean.legend(fontsize=8, loc="upper right", ncol=2)
 every = np.arange(1, steps + 1)
 ax_var.plot(every, history["cum_var"], color="tab:blue", lw=2,
             label="average of unbiased batch variances (PyTorch)")
@@ -195,7 +197,8 @@ ax_var.plot(every, history["biased_var"], color="tab:orange", lw=2,
 ax_var.axhline(true_var, color="k", ls="--", lw=1, label="true variance 4")
 ax_var.axhline((m - 1) / m * true_var, color="tab:orange", ls=":", lw=1, label="(m-1)/m * 4 = 3")
 ax_var.set(title="running_var (momentum=None, mean of 8 features)", xlabel="training step",
-           xscale="log", ylim=(2, 5.6))
+           ylabel="running variance", xscale="log",
+           ylim=(min(1.5, min(history["biased_var"]) - 0.2), 5.6))
 ax_var.legend(fontsize=8, loc="upper right")
 fig.suptitle("BatchNorm's running statistics, batch after batch (m = 4)", y=1.03)
 save_plot(fig, "running_statistics")
