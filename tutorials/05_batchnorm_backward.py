@@ -13,12 +13,13 @@ What you will learn
     hand-written backward (one node), side by side.
 
 Run it:  python tutorials/05_batchnorm_backward.py --out DIR
-Figures: bn_graph_autograd.svg and bn_graph_manual.svg (the two computation graphs).
+Figure:  bn_graphs_side_by_side.svg (the composed and the manual computation graph).
 """
 # %%
 import numpy as np
 
 import minigrad as mg
+from minigrad import nn
 from minigrad.graph import draw_graph
 from minigrad.tensor import AccumulateGrad
 import layers
@@ -247,16 +248,19 @@ check("eval mode: dx = weight * dy / sqrt(running_var + eps)",
       np.abs(X.grad.data - expected).max() < 1e-14)
 
 # %% [markdown]
-# ## 6. Two graphs for the same layer
+# ## 6. Two graphs for the same layer, side by side
 # With backward="autograd" the layer's forward is a dozen primitive operations (sum, divide,
 # subtract, multiply, sqrt, ...), each recorded as a node with its own small derivative; backward()
 # walks all of them. With backward="manual" the normalization is ONE node (a Function, drawn as a
 # double ellipse) whose backward is the step-5 formula, so backward() takes one step there and
-# keeps fewer intermediate arrays. Same numbers (section 4), different graphs: open the two SVGs
-# side by side.
+# keeps fewer intermediate arrays. (Its three outputs are y and the batch mean and variance, which
+# the layer needs for its running statistics.) Same numbers (section 4), different graphs.
+# Both layers below read the same input x, so one drawing (bn_graphs_side_by_side.svg) shows the
+# two graphs next to each other: composed on the left, manual on the right. Each cluster is
+# labelled with the layer's class and its attribute name in the small module holding the pair.
 
 # %%
-section("6. The composed graph and the manual graph")
+section("6. The composed graph and the manual graph, side by side")
 
 
 def count_operations(tensor):
@@ -271,19 +275,35 @@ def count_operations(tensor):
     return seen
 
 
+class TwoWays(nn.Module):
+    """The same BatchNorm1d twice, so that the drawing can label each graph by its name."""
+
+    def __init__(self, num_features):
+        super().__init__()
+        self.composed = layers.BatchNorm1d(num_features, backward="autograd")
+        self.manual = layers.BatchNorm1d(num_features, backward="manual")
+
+
+pair = TwoWays(C)
+x_in = mg.tensor(x, requires_grad=True, name="x")
+outputs = {"composed": pair.composed(x_in), "manual": pair.manual(x_in)}
 graphs = {}
-for backward in ("autograd", "manual"):
-    bn = layers.BatchNorm1d(C, backward=backward)
-    y = bn(mg.tensor(x, requires_grad=True, name="x"))
+for backward, y in outputs.items():
     operations = count_operations(y)
     graphs[backward] = operations
     names = sorted({node.name for node in operations})
-    print(f"backward={backward!r}: {len(operations)} operations: {', '.join(names)}")
-    save_graph(draw_graph(y, title=f"BatchNorm1d(3, backward='{backward}')", legend=True),
-               f"bn_graph_{backward}")
+    print(f"{backward:8s} (backward={'autograd' if backward == 'composed' else 'manual'!r}): "
+          f"{len(operations):2d} operations: {', '.join(names)}")
+check("both graphs compute the same output", np.abs(outputs["composed"].data
+                                                    - outputs["manual"].data).max() < 1e-12)
 check("the manual graph has far fewer operations than the composed one",
-      len(graphs["manual"]) * 3 < len(graphs["autograd"]),
-      f"{len(graphs['manual'])} vs {len(graphs['autograd'])}")
+      len(graphs["manual"]) * 3 < len(graphs["composed"]),
+      f"{len(graphs['manual'])} vs {len(graphs['composed'])}")
+save_graph(draw_graph(outputs["composed"], outputs["manual"], legend=True,
+                      names={"y, composed": outputs["composed"], "y, manual": outputs["manual"]},
+                      title="BatchNorm1d(3) on the same x: composed of primitives (left) "
+                            "vs one node with a hand-written backward (right)"),
+           "bn_graphs_side_by_side")
 
 # %% [markdown]
 # ## Summary
