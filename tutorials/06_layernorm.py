@@ -8,8 +8,9 @@ What you will learn
     shared by all samples), not one value per sample;
   * its backward: BatchNorm's formula with a different reduction set R, and the weight inside it;
   * how to debug a hand derivation: compare every intermediate gradient with autograd's. A seed
-    blog post (004) prints a LayerNorm backward whose step 3 has the wrong power and sign; the
-    comparison points straight at it, and fixing it brings the error from order 1 to 1e-16.
+    blog post (004) prints a LayerNorm backward whose step 3 has the wrong power and sign (the
+    mistake E31 of lesson 11's list); the comparison points straight at it, and fixing it brings
+    the error from order 1 to 1e-16.
 
 Run it:  python tutorials/06_layernorm.py --out DIR
 Figure:  seed_backward_steps.png (the error of each step of the seed's derivation, before and
@@ -112,7 +113,8 @@ for backward in ("autograd", "manual"):
 # %% [markdown]
 # ## 3. A seed's derivation, step by step
 # Seed 004 derives the LayerNorm backward in five steps for one sample x of d features. Here are
-# its formulas, transcribed (sums over the d features of the sample):
+# its formulas, transcribed (sums over the d features of the sample). Lesson 11 calls its mistakes
+# E31; here we find them the way you would find a bug in your own derivation.
 
 # %%
 section("3. The seed's five steps")
@@ -204,7 +206,7 @@ for shift, label, color in ((-0.2, "seed, as printed", "tab:red"), (0.2, "step 3
     ax.bar(positions + shift, [max(v, floor) for v in values], 0.4, color=color,
            label="seed's derivation, as printed" if shift < 0 else "step 3 fixed")
     for p, v in zip(positions, values):
-        ax.text(p + shift, max(v, floor) * 3, "0" if v == 0 else f"{v:.0e}", ha="center",
+        ax.text(p + shift, max(v, floor) * 3, "0" if v == 0 else f"{v:.1g}", ha="center",
                 fontsize=7)
 ax.set_xticks(positions, ["step 2\ndL/dx_hat", "step 3\ndL/dvar", "step 4\ndL/dmu",
                           "step 5\ndL/dx"])

@@ -1,4 +1,4 @@
-"""Lesson 7: GroupNorm and InstanceNorm, the family between LayerNorm and InstanceNorm.
+"""Lesson 7: GroupNorm and InstanceNorm - one formula, a family from LayerNorm to InstanceNorm.
 
 What you will learn
   * that BatchNorm, LayerNorm, InstanceNorm and GroupNorm compute the same thing,
