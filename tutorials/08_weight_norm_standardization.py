@@ -27,6 +27,11 @@ from layers.functional import batch_norm, weight_standardize
 
 from _lesson import setup, section, check, save_plot, numerical_gradient
 
+try:                        # PyTorch is optional: one extra comparison in section 6
+    import torch
+except ImportError:
+    torch = None
+
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(8)
@@ -128,7 +133,9 @@ check("WSConv2d(x) = conv2d(x, W_hat) + bias",
 #   unbiased_eps_inside   (W - mean) / sqrt(var_(I-1) + eps)   the BCN repository's code
 #   unbiased_eps_outside  (W - mean) / (std_(I-1) + eps)       the official README's PyTorch code
 #   biased_eps_outside    (W - mean) / (std_I + eps)           arXiv v1 (and the README's TF code)
-# var_I divides by I, var_(I-1) by I - 1. For an ordinary filter they differ only a little:
+# var_I divides by I, var_(I-1) by I - 1. The authors acknowledged NaNs from eps outside the root
+# (issue #16 of their WeightStandardization repository); sections 5-7 show where they come from.
+# For an ordinary filter the variants differ only a little:
 # the unbiased forms are smaller by sqrt((I - 1)/I) (1.9 % for I = 27), and where eps sits matters
 # only when the spread is comparable to sqrt(eps) ~ 0.003.
 
@@ -229,6 +236,20 @@ check("eps inside (the default) is finite: (dW_hat - mean(dW_hat)) / sqrt(eps)",
 check("the layer's eps-outside variant returns the finite limit too: its std() defines the "
       "gradient at zero spread as 0, as torch.std does",
       all(np.allclose(results["biased_eps_outside", b], true_grad) for b in ("autograd", "manual")))
+if torch is not None:                                 # optional: PyTorch behaves the same way
+    def torch_ws_grad(sigma_of):
+        Wt_torch = torch.tensor(constant, requires_grad=True)
+        c_torch = Wt_torch - Wt_torch.mean(dim=(1, 2, 3), keepdim=True)
+        (c_torch / (sigma_of(Wt_torch, c_torch) + eps) * torch.tensor(d_W_hat)).sum().backward()
+        return Wt_torch.grad[0].numpy()
+    sqrt_var = torch_ws_grad(lambda w, c: c.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt())
+    std_readme = torch_ws_grad(lambda w, c: w.std(dim=(1, 2, 3), keepdim=True))
+    print(f"  PyTorch {torch.__version__}: sqrt(var) + eps gives NaN {np.isnan(sqrt_var).all()}; "
+          f"the README's std() + eps is finite {np.isfinite(std_readme).all()}, "
+          f"max |grad| {np.abs(std_readme).max():.3g}")
+    check("PyTorch agrees: NaN with sqrt(var) + eps, a finite ~1/eps gradient with std() + eps",
+          np.isnan(sqrt_var).all() and np.isfinite(std_readme).all()
+          and np.abs(std_readme).max() > 0.1 / eps)
 print(f"\ngradient scale on a constant filter: eps inside 1/sqrt(eps) = {1 / np.sqrt(eps):.0f}, "
       f"eps outside 1/eps = {1 / eps:.0f} times the upstream gradient")
 check("even when finite, eps outside makes the gradient sqrt(1/eps) ~ 316 times larger",

@@ -102,7 +102,7 @@ for dtype, color in ((np.float32, "tab:blue"), (np.float64, "tab:purple")):
     eps_d = float(np.finfo(dtype).eps)
     ax.plot(sizes, outs, color=color, lw=2, label=f"{np.dtype(dtype).name}: eps = {eps_d:.2g}")
     ax.axvline(np.sqrt(eps_d), color=color, ls=":", lw=1)
-    ax.text(np.sqrt(eps_d) * 1.3, 0.05, f"sqrt(eps) = {np.sqrt(eps_d):.1g}", color=color, fontsize=8)
+    ax.text(np.sqrt(eps_d) * 1.3, 0.05, f"sqrt(eps) = {np.sqrt(eps_d):.2g}", color=color, fontsize=8)
 ax.set(xscale="log", xlabel="size a of every input feature", ylabel="RMSNorm output (ideal: 1)",
        title="RMSNorm(eps=None): a / sqrt(a^2 + eps), eps from the input's dtype")
 ax.legend(fontsize=8, loc="upper left")
