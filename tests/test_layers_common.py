@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import layers
 import minigrad
 from minigrad import Tensor, gradcheck, gradgradcheck
 from layers._common import Reduction, normalize, spread, standardize, update_running
@@ -261,32 +262,26 @@ def test_update_running_is_in_place_and_outside_the_graph():
 # dtype=: a float32 module, as PyTorch's dtype=torch.float32
 # ---------------------------------------------------------------------------
 
-def _float32_cases():
-    import layers
-    return [
-        ("BatchNorm1d", lambda **k: layers.BatchNorm1d(3, **k), (6, 3)),
-        ("BatchNorm2d", lambda **k: layers.BatchNorm2d(3, **k), (4, 3, 2, 3)),
-        ("LayerNorm", lambda **k: layers.LayerNorm((3, 4), **k), (2, 3, 4)),
-        ("GroupNorm", lambda **k: layers.GroupNorm(2, 4, **k), (3, 4, 5)),
-        ("InstanceNorm1d", lambda **k: layers.InstanceNorm1d(3, affine=True,
-                                                             track_running_stats=True, **k), (2, 3, 5)),
-        ("InstanceNorm2d", lambda **k: layers.InstanceNorm2d(3, affine=True,
-                                                             track_running_stats=True, **k), (2, 3, 2, 3)),
-        ("RMSNorm", lambda **k: layers.RMSNorm(4, **k), (3, 4)),
-    ]
+FLOAT32_CASES = [     # (layer name, constructor arguments, input shape)
+    ("BatchNorm1d", ((3,), {}), (6, 3)),
+    ("BatchNorm2d", ((3,), {}), (4, 3, 2, 3)),
+    ("LayerNorm", (((3, 4),), {}), (2, 3, 4)),
+    ("GroupNorm", ((2, 4), {}), (3, 4, 5)),
+    ("InstanceNorm1d", ((3,), {"affine": True, "track_running_stats": True}), (2, 3, 5)),
+    ("InstanceNorm2d", ((3,), {"affine": True, "track_running_stats": True}), (2, 3, 2, 3)),
+    ("RMSNorm", ((4,), {}), (3, 4)),
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name, make, shape", _float32_cases(), ids=lambda c: c if isinstance(c, str) else "")
-def test_float32_module_matches_pytorch_float32(torch, name, make, shape, mode, rng):
+@pytest.mark.parametrize("name, arguments, shape", FLOAT32_CASES, ids=[c[0] for c in FLOAT32_CASES])
+def test_float32_module_matches_pytorch_float32(torch, name, arguments, shape, mode, rng):
     """dtype=np.float32 makes float32 parameters and running statistics (num_batches_tracked
     stays int64), like PyTorch's dtype=torch.float32; training steps then an eval step
     agree with PyTorch's float32 module to float32 precision, all in float32."""
-    ours = make(dtype=np.float32, backward=mode)
-    args = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "LayerNorm": ((3, 4),), "GroupNorm": (2, 4),
-            "InstanceNorm1d": (3,), "InstanceNorm2d": (3,), "RMSNorm": (4,)}[name]
-    kwargs = {"affine": True, "track_running_stats": True} if name.startswith("Instance") else {}
-    theirs = getattr(torch.nn, name)(*args, dtype=torch.float32, **kwargs)
+    args, kwargs = arguments
+    ours = getattr(layers, name)(*args, **kwargs, dtype=np.float32, backward=mode)
+    theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=torch.float32)
     for key, value in ours.state_dict().items():
         expected = np.int64 if key == "num_batches_tracked" else np.float32
         assert value.dtype == expected, key
@@ -316,7 +311,6 @@ def test_float32_module_matches_pytorch_float32(torch, name, make, shape, mode, 
 
 
 def test_dtype_must_be_floating():
-    import layers
     with pytest.raises(TypeError, match="BatchNorm2d: dtype must be a floating-point dtype, got int64"):
         layers.BatchNorm2d(3, dtype=np.int64)
     with pytest.raises(TypeError, match="LayerNorm: dtype must be a floating-point dtype"):
