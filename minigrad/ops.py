@@ -156,7 +156,7 @@ def _norm_axes(axis, ndim, op, shape=None):
     `shape`, when given, is the input's shape, for the error message."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
+    if isinstance(axis, (int, np.integer, bool)):
         axes = (axis,)
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)
@@ -164,8 +164,10 @@ def _norm_axes(axis, ndim, op, shape=None):
         raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if ndim == 0:
+            raise ValueError(f"{op}: a 0-d tensor has no axes, got axis {a} (use axis=None)")
         if not -ndim <= a < ndim:
             where = f" of shape {shape}" if shape is not None else ""
             raise ValueError(f"{op}: axis {a} is out of range for a tensor{where} with {ndim} "
@@ -204,8 +206,17 @@ _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
                           lambda g, ans, x, shape: sum_to(g, _shape(x)))
 
 
+def _integers(values, op, what):
+    """A tuple of Python ints, or a TypeError naming the op (never a silent int(0.5))."""
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be integers, got {values!r}") from None
+
+
 def broadcast_to(x, shape):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = _integers((shape,) if isinstance(shape, (int, np.integer)) else shape,
+                      "broadcast_to", "the shape")
     try:
         fits = np.broadcast_shapes(_shape(x), shape) == shape
     except ValueError:
@@ -468,10 +479,7 @@ _reshape = primitive("reshape", _reshape_forward,
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    try:
-        shape = tuple(operator.index(n) for n in shape)
-    except TypeError:
-        raise TypeError(f"reshape: the new shape must be integers, got {shape!r}") from None
+    shape = _integers(shape, "reshape", "the new shape")
     size, known = np.size(_data(x)), int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or builtins.any(n < -1 for n in shape) or \
             (known != size if -1 not in shape else known == 0 or size % known):
@@ -490,7 +498,7 @@ def transpose(x, *axes):
         axes = axes[0]
     if not axes:
         axes = tuple(range(ndim))[::-1]
-    axes = tuple(int(a) for a in axes)
+    axes = _integers(axes, "transpose", "axes")
     in_range = builtins.all(-ndim <= a < ndim for a in axes)
     if len(axes) != ndim or not in_range or sorted(a % ndim for a in axes) != list(range(ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the "
@@ -615,8 +623,11 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     ndim = len(_shape(x))
     if ndim == 0:
         return reshape(x, ())           # nothing to pad (NumPy returns the 0-d array)
+    widths = np.asarray(pad_width)
+    if widths.size and widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+        widths = np.broadcast_to(widths, (ndim, 2))
     except ValueError:
         raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape "
                          f"{_shape(x)}") from None

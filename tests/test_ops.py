@@ -629,6 +629,25 @@ def test_bad_axis_type_is_a_type_error():
     x = mg.Tensor(np.ones((2, 3)))
     _raises(TypeError, lambda: x.var(axis=1.5), "var", "axis")
     _raises(TypeError, lambda: x.sum(axis="0"), "sum", "axis")
+    _raises(TypeError, lambda: x.sum(axis=True), "sum", "axis")          # NumPy refuses it too
+
+
+@pytest.mark.parametrize("fn,fragments", [
+    (lambda x: mg.pad(x, 1.5), ["pad", "integers", "1.5"]),
+    (lambda x: mg.pad(x, ((0, 0), (0.5, 1))), ["pad", "integers"]),
+    (lambda x: x.transpose(0.5, 1), ["transpose", "integers", "0.5"]),
+    (lambda x: x.transpose("a", 1), ["transpose", "integers"]),
+    (lambda x: x.broadcast_to("ab"), ["broadcast_to", "integers"]),
+    (lambda x: x.broadcast_to((2, 3.5)), ["broadcast_to", "integers"]),
+])
+def test_non_integer_widths_axes_and_shapes_are_type_errors(fn, fragments):
+    # These used to be truncated silently (pad 1.5 -> 1, axis 0.5 -> 0) or to
+    # fail inside NumPy without naming the operation.
+    _raises(TypeError, lambda: fn(mg.Tensor(np.ones((2, 3)))), *fragments)
+
+
+def test_axis_error_of_a_0d_tensor_says_it_has_no_axes():
+    _raises(ValueError, lambda: mg.Tensor(2.0).sum(axis=0), "sum", "0-d", "no axes")
 
 
 def test_negative_step_slice_matches_numpy():
