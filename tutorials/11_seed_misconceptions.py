@@ -1,9 +1,10 @@
 """Lesson 11: thirty-one mistakes in five blog posts, each stated, tested and corrected.
 
-The project started from five Chinese blog posts about normalization layers (the "seeds", in
-shared/seeds/). They explain the ideas well, and they contain real mistakes: wrong formulas, code
-that crashes or silently computes something else, conventions mixed up, claims stronger than the
-papers make. The project's reference, NORMALIZATION.md section 4, lists 31 of them (E1-E31).
+The project started from five Chinese blog posts about normalization layers (the "seeds"; they
+are not shipped with minigrad, so every mistake is quoted below with a translation). They explain
+the ideas well, and they contain real mistakes: wrong formulas, code that crashes or silently
+computes something else, conventions mixed up, claims stronger than the papers make. The
+project's reference notes list 31 of them, E1-E31, checked against PyTorch and the papers.
 
 What you will learn
   * for each mistake: what the seed says (quoted briefly, with a translation), why it is wrong, and
@@ -194,13 +195,19 @@ mistake("E7", "000", "缩放因子(gamma)和平移因子(beta):维度也为 (N,)
 tokens = rng.normal(size=(2, 5, 8))                                 # (N, S, D)
 ln = layers.LayerNorm(8)
 claim("E7", "LayerNorm(D)'s weight and bias have shape (D,)", ln.weight.shape == ln.bias.shape == (8,))
-claim("E7", "the statistics have shape (N, S)", tokens.mean(axis=-1).shape == (2, 5))
+per_token_out = ln(mg.tensor(tokens)).data
+claim("E7", "the statistics are per token, shape (N, S): each of the 2*5 tokens comes out with "
+      "mean 0 and variance 1 over its D features",
+      np.abs(per_token_out.mean(axis=-1)).max() < 1e-12
+      and np.allclose(per_token_out.var(axis=-1), 1, atol=1e-3))
+gamma_per_sample = mg.ones(8, 1)                  # the seed's "(N,)" gamma, made for N = 8 samples
 try:
-    np.ones(8) * rng.normal(size=(4, 6))          # a gamma of "shape (N,)" from a batch of 8, next batch of 4
+    gamma_per_sample * mg.tensor(rng.normal(size=(4, 6)))        # the next batch has N = 4
     broke = False
-except ValueError:
+except ValueError as err:
     broke = True
-claim("E7", "a per-sample gamma from a batch of 8 cannot even be applied to a batch of 4", broke)
+    print("a per-sample gamma on the next batch:", err)
+claim("E7", "a per-sample gamma made for a batch of 8 cannot even be applied to a batch of 4", broke)
 
 # %%
 mistake("E8", "000", "self.register_buffer('running_mean', …) … self.running_std",
@@ -345,12 +352,13 @@ claim("E15", "but the same skewness as the input, far from a Gaussian's 0",
 
 fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(10, 3.6))
 ax_in.hist(skewed.ravel(), bins=60, density=True, color="tab:gray")
-ax_in.set(title=f"input: exponential (skewness {skewness(skewed):.2f})", xlabel="x")
+ax_in.set(title=f"input: exponential (skewness {skewness(skewed):.2f})", xlabel="x",
+          ylabel="density")
 ax_out.hist(normalised.ravel(), bins=60, density=True, color="tab:blue", label="BatchNorm output")
 grid = np.linspace(-3, 6, 200)
 ax_out.plot(grid, np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi), "k--", label="N(0, 1)")
 ax_out.set(title=f"after BatchNorm: mean 0, variance 1, skewness {skewness(normalised):.2f}",
-           xlabel="y")
+           xlabel="y", ylabel="density")
 ax_out.legend(fontsize=8)
 fig.suptitle("E15: BatchNorm standardises (two moments); it does not make data Gaussian", y=1.02)
 save_plot(fig, "bn_not_gaussian")
@@ -522,7 +530,15 @@ mistake("E26", "003", "identity transform,个人理解其目的是使得输出�
         "BN does not try to reproduce its input, and at initialisation it does not.")
 at_init = layers.BatchNorm1d(3)(mg.tensor(probe)).data
 claim("E26", "at initialisation BN's output is not its input", np.abs(at_init - probe).max() > 1.0)
-claim("E26", "it can represent the identity with suitable parameters (E17)", "E17" in NUMERIC)
+bn_identity = layers.BatchNorm1d(3)
+for _ in range(3):
+    bn_identity(mg.tensor(rng.normal(loc=2.0, scale=3.0, size=(8, 3))))
+bn_identity.eval()
+bn_identity.weight.data[...] = np.sqrt(bn_identity.running_var.data + eps)
+bn_identity.bias.data[...] = bn_identity.running_mean.data
+claim("E26", "it CAN represent the identity: in eval mode, weight = sqrt(running_var + eps) and "
+      "bias = running_mean give y = x (as in E17)",
+      np.abs(bn_identity(mg.tensor(probe)).data - probe).max() < 1e-12)
 
 # %% [markdown]
 # ## Seed 004: BN/LN formulas, running averages and an LN backward
@@ -617,5 +633,5 @@ for seed in ("000", "001", "002", "003", "004"):
     print(f"seed {seed}: " + ", ".join(c + ("" if c in NUMERIC else " (not numeric)") for c in mine))
 print(f"{len(NUMERIC)} of 31 demonstrated numerically; the other {31 - len(NUMERIC)} are claims about "
       f"mechanisms, people or papers, stated and corrected above.")
-check("all 31 mistakes of NORMALIZATION.md section 4 were stated and corrected",
+check("all 31 mistakes, E1 to E31, were stated and corrected",
       sorted(STATED, key=lambda c: int(c[1:])) == codes)
