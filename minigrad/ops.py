@@ -436,12 +436,18 @@ def mean(x, axis=None, keepdims=False):
     return sum(x, axes, keepdims) / _count(_shape(x), axes)
 
 
+def _dof(shape, axes, ddof):
+    """Degrees of freedom N - ddof, never below 0 (NumPy, PyTorch): var is then
+    inf or nan, not a negative number."""
+    return builtins.max(_count(shape, axes) - ddof, 0)
+
+
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance by the two-pass formula mean((x - mean(x))**2): no cancellation
     when the mean is large compared with the spread."""
     axes = _norm_axes(axis, len(_shape(x)), "var", _shape(x))
     centred = x - mean(x, axes, keepdims=True)
-    return sum(centred * centred, axes, keepdims) / (_count(_shape(x), axes) - ddof)
+    return sum(centred * centred, axes, keepdims) / _dof(_shape(x), axes, ddof)
 
 
 def _std_vjp(g, ans, x, axes, keepdims, ddof):
@@ -450,7 +456,7 @@ def _std_vjp(g, ans, x, axes, keepdims, ddof):
     kept = _kept_shape(_shape(x), axes)
     ans, g = reshape(ans, kept), reshape(g, kept)
     zero = _data(ans) == 0
-    scale = where(zero, 0.0, g / ((_count(_shape(x), axes) - ddof) * where(zero, 1.0, ans)))
+    scale = where(zero, 0.0, g / (_dof(_shape(x), axes, ddof) * where(zero, 1.0, ans)))
     return scale * (x - mean(x, axes, keepdims=True))
 
 
@@ -469,7 +475,7 @@ def std(x, axis=None, keepdims=False, ddof=0):
 # ----------------------------------------------------------------------------
 
 def _reshape_forward(x, shape):
-    return x.reshape(shape)
+    return np.reshape(x, shape)
 
 
 _reshape = primitive("reshape", _reshape_forward,

@@ -265,6 +265,17 @@ def test_var_is_two_pass_stable():
     assert mg.Tensor(x).var().item() == pytest.approx(1.25, rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("ddof", [3, 4, 7])
+def test_var_and_std_with_ddof_at_least_n_are_inf_or_nan_like_numpy(ddof):
+    # N - ddof <= 0 degrees of freedom: NumPy and PyTorch divide by max(N - ddof, 0).
+    # A negative divisor used to give a silently wrong -0.0 or a negative variance.
+    for x in (np.ones(3), np.array([1.0, 2.0, 4.0])):
+        for fn in ("var", "std"):
+            ours = getattr(mg.Tensor(x), fn)(ddof=ddof).item()
+            np.testing.assert_equal(ours, getattr(np, fn)(x, ddof=ddof), err_msg=f"{fn} {x}")
+
+
 # ----------------------------------------------------------------------------
 # Shape operations
 # ----------------------------------------------------------------------------
@@ -345,6 +356,19 @@ def test_concatenate_with_constants_and_mixed_dtypes(rng):
 def test_stack(torch, rng, axis):
     arrays = [rng.standard_normal((2, 3)) for _ in range(3)]
     compare(torch, lambda *t: mg.stack(t, axis=axis), lambda *t: torch.stack(t, dim=axis), *arrays)
+
+
+def test_shape_functions_take_lists_and_arrays_as_numpy_does():
+    # stack and reshape of plain lists used to fail with an AttributeError from inside.
+    np.testing.assert_array_equal(mg.stack([[1.0, 2.0], [3.0, 4.0]], axis=1).data,
+                                  np.stack([[1.0, 2.0], [3.0, 4.0]], axis=1))
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = mg.stack([x, [5.0, 6.0], np.array([7.0, 8.0])])
+    y.sum().backward()
+    assert y.shape == (3, 2) and x.grad.data.tolist() == [1.0, 1.0]
+    assert mg.reshape([1.0, 2.0, 3.0, 4.0], 2, 2).shape == (2, 2)
+    assert mg.transpose([[1.0, 2.0]]).shape == (2, 1)
+    assert mg.expand_dims([1.0, 2.0], 0).shape == (1, 2)
 
 
 @pytest.mark.parametrize("cond_shape,a_shape,b_shape",
