@@ -99,6 +99,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             warnings.warn(f"gradcheck: input {j} is {inputs[j].dtype}; finite differences "
                           f"with eps={eps} need float64 inputs to be meaningful", stacklevel=2)
     out_shapes = [o.shape for o in _outputs(fn, inputs)]
+    if not out_shapes:
+        raise ValueError("gradcheck: fn returned no floating-point Tensor output, so there is "
+                         "no gradient to check")
     numerical = _numerical_jacobians(fn, inputs, diff, eps)
     analytical = _analytical_jacobians(fn, inputs, diff)
     for (o, j), num in numerical.items():
@@ -123,6 +126,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     if not diff:
         raise ValueError("gradgradcheck: no input tensor has requires_grad=True")
     outputs = _outputs(fn, inputs)
+    if not outputs:
+        raise ValueError("gradgradcheck: fn returned no floating-point Tensor output, so there "
+                         "is no gradient to check")
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
         grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outputs]

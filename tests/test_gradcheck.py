@@ -119,6 +119,16 @@ def test_no_differentiable_input_is_an_error():
         gradgradcheck(lambda t: t * 2, (mg.Tensor([1.0]),))
 
 
+def test_a_function_without_a_floating_point_tensor_output_is_an_error():
+    # Nothing to compare: this used to "pass" (return True) without checking anything.
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    for fn in (lambda t: 3.0, lambda t: t.data * 2, lambda t: (t > 0), lambda t: ()):
+        with pytest.raises(ValueError, match="gradcheck.*no floating-point Tensor output"):
+            gradcheck(fn, (x,))
+    with pytest.raises(ValueError, match="gradgradcheck.*no floating-point Tensor output"):
+        gradgradcheck(lambda t: 3.0, (x,))
+
+
 def test_inputs_are_restored_after_checking():
     x = leaf((4,))
     before = x.data.copy()
