@@ -637,6 +637,14 @@ def save_graph(graph, path, format=None):
             return path
         except graphviz.ExecutableNotFound:
             pass
+        except graphviz.CalledProcessError as e:      # e.g. a Graphviz built without png
+            reason = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+            target = path.with_suffix(".dot")
+            target.write_text(graph.source)
+            print(f"save_graph: Graphviz's dot could not write {fmt} ("
+                  f"{reason[0] if reason else f'exit status {e.returncode}'}), so {target} "
+                  f"holds the DOT text; try another format", file=sys.stderr)
+            return target
     target = path if fmt == "dot" else path.with_suffix(".dot")
     target.write_text(graph.source)
     if fmt != "dot":

@@ -378,6 +378,21 @@ def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatc
     lines = out.err.strip().splitlines()
     assert len(lines) == 1 and "apt-get install graphviz" in lines[0]
     assert "brew install graphviz" in lines[0] and "Traceback" not in out.err + out.out
+
+
+def test_when_dot_fails_save_writes_dot_text_and_says_why(tmp_path, monkeypatch, capsys):
+    # A Graphviz built without png support exits 1 with 'Format: "png" not recognized'.
+    monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: "/usr/bin/dot")
+
+    def fails(self, *args, **kwargs):
+        raise graphviz.CalledProcessError(1, ["dot", "-Tpng"], stderr=b'Format: "png" not '
+                                          b'recognized. Use one of: svg dot\nmore\n')
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fails)
+    g = draw_graph(neuron()[-1])
+    assert save_graph(g, tmp_path / "n.png") == tmp_path / "n.dot"
+    assert (tmp_path / "n.dot").read_text() == g.source
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and 'Format: "png" not recognized' in lines[0]
     assert not (tmp_path / "neuron.png").exists()
 
 
