@@ -6,8 +6,8 @@ from minigrad import Tensor
 from layers import BatchNorm1d, BatchNorm2d
 from layers.functional import batch_norm
 from test_layers_common import (
-    MODES, assert_close, check_derivatives, check_float32, check_large_offset, check_load_torch_state,
-    check_modes_agree, run_side_by_side,
+    MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
+    check_large_offset, check_load_torch_state, check_modes_agree, run_side_by_side,
 )
 
 VARIANTS = [
@@ -121,18 +121,19 @@ def test_large_offset_normalises(torch, mode, rng):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("training", [True, False])
 def test_functional_matches_pytorch(torch, mode, training, rng):
-    F = torch.nn.functional
-    x = rng.standard_normal((4, 3, 5)) * 2 + 1
-    w, b = rng.standard_normal(3), rng.standard_normal(3)
-    ours_stats = [np.zeros(3), np.ones(3)]
-    theirs_stats = [torch.zeros(3), torch.ones(3)]
-    xt = Tensor(x, requires_grad=True)
-    y = batch_norm(xt, *ours_stats, Tensor(w), Tensor(b), training, 0.2, 1e-4, backward=mode)
-    y_t = F.batch_norm(torch.tensor(x), *theirs_stats, torch.tensor(w), torch.tensor(b),
-                       training, 0.2, 1e-4)
-    assert_close(y, y_t, "output")
+    """Output, gradients of input, weight and bias, and the in-place update of the
+    running statistics, against torch.nn.functional.batch_norm."""
+    stats = rng.standard_normal(3), rng.random(3) + 0.5
+    ours_stats = [s.copy() for s in stats]
+    theirs_stats = [torch.tensor(s) for s in stats]
+    check_function_against_torch(
+        lambda x, w, b: batch_norm(x, *ours_stats, w, b, training, 0.2, 1e-4, backward=mode),
+        lambda x, w, b: torch.nn.functional.batch_norm(x, *theirs_stats, w, b, training, 0.2, 1e-4),
+        torch, [rng.standard_normal((4, 3, 5)) * 2 + 1, rng.standard_normal(3), rng.standard_normal(3)],
+        rng)
     for ours, theirs in zip(ours_stats, theirs_stats):
         assert_close(ours, theirs, "running statistic updated in place")
+    assert training or all(np.array_equal(a, b) for a, b in zip(ours_stats, stats))
 
 
 def test_functional_without_running_statistics(torch, rng):

@@ -9,8 +9,8 @@ from minigrad import Tensor
 from layers import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from layers.functional import group_norm, instance_norm
 from test_layers_common import (
-    MODES, assert_close, check_derivatives, check_float32, check_large_offset, check_load_torch_state,
-    check_modes_agree, run_side_by_side,
+    MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
+    check_large_offset, check_load_torch_state, check_modes_agree, run_side_by_side,
 )
 
 
@@ -93,11 +93,11 @@ def test_groupnorm_float32_and_large_offset(torch, mode, rng):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_group_norm_functional_matches_pytorch(torch, mode, rng):
-    x = rng.standard_normal((2, 6, 3))
-    w, b = rng.standard_normal(6), rng.standard_normal(6)
-    assert_close(group_norm(Tensor(x), 3, Tensor(w), Tensor(b), 1e-3, backward=mode),
-                 torch.nn.functional.group_norm(torch.tensor(x), 3, torch.tensor(w),
-                                                torch.tensor(b), 1e-3), "output")
+    for shape in [(2, 6), (2, 6, 3), (2, 6, 2, 2)]:
+        check_function_against_torch(
+            lambda x, w, b: group_norm(x, 3, w, b, 1e-3, backward=mode),
+            lambda x, w, b: torch.nn.functional.group_norm(x, 3, w, b, 1e-3), torch,
+            [rng.standard_normal(shape), rng.standard_normal(6), rng.standard_normal(6)], rng)
 
 
 def test_groupnorm_bad_inputs():
@@ -202,13 +202,19 @@ def test_instancenorm_float32_and_large_offset(torch, mode, rng):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_instance_norm_functional_matches_pytorch(torch, mode, rng):
-    x = rng.standard_normal((3, 2, 4))
-    ours_stats, theirs_stats = [np.zeros(2), np.ones(2)], [torch.zeros(2), torch.ones(2)]
-    y = instance_norm(Tensor(x), *ours_stats, momentum=0.2, backward=mode)
-    y_t = torch.nn.functional.instance_norm(torch.tensor(x), *theirs_stats, momentum=0.2)
-    assert_close(y, y_t, "output")
-    for ours, theirs in zip(ours_stats, theirs_stats):
-        assert_close(ours, theirs, "running statistic updated in place")
+    stats = rng.standard_normal(2), rng.random(2) + 0.5
+    for use_input_stats in (True, False):
+        ours_stats = [s.copy() for s in stats]
+        theirs_stats = [torch.tensor(s) for s in stats]
+        check_function_against_torch(
+            lambda x, w, b: instance_norm(x, *ours_stats, w, b, use_input_stats, 0.2, 1e-4,
+                                          backward=mode),
+            lambda x, w, b: torch.nn.functional.instance_norm(x, *theirs_stats, w, b,
+                                                              use_input_stats, 0.2, 1e-4),
+            torch, [rng.standard_normal((3, 2, 4)), rng.standard_normal(2), rng.standard_normal(2)],
+            rng)
+        for ours, theirs in zip(ours_stats, theirs_stats):
+            assert_close(ours, theirs, "running statistic updated in place")
 
 
 def test_instancenorm_bad_inputs():

@@ -8,8 +8,8 @@ from minigrad import Tensor
 from layers import LayerNorm
 from layers.functional import layer_norm
 from test_layers_common import (
-    MODES, assert_close, check_derivatives, check_float32, check_large_offset, check_load_torch_state,
-    check_modes_agree, run_side_by_side,
+    MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
+    check_large_offset, check_load_torch_state, check_modes_agree, run_side_by_side,
 )
 
 VARIANTS = [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-2}]
@@ -87,11 +87,14 @@ def test_large_offset_normalises(torch, mode, rng):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_functional_matches_pytorch(torch, mode, rng):
-    x = rng.standard_normal((2, 3, 4))
-    w, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    assert_close(layer_norm(Tensor(x), (3, 4), Tensor(w), Tensor(b), 1e-3, backward=mode),
-                 torch.nn.functional.layer_norm(torch.tensor(x), (3, 4), torch.tensor(w),
-                                                torch.tensor(b), 1e-3), "output")
+    check_function_against_torch(
+        lambda x, w, b: layer_norm(x, (3, 4), w, b, 1e-3, backward=mode),
+        lambda x, w, b: torch.nn.functional.layer_norm(x, (3, 4), w, b, 1e-3), torch,
+        [rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))],
+        rng)
+    check_function_against_torch(lambda x: layer_norm(x, 4, backward=mode),
+                                 lambda x: torch.nn.functional.layer_norm(x, (4,)), torch,
+                                 [rng.standard_normal((2, 3, 4))], rng)
 
 
 def test_bad_inputs_raise_valueerror_naming_the_layer():

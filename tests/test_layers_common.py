@@ -60,6 +60,20 @@ def run_side_by_side(ours, theirs, torch, shapes, rng, train_steps=3, scale=2.0,
             assert b.grad_fn is None and not b.requires_grad
 
 
+def check_function_against_torch(ours, theirs, torch, arrays, rng):
+    """ours(*Tensors) and theirs(*torch tensors), made from the same float64 arrays:
+    the output and the gradient of every argument (with one random upstream gradient)."""
+    ours_args = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs_args = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, y_theirs = ours(*ours_args), theirs(*theirs_args)
+    assert_close(y, y_theirs, "output")
+    dy = rng.standard_normal(y.shape)
+    y.backward(dy)
+    y_theirs.backward(torch.tensor(dy))
+    for k, (a, b) in enumerate(zip(ours_args, theirs_args)):
+        assert_close(a.grad, b.grad, f"gradient of argument {k}")
+
+
 def check_load_torch_state(ours, theirs, torch, shape, rng):
     """After training PyTorch's module a little, its state dict (as NumPy arrays)
     loaded into ours gives identical outputs in train and eval mode."""

@@ -6,8 +6,8 @@ from minigrad import Tensor
 from layers import RMSNorm
 from layers.functional import rms_norm
 from test_layers_common import (
-    MODES, assert_close, check_derivatives, check_float32, check_load_torch_state, check_modes_agree,
-    run_side_by_side,
+    MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
+    check_load_torch_state, check_modes_agree, run_side_by_side,
 )
 
 CASES = [
@@ -82,12 +82,13 @@ def test_float32_in_float32_out(mode, rng):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_functional_matches_pytorch(torch, mode, rng):
-    x, w = rng.standard_normal((2, 3, 4)), rng.standard_normal(4)
-    assert_close(rms_norm(Tensor(x), [4], Tensor(w), 1e-4, backward=mode),
-                 torch.nn.functional.rms_norm(torch.tensor(x), [4], torch.tensor(w), 1e-4),
-                 "output")
-    assert_close(rms_norm(Tensor(x), (3, 4), backward=mode),
-                 torch.nn.functional.rms_norm(torch.tensor(x), (3, 4)), "output without weight")
+    check_function_against_torch(
+        lambda x, w: rms_norm(x, [4], w, 1e-4, backward=mode),
+        lambda x, w: torch.nn.functional.rms_norm(x, [4], w, 1e-4), torch,
+        [rng.standard_normal((2, 3, 4)), rng.standard_normal(4)], rng)
+    check_function_against_torch(lambda x: rms_norm(x, (3, 4), backward=mode),       # eps=None
+                                 lambda x: torch.nn.functional.rms_norm(x, (3, 4)), torch,
+                                 [rng.standard_normal((2, 3, 4))], rng)
 
 
 def test_bad_inputs_raise_valueerror_naming_the_layer():

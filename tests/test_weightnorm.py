@@ -226,3 +226,21 @@ def test_normalized_weight_checks_its_arguments():
         normalized_weight(v, g.reshape(3, 1), backward="Manual")
     w = normalized_weight(np.ones((3, 3)), np.arange(1.0, 4.0).reshape(3, 1))   # arrays are fine
     np.testing.assert_allclose(w.data, np.arange(1.0, 4.0).reshape(3, 1) / np.sqrt(3) * np.ones(3))
+
+
+@pytest.mark.parametrize("backward", BACKWARDS)
+@pytest.mark.parametrize("shape, dim", [((3, 4), 0), ((5, 2, 3, 3), 0), ((2, 3, 4), 1),
+                                        ((3, 4), -1)])
+def test_normalized_weight_matches_torch_weight_norm_function(torch, rng, shape, dim, backward):
+    """The function form against torch._weight_norm(v, g, dim): output and both gradients."""
+    v_data = rng.standard_normal(shape)
+    g_data = rng.standard_normal(norm_except_dim(mg.Tensor(v_data), dim).shape)
+    dw = rng.standard_normal(shape)
+    v, g = mg.Tensor(v_data, requires_grad=True), mg.Tensor(g_data, requires_grad=True)
+    w = normalized_weight(v, g, dim, backward)
+    w.backward(dw)
+    v_t, g_t = torch.tensor(v_data, requires_grad=True), torch.tensor(g_data, requires_grad=True)
+    w_t = torch._weight_norm(v_t, g_t, dim)
+    w_t.backward(torch.tensor(dw))
+    for ours, theirs in ((w.data, w_t), (v.grad.data, v_t.grad), (g.grad.data, g_t.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=0, atol=1e-12)
