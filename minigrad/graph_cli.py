@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import operator
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -76,19 +77,33 @@ def add_arguments(parser):
 
 def run(args):
     try:
+        fmt = _format(args.output, args.format)
         graph, stem = _build(args)
     except UsageError as e:
         print(f"minigrad graph: {e}", file=sys.stderr)
         return 2
-    fmt = args.format or (args.output.rsplit(".", 1)[-1] if args.output and "." in args.output
-                          else "svg")
-    if fmt not in FORMATS:
-        print(f"minigrad graph: cannot tell the format from {args.output!r}; "
-              f"use --format ({', '.join(FORMATS)})", file=sys.stderr)
-        return 2
-    path = save_graph(graph, args.output or f"{stem}_{args.view}.{fmt}", fmt)
+    try:
+        path = save_graph(graph, args.output or f"{stem}_{args.view}.{fmt}", fmt)
+    except OSError as e:
+        print(f"minigrad graph: cannot write {e.filename or args.output}: {e.strerror or e}",
+              file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
+
+
+def _format(output, given):
+    """The output format: --format, else the suffix of -o, else svg; they must agree."""
+    suffix = Path(output).suffix.lstrip(".").lower() if output else ""
+    if given and suffix in FORMATS and suffix != given:
+        raise UsageError(f"{output} ends in .{suffix} but --format is {given}; "
+                         f"change one of them")
+    if given or not suffix:
+        return given or "svg"
+    if suffix not in FORMATS:
+        raise UsageError(f"cannot tell the format from {output!r}; use --format "
+                         f"({', '.join(FORMATS)})")
+    return suffix
 
 
 def _build(args):

@@ -87,6 +87,7 @@ def test_without_dot_the_command_writes_dot_and_one_hint(tmp_path, monkeypatch, 
     (["--expr", "x @ y", "--shape", "x=2,3", "--shape", "y=4"], "matmul: shapes (2, 3) and (4,)"),
     (["--expr", "2 + 3"], "does not depend on any input"),
     (["LayerNorm", "-o", "ln.xyz"], "cannot tell the format"),
+    (["LayerNorm", "-o", "ln.svg", "--format", "png"], "ln.svg ends in .svg but --format is png"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
@@ -102,3 +103,17 @@ def test_the_console_entry_point_runs(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "sq.dot").read_text().count("->") == 3
+
+
+def test_a_dotted_folder_is_not_a_file_suffix(tmp_path, monkeypatch):
+    monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: None)     # no dot: DOT text
+    folder = tmp_path / "run.v2"
+    folder.mkdir()
+    assert main(["graph", "LayerNorm", "-o", str(folder / "ln")]) == 0      # no suffix: svg
+    assert (folder / "ln.dot").read_text().startswith("digraph")
+
+
+def test_an_unwritable_output_is_one_line_not_a_traceback(tmp_path, capsys):
+    assert main(["graph", "LayerNorm", "-o", str(tmp_path / "missing" / "ln.dot")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad graph: cannot write") and len(err.strip().splitlines()) == 1
