@@ -116,8 +116,14 @@ def _build(args):
         *inputs, out = _expression(args.expr, _shapes(args.shape, "3"), rng)
         label, stem = args.expr, "expression"
     else:
+        args.layer = {name.lower(): name for name in LAYERS}.get(args.layer.lower(), args.layer)
         if args.layer not in LAYERS:
             raise UsageError(f"unknown layer {args.layer!r}; the layers are {', '.join(LAYERS)}")
+        if any("=" in text for text in args.shape):
+            raise UsageError(f"NAME=SHAPE is for --expr; a layer takes its input's shape, "
+                             f"e.g. --shape {LAYERS[args.layer][1]}")
+        if len(args.shape) > 1:
+            raise UsageError(f"a layer takes one --shape (its input's), got {len(args.shape)}")
         build, default = LAYERS[args.layer]
         shape = _shapes(args.shape, default)[None]
         try:

@@ -88,6 +88,8 @@ def test_without_dot_the_command_writes_dot_and_one_hint(tmp_path, monkeypatch, 
     (["--expr", "2 + 3"], "does not depend on any input"),
     (["LayerNorm", "-o", "ln.xyz"], "cannot tell the format"),
     (["LayerNorm", "-o", "ln.svg", "--format", "png"], "ln.svg ends in .svg but --format is png"),
+    (["LayerNorm", "--shape", "x=2,5"], "NAME=SHAPE is for --expr"),
+    (["LayerNorm", "--shape", "2,5", "--shape", "3,5"], "a layer takes one --shape"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
@@ -117,3 +119,8 @@ def test_an_unwritable_output_is_one_line_not_a_traceback(tmp_path, capsys):
     assert main(["graph", "LayerNorm", "-o", str(tmp_path / "missing" / "ln.dot")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("minigrad graph: cannot write") and len(err.strip().splitlines()) == 1
+
+
+def test_layer_names_ignore_case(tmp_path):
+    assert main(["graph", "batchnorm2d", "-o", str(tmp_path / "bn.dot")]) == 0
+    assert "BatchNorm2d" in (tmp_path / "bn.dot").read_text()
