@@ -190,9 +190,11 @@ def _expression(text, shapes, rng):
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             value = evaluate(node.operand)
             return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.Tuple):                 # reshape(x, (3, 2)), axis=(0, 1)
+            return tuple(_literal(item, text) for item in node.elts)
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in FUNCTIONS):
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            kwargs = {k.arg: _literal(k.value, text) for k in node.keywords}
             return getattr(minigrad, node.func.id)(*map(evaluate, node.args), **kwargs)
         raise UsageError(f"the expression may use numbers, names, + - * / ** @ and the functions "
                          f"{', '.join(FUNCTIONS)}; cannot draw {ast.unparse(node)!r}")
@@ -204,6 +206,16 @@ def _expression(text, shapes, rng):
     if not isinstance(result, minigrad.Tensor) or not result.requires_grad:
         raise UsageError(f"{text!r} does not depend on any input, so it has no graph")
     return list(inputs.values()) + [result]
+
+
+def _literal(node, text):
+    """A keyword argument or tuple entry: a number, True/False/None, or a tuple of those."""
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise UsageError(f"{text!r}: tuples and keyword arguments hold numbers, as in "
+                         f"reshape(x, (3, 2)) or sum(x, axis=0); cannot use "
+                         f"{ast.unparse(node)!r} there") from None
 
 
 def _layer(name, *args, **kwargs):

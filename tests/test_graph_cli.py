@@ -90,6 +90,7 @@ def test_without_dot_the_command_writes_dot_and_one_hint(tmp_path, monkeypatch, 
     (["LayerNorm", "-o", "ln.svg", "--format", "png"], "ln.svg ends in .svg but --format is png"),
     (["LayerNorm", "--shape", "x=2,5"], "NAME=SHAPE is for --expr"),
     (["LayerNorm", "--shape", "2,5", "--shape", "3,5"], "a layer takes one --shape"),
+    (["--expr", "sum(x, axis=eval('1'))"], "tuples and keyword arguments hold numbers"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
@@ -124,3 +125,10 @@ def test_an_unwritable_output_is_one_line_not_a_traceback(tmp_path, capsys):
 def test_layer_names_ignore_case(tmp_path):
     assert main(["graph", "batchnorm2d", "-o", str(tmp_path / "bn.dot")]) == 0
     assert "BatchNorm2d" in (tmp_path / "bn.dot").read_text()
+
+
+def test_reshape_and_transpose_take_a_tuple(tmp_path):
+    path = tmp_path / "e.dot"
+    assert main(["graph", "--expr", "transpose(reshape(x, (3, 2)), (1, 0))", "--shape", "6",
+                 "-o", str(path)]) == 0
+    assert "shape=(3, 2)" in path.read_text() and "axes=(1, 0)" in path.read_text()
