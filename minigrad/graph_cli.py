@@ -144,7 +144,8 @@ def _build(args):
                    legend=True)
     if args.view == "forward":
         return draw_graph(out, title=f"{label}: forward graph", **options), stem
-    seed = minigrad.Tensor(rng.standard_normal(out.shape), name="dy")
+    # dy requires grad too: every VJP then shows, even one that only scales dy.
+    seed = minigrad.Tensor(rng.standard_normal(out.shape), requires_grad=True, name="dy")
     grads = minigrad.grad(out, inputs, seed, create_graph=True, allow_unused=True)
     names = {f"d{getattr(t, 'name', None) or i}": g for i, (t, g) in enumerate(zip(inputs, grads))
              if g is not None}

@@ -132,3 +132,11 @@ def test_reshape_and_transpose_take_a_tuple(tmp_path):
     assert main(["graph", "--expr", "transpose(reshape(x, (3, 2)), (1, 0))", "--shape", "6",
                  "-o", str(path)]) == 0
     assert "shape=(3, 2)" in path.read_text() and "axes=(1, 0)" in path.read_text()
+
+
+def test_the_backward_view_shows_every_vjp_even_of_a_linear_expression(tmp_path):
+    # dx of 3*x is 3*dy: with dy a constant it had no graph at all (one lonely box).
+    path = tmp_path / "e.dot"
+    assert main(["graph", "--expr", "sum(3 * x)", "--view", "backward", "-o", str(path)]) == 0
+    source = path.read_text()
+    assert "<B>dy</B>" in source and "<B>mul</B>" in source and "<B>dx</B>" in source
