@@ -273,4 +273,7 @@ check("(1, C, L) with L = 4 is accepted",
 #   Keras' momentum is one minus that. The running variance uses the unbiased batch variance,
 #   because it estimates the population variance; a biased average is (m - 1)/m too small.
 # * Eval: the buffers replace the batch statistics, and the examples become independent.
-# Next, lesson 5 derives the gradient of the training-mode forward by hand.
+
+# %%
+print("\nNext: lesson 5 derives the gradient of the training-mode forward by hand"
+      " and checks it four ways.")

@@ -311,4 +311,7 @@ save_graph(draw_graph(outputs["composed"], outputs["manual"], legend=True,
 #   of dx come from: dx = (1/s) [g - mean(g) - x_hat * mean(g * x_hat)], g = weight * dy.
 # * A derivation is finished only when it is checked: here against autograd step by step, and the
 #   layer against the formula, finite differences and PyTorch.
-# * Lesson 6 applies the same method to LayerNorm and finds a wrong step in a seed derivation.
+
+# %%
+print("\nNext: lesson 6 applies the same method to LayerNorm and finds a wrong step"
+      " in a seed's derivation.")

@@ -246,4 +246,6 @@ check("and dbeta = sum over the samples of dy",
 # * Its backward is BatchNorm's formula with R = the normalised axes and g = dy * weight inside.
 # * To debug a derivation, compare every intermediate with autograd (retain_grad): the first step
 #   that disagrees is the bug. Here it was step 3's exponent and sign.
-# Lesson 7 places LayerNorm in a family with InstanceNorm and GroupNorm.
+
+# %%
+print("\nNext: lesson 7 places LayerNorm in one family with InstanceNorm and GroupNorm.")

@@ -176,3 +176,6 @@ check("so the two outputs differ", np.abs(bn_out - in_out).max() > 0.1)
 #   InstanceNorm (G = C); its affine is per channel.
 # * Only BatchNorm pools over the batch axis, so only BatchNorm depends on the batch size and on
 #   the other samples. GroupNorm does not, which is why it is used with micro-batches (lesson 10).
+
+# %%
+print("\nNext: lesson 8 normalizes the weights instead of the activations.")

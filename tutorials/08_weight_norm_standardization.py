@@ -316,3 +316,7 @@ save_plot(fig, "ws_gradient_vs_spread")
 #   sqrt'(0) = inf times a zero gradient = NaN. A std() with a special rule at 0 (torch.std,
 #   minigrad's std) hides the NaN, but the gradient can still be 1/eps = 1e5 times the upstream
 #   one. eps inside the root keeps the derivative of sqrt finite: at most 1/sqrt(eps) ~ 316.
+
+# %%
+print("\nNext: lesson 9 drops the centring (RMSNorm) and chains a batch and a group"
+      " normalization (BCN).")

@@ -635,3 +635,6 @@ print(f"{len(NUMERIC)} of 31 demonstrated numerically; the other {31 - len(NUMER
       f"mechanisms, people or papers, stated and corrected above.")
 check("all 31 mistakes, E1 to E31, were stated and corrected",
       sorted(STATED, key=lambda c: int(c[1:])) == codes)
+
+# %%
+print("\nNext: lesson 12 differentiates through a normalization layer twice.")
