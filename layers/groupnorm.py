@@ -38,9 +38,9 @@ import numpy as np
 
 from minigrad import nn
 from layers._common import (
-    Reduction, RunningStatsNorm, check_backward, check_channels, check_dtype,
-    check_enough_values, check_input, check_param, check_positive_int, check_rank, check_running_pair, normalize,
-    register_affine, running_estimates, update_running_stats,
+    Reduction, RunningStatsNorm, affine, check_backward, check_channels, check_dtype,
+    check_enough_values, check_input, check_param, check_positive_int, check_rank,
+    check_running_pair, normalize, register_affine, running_estimates, update_running_stats,
 )
 
 
@@ -63,9 +63,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="au
                          f"divisible by num_groups ({num_groups})")
     check_param(weight, (channels,), "weight", where)
     check_param(bias, (channels,), "bias", where)
+    weight, bias = _per_channel(weight, x), _per_channel(bias, x)
+    if x.size == 0:
+        return affine(x, weight, bias)      # nothing to normalise (PyTorch: empty too)
     reduction = Reduction((2,), view=(n, num_groups, -1))
-    y, _, _ = normalize(x, _per_channel(weight, x), _per_channel(bias, x), reduction, eps,
-                        backward)
+    y, _, _ = normalize(x, weight, bias, reduction, eps, backward)
     return y
 
 
@@ -92,9 +94,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         return y
     m = check_enough_values(x, axes, "spatial element", where)
     y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
-    # The running estimates move towards the per-instance statistics averaged over the batch.
-    update_running_stats(running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0),
-                         var.reshape(x.shape[:2]).mean(axis=0), m, momentum, where)
+    # The running estimates move towards the per-instance statistics averaged over
+    # the batch; an empty batch has none, and leaves them as they are.
+    if running_mean is not None and x.shape[0] > 0:
+        update_running_stats(running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0),
+                             var.reshape(x.shape[:2]).mean(axis=0), m, momentum, where)
     return y
 
 

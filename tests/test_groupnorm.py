@@ -237,3 +237,24 @@ def test_instancenorm_bad_inputs():
         warnings.simplefilter("always")
         InstanceNorm1d(3)(Tensor(np.ones((2, 4, 5))))
     assert any("expected 3 channels" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_inputs_give_empty_outputs(mode):
+    """As PyTorch: an empty batch, or groups with no elements, normalise to an empty
+    output. (GroupNorm's (N, G, -1) view could not be formed for N = 0, and the
+    empty means warned.) An empty batch leaves InstanceNorm's running estimates as
+    they were (PyTorch writes NaN into them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for shape in [(0, 4), (0, 4, 3), (2, 4, 0)]:
+            x = Tensor(np.zeros(shape), requires_grad=True)
+            y = GroupNorm(2, 4, backward=mode)(x)
+            assert y.shape == shape
+            y.backward(np.zeros(shape))
+            assert x.grad.shape == shape
+        norm = InstanceNorm1d(4, track_running_stats=True, backward=mode)
+        assert norm(Tensor(np.zeros((0, 4, 3)))).shape == (0, 4, 3)
+        assert InstanceNorm1d(4, backward=mode)(Tensor(np.zeros((0, 4, 3)))).shape == (0, 4, 3)
+    np.testing.assert_array_equal(norm.running_mean.data, np.zeros(4))
+    np.testing.assert_array_equal(norm.running_var.data, np.ones(4))
