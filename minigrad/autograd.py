@@ -245,6 +245,8 @@ def _call_hooks(hooks, grads, create_graph):
                 if new.shape != g.shape:
                     raise RuntimeError(f"hook {getattr(fn, '__name__', fn)!r} returned a gradient "
                                        f"of shape {new.shape}, expected {g.shape}")
+                if new.dtype != g.dtype:        # a gradient keeps its tensor's dtype
+                    new = ops.astype(new, g.dtype)
                 grads[idx] = new if create_graph else new.data
     return grads
 

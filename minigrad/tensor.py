@@ -151,7 +151,7 @@ class Tensor:
     # data and the graph link are slots; the other attributes keep their class
     # defaults until set (most tensors are intermediate results that never set them).
     __slots__ = ("data", "_grad_fn", "_requires_grad", "__dict__", "__weakref__")
-    grad = None
+    _grad = None
     _name = None
     _output_nr = 0          # which output of _grad_fn this tensor is
     _hooks = None           # leaf hooks (a non-leaf's hooks live on its node)
@@ -216,6 +216,23 @@ class Tensor:
         self._requires_grad = value
 
     @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned gradient must be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ValueError(f"grad: assigned gradient has shape {value.shape} and dtype "
+                                 f"{value.dtype}, but the tensor has shape {self.shape} and "
+                                 f"dtype {self.dtype}")
+        self._grad = value
+
+    @property
     def grad_fn(self):
         return self._grad_fn
 
@@ -251,11 +268,30 @@ class Tensor:
         twin._grad_fn = None
         twin._requires_grad = self._requires_grad
         for key, value in self.__dict__.items():
-            if key == "grad" and value is not None:
-                twin.grad = Tensor._make(value.data.copy())
+            if key == "_grad" and value is not None:
+                twin._grad = Tensor._make(value.data.copy())
             elif key not in ("_accumulator", "_hooks"):   # graph bookkeeping stays behind
                 setattr(twin, key, copy.deepcopy(value, memo))
         return twin
+
+    def __getstate__(self):
+        """What pickle keeps of a leaf: data, requires_grad, name and grad; hooks
+        and graph links stay behind. A result inside a graph is refused, as in
+        PyTorch: its graph cannot travel with it."""
+        if self._grad_fn is not None:
+            raise RuntimeError("pickle: only leaf tensors (created by the user, not by an "
+                               "operation) can be pickled; use .detach() first")
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("_accumulator", "_hooks")}
+        if self._grad is not None:
+            state["_grad"] = Tensor._make(self._grad.data)     # without its own graph
+        state["data"], state["_requires_grad"] = self.data, self._requires_grad
+        return state
+
+    def __setstate__(self, state):
+        self._grad_fn = None
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
     def register_hook(self, fn):
         """Call fn(grad) when this tensor's gradient is computed; a non-None

@@ -201,6 +201,54 @@ def test_deepcopy_of_a_leaf_and_of_a_result():
         copy.deepcopy(x * 2)
 
 
+def test_grad_can_be_cleared_and_only_set_to_a_matching_tensor():
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    (x * 2).sum().backward()
+    x.grad = None
+    assert x.grad is None
+    x.grad = Tensor(np.full(2, 3.0, dtype=np.float32))
+    (x * 2).sum().backward()
+    assert x.grad.data.tolist() == [5.0, 5.0]
+    # An ndarray, a wrong shape or dtype used to be stored as given; the next
+    # backward or optimizer step then failed far away or computed in float64.
+    with pytest.raises(TypeError, match="grad.*Tensor or None.*ndarray"):
+        x.grad = np.ones(2, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"grad.*\(3,\).*\(2,\)"):
+        x.grad = Tensor(np.ones(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="grad.*float64.*float32"):
+        x.grad = Tensor(np.ones(2))
+
+
+def test_a_hook_returning_another_dtype_does_not_change_the_gradient_dtype():
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    h.register_hook(lambda g: g.astype(np.float64) * 10)
+    (h * 3).sum().backward()
+    assert h.grad.dtype == np.float32 and x.grad.dtype == np.float32
+    assert x.grad.data.tolist() == [60.0, 60.0]
+
+
+def test_pickle_keeps_a_used_leaf_and_refuses_a_result():
+    import pickle
+
+    from minigrad import nn
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    x.register_hook(lambda g: g)
+    (x * 2).sum().backward()           # x now has a (weakly referenced) AccumulateGrad node
+    y = pickle.loads(pickle.dumps(x))  # this used to fail: cannot pickle 'weakref' object
+    assert y.is_leaf and y.requires_grad and y.name == "x" and y.grad.data.tolist() == [2.0, 2.0]
+    (y * 3).sum().backward()
+    assert y.grad.data.tolist() == [5.0, 5.0] and x.grad.data.tolist() == [2.0, 2.0]
+    model = nn.Linear(2, 1)
+    model(np.ones((1, 2))).sum().backward()
+    twin = pickle.loads(pickle.dumps(model))
+    assert type(twin.weight) is nn.Parameter
+    np.testing.assert_array_equal(twin(np.ones((1, 2))).data, model(np.ones((1, 2))).data)
+    with pytest.raises(RuntimeError, match="pickle.*leaf"):
+        pickle.dumps(x * 2)
+
+
 def test_deepcopy_keeps_the_subclass():
     import copy
 
