@@ -275,7 +275,14 @@ def _root_gradient(out, gradient, where):
                                f"one element, got shape {out.shape}; pass gradient= (dL/d output) "
                                f"of the same shape")
         return Tensor._make(np.ones(out.shape, dtype=out.dtype))
-    g = gradient if isinstance(gradient, Tensor) else Tensor._make(np.asarray(gradient, dtype=out.dtype))
+    if isinstance(gradient, Tensor):
+        g = gradient
+    else:
+        try:
+            g = Tensor._make(np.asarray(gradient, dtype=out.dtype))
+        except (TypeError, ValueError):
+            raise TypeError(f"{where}: gradient must be a Tensor, an array or a number, got "
+                            f"{type(gradient).__name__}") from None
     if g.shape != out.shape:
         raise ValueError(f"{where}: gradient has shape {g.shape} but the output has shape {out.shape}")
     return g if g.dtype == out.dtype else ops.astype(g, out.dtype)
@@ -293,6 +300,19 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
     _run([tensor._edge()], [g], retain_graph, create_graph)
 
 
+def _tensors(value, what):
+    """A tensor or a sequence of tensors -> a list of tensors."""
+    try:
+        items = [value] if isinstance(value, Tensor) else list(value)
+    except TypeError:
+        items = [value]
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"grad: {what} must be a Tensor or a sequence of Tensors, got "
+                            f"{type(item).__name__}")
+    return items
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """The gradients of outputs with respect to inputs, returned (not accumulated).
@@ -301,8 +321,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     dL/d output for non-scalar outputs. With create_graph=True the results
     carry a graph of their own, so they can be differentiated again.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = _tensors(outputs, "outputs")
+    inputs = _tensors(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)):
@@ -311,7 +331,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for k, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not t.requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
     roots, root_grads = [], []
     for k, (out, g) in enumerate(zip(outputs, grad_outputs)):

@@ -419,6 +419,13 @@ def test_grad_errors():
         mg.grad(mg.Tensor([1.0]).sum(), x)
     with pytest.raises(ValueError, match="grad_outputs"):
         mg.grad([x * 2, x * 3], x, [None])
+    # Not tensors at all: a TypeError naming grad/backward, not one from list() or NumPy.
+    with pytest.raises(TypeError, match="grad: outputs must be.*float"):
+        mg.grad(3.0, x)
+    with pytest.raises(TypeError, match="grad: inputs must be.*ndarray"):
+        mg.grad((x * 2).sum(), [np.ones(1)])
+    with pytest.raises(TypeError, match="backward: gradient.*str"):
+        (x * 2).backward("ab")
 
 
 def test_second_derivative_with_respect_to_a_non_leaf():
