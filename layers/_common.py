@@ -59,10 +59,14 @@ def check_positive_int(value, what, where):
 
 def check_dtype(dtype, where):
     """A module's dtype: the floating-point dtype of its parameters and running statistics."""
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{where}: dtype must be a floating-point dtype, got {dtype}")
-    return dtype
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if kind != "f":
+        shown = np.dtype(dtype) if kind is not None else repr(dtype)
+        raise TypeError(f"{where}: dtype must be a floating-point dtype, got {shown}")
+    return np.dtype(dtype)
 
 
 def check_input(x, where):
@@ -84,8 +88,10 @@ def check_channels(x, num_channels, where, dim=1):
 
 def check_param(param, shape, what, where):
     """weight, bias, running_mean or running_var must have `shape` (or be None)."""
-    if param is not None and tuple(np.shape(param.data if isinstance(param, Tensor) else param)) != shape:
-        actual = np.shape(param.data if isinstance(param, Tensor) else param)
+    if param is None:
+        return
+    actual = np.shape(param.data if isinstance(param, Tensor) else param)
+    if actual != shape:
         raise ValueError(f"{where}: {what} must have shape {shape}, got shape {actual}")
 
 
@@ -114,8 +120,13 @@ def check_enough_values(x, axes, what, where, shape=None):
 
 def normalized_shape_tuple(normalized_shape, where):
     """LayerNorm's and RMSNorm's normalized_shape as a tuple of positive ints."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(normalized_shape)
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (normalized_shape,)
+    try:
+        shape = tuple(normalized_shape)
+    except TypeError:
+        raise ValueError(f"{where}: normalized_shape must be an int or a sequence of ints, "
+                         f"got {normalized_shape!r}") from None
     for n in shape:
         check_positive_int(n, "normalized_shape entries", where)
     if not shape:

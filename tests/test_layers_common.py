@@ -329,3 +329,19 @@ def test_dtype_must_be_floating():
         layers.BatchNorm2d(3, dtype=np.int64)
     with pytest.raises(TypeError, match="LayerNorm: dtype must be a floating-point dtype"):
         layers.LayerNorm(3, dtype="int32")
+
+
+def test_constructor_arguments_are_checked_naming_the_layer():
+    """Not a bare Python or NumPy message ('float' object is not iterable, data type
+    'foo' not understood)."""
+    with pytest.raises(ValueError, match=r"^LayerNorm: normalized_shape must be an int or a "
+                                         r"sequence of ints, got 3.0"):
+        layers.LayerNorm(3.0)
+    with pytest.raises(ValueError, match=r"^RMSNorm: normalized_shape must be an int or a "
+                                         r"sequence of ints, got None"):
+        layers.RMSNorm(None)
+    with pytest.raises(ValueError, match=r"^layer_norm: normalized_shape must be"):
+        layers.functional.layer_norm(np.ones((2, 3)), 3.0)
+    with pytest.raises(TypeError, match=r"^BatchNorm2d: dtype must be a floating-point dtype, "
+                                        r"got 'foo'"):
+        layers.BatchNorm2d(3, dtype="foo")
