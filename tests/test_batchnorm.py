@@ -74,6 +74,9 @@ def test_momentum_none_is_a_cumulative_average(rng):
 def test_load_pytorch_state_dict(torch, mode, rng):
     check_load_torch_state(BatchNorm2d(3, backward=mode), torch.nn.BatchNorm2d(3), torch,
                            (4, 3, 2, 2), rng)
+    # momentum=None: the update factor is 1 / num_batches_tracked, which travels too.
+    check_load_torch_state(BatchNorm1d(3, momentum=None, backward=mode),
+                           torch.nn.BatchNorm1d(3, momentum=None), torch, (5, 3), rng)
 
 
 @pytest.mark.parametrize("training", [True, False])

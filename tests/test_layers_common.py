@@ -76,7 +76,19 @@ def check_function_against_torch(ours, theirs, torch, arrays, rng):
 
 def check_load_torch_state(ours, theirs, torch, shape, rng):
     """After training PyTorch's module a little, its state dict (as NumPy arrays)
-    loaded into ours gives identical outputs in train and eval mode."""
+    loaded into ours gives identical outputs in train and eval mode; and the other
+    way: after training ours a little, our state dict (through torch.from_numpy,
+    num_batches_tracked as int64) loaded into PyTorch's does the same."""
+    def same_from_now_on(what):
+        for training in (False, True):
+            ours.train(training)
+            theirs.train(training)
+            x = rng.standard_normal(shape) * 2 - 1
+            assert_close(ours(Tensor(x)), theirs(torch.tensor(x)),
+                         f"{what}: output, training={training}")
+        for name, b in ours.named_buffers():
+            assert_close(b, dict(theirs.named_buffers())[name], f"{what}: buffer {name} after a step")
+
     theirs.train()
     for _ in range(2):
         theirs(torch.tensor(rng.standard_normal(shape) * 3 + 1))
@@ -84,13 +96,15 @@ def check_load_torch_state(ours, theirs, torch, shape, rng):
         for p in theirs.parameters():
             p.add_(torch.tensor(rng.standard_normal(tuple(p.shape))))
     ours.load_state_dict(torch_state(theirs))
-    for training in (False, True):
-        ours.train(training)
-        theirs.train(training)
-        x = rng.standard_normal(shape) * 2 - 1
-        assert_close(ours(Tensor(x)), theirs(torch.tensor(x)), f"output, training={training}")
-    for name, b in ours.named_buffers():
-        assert_close(b, dict(theirs.named_buffers())[name], f"buffer {name} after a step")
+    same_from_now_on("PyTorch's state in ours")
+
+    ours.train()
+    for _ in range(2):
+        ours(Tensor(rng.standard_normal(shape) * 3 - 1))
+    for p in ours.parameters():
+        p.data += rng.standard_normal(p.shape)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    same_from_now_on("our state in PyTorch's")
 
 
 def check_modes_agree(make, shape, rng, training=True):
