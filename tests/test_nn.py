@@ -65,6 +65,74 @@ def test_load_state_dict_errors():
         block.load_state_dict({"fc.weight": np.zeros((2, 3)), "scale": [1.0]})
 
 
+def test_load_state_dict_of_text_names_the_key():
+    block = Block()
+    with pytest.raises(TypeError, match="load_state_dict.*'scale'.*<U1"):
+        block.load_state_dict({**block.state_dict(), "scale": np.array(["a"])})
+
+
+def test_a_shared_module_is_in_state_dict_under_each_name_like_pytorch(torch):
+    # named_modules lists a shared module once, but PyTorch's state_dict (which a
+    # student loads from) has a key under each name: loading it used to fail.
+    shared = nn.Linear(2, 2)
+    net = nn.Sequential(shared, nn.Tanh(), shared)
+    t_shared = torch.nn.Linear(2, 2)
+    t_net = torch.nn.Sequential(t_shared, torch.nn.Tanh(), t_shared)
+    assert list(net.state_dict()) == list(t_net.state_dict())
+    _load_from_torch(net, t_net)
+    x = np.random.default_rng(0).standard_normal((3, 2))
+    np.testing.assert_allclose(net(x).data, t_net(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1"]
+    assert len(list(net.named_modules(remove_duplicate=False))) == 4
+    assert len(list(net.parameters())) == 2
+
+
+def test_registering_over_a_plain_attribute_is_refused():
+    block = Block()
+    for name in ("training", "forward"):
+        with pytest.raises(ValueError, match=f"register_buffer.*'{name}'"):
+            block.register_buffer(name, np.zeros(1))
+    with pytest.raises(ValueError, match="register_parameter.*'training'"):
+        block.register_parameter("training", nn.Parameter(np.zeros(1)))
+    assert block.training is True
+    block.register_buffer("scale", np.ones(1))      # replacing a buffer is fine
+
+
+def test_deep_nesting_prints_and_copies_without_recursion():
+    import copy
+    import sys
+    net = inner = nn.Sequential()
+    depth = sys.getrecursionlimit()         # deeper than any recursive walk could go
+    for _ in range(depth):
+        inner.add = nn.Sequential()
+        inner = inner.add
+    inner.fc = nn.Linear(2, 1)
+    text = repr(net)
+    assert text.count("\n") == 2 * depth + 2 and "  " * depth + "(fc): Linear(" in text
+    twin = copy.deepcopy(net)
+    names = [n for n, _ in twin.named_parameters()]
+    assert names == [n for n, _ in net.named_parameters()] and len(names) == 2
+    assert twin.state_dict().keys() == net.state_dict().keys()
+    assert next(twin.parameters()) is not next(net.parameters())
+
+
+def test_repr_and_deepcopy_of_a_small_network():
+    import copy
+    net = nn.Sequential(Block(), nn.Linear(2, 1))
+    assert repr(net) == (
+        "Sequential(\n"
+        "  (0): Block(\n"
+        "    (fc): Linear(in_features=3, out_features=2, bias=True)\n"
+        "    (act): Tanh()\n"
+        "  )\n"
+        "  (1): Linear(in_features=2, out_features=1, bias=True)\n"
+        ")")
+    twin = copy.deepcopy(net)
+    assert type(twin[0]) is Block and twin[0].scale.data.tolist() == [2.0]
+    assert twin[0].fc.weight is not net[0].fc.weight and twin.training
+    np.testing.assert_array_equal(twin(np.ones((1, 3))).data, net(np.ones((1, 3))).data)
+
+
 def test_assigning_wrong_type_to_parameter_slot():
     lin = nn.Linear(2, 2)
     with pytest.raises(TypeError, match="parameter 'weight'"):

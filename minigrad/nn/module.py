@@ -8,6 +8,7 @@ state dict (as NumPy arrays) gives the same network.
 """
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 
 import numpy as np
@@ -65,6 +66,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
+    def _check_free(self, name, where):
+        # Registering over a plain attribute ("training", "forward", "in_features")
+        # would hide it or be hidden by it; PyTorch refuses too.
+        if name in self.__dict__ or hasattr(type(self), name):
+            raise ValueError(f"{where}: {type(self).__name__} already has an attribute "
+                             f"'{name}' that is not a parameter or buffer")
+
     def _forget(self, name):
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
@@ -89,6 +97,7 @@ class Module:
         """State that is saved in state_dict but not trained (None is allowed)."""
         if not isinstance(name, str) or "." in name or not name:
             raise ValueError(f"register_buffer: invalid buffer name {name!r}")
+        self._check_free(name, "register_buffer")
         self._forget(name)
         self._buffers[name] = _as_buffer(value, name, type(self).__name__)
 
@@ -96,6 +105,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: expected a Parameter or None for '{name}', "
                             f"got {type(param).__name__}")
+        self._check_free(name, "register_parameter")
         self._forget(name)
         self._parameters[name] = param
         if param is not None and param.name is None:
@@ -115,19 +125,24 @@ class Module:
             STATE.scope = outer
 
     # -- walking the tree -------------------------------------------------------
-    def named_modules(self, prefix=""):
+    def named_modules(self, prefix="", remove_duplicate=True):
+        """(name, module) for this module and everything inside it, depth first in
+        the order children were assigned (PyTorch's order). A module reached
+        twice is listed once, unless remove_duplicate=False (state_dict lists a
+        shared module under each of its names, as PyTorch does). An explicit
+        stack instead of recursion: any depth of nesting works."""
         seen = set()
-        stack = [(prefix, self)]
+        stack = [(prefix, self, ())]        # (name, module, ids of the modules above it)
         while stack:
-            name, module = stack.pop(0)
-            if id(module) in seen:
-                continue
+            name, module, above = stack.pop()
+            if id(module) in (seen if remove_duplicate else above):
+                continue                     # already listed, or a module inside itself
             seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{k}" if name else k, m)
+            path = above + (id(module),) if not remove_duplicate else ()
+            children = [(f"{name}.{k}" if name else k, m, path)
                         for k, m in module._modules.items() if m is not None]
-            stack[0:0] = children
-        return
+            stack.extend(reversed(children))
 
     def modules(self):
         for _, m in self.named_modules():
@@ -184,7 +199,7 @@ class Module:
     def state_dict(self):
         """Parameters and buffers as NumPy arrays (copies), keyed like PyTorch's."""
         state = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
                     if value is not None:
@@ -196,7 +211,7 @@ class Module:
         """Copy arrays (NumPy arrays, tensors or anything np.asarray accepts) into
         the parameters and buffers, keeping each one's dtype."""
         own = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
                     if value is not None:
@@ -211,6 +226,9 @@ class Module:
                 continue
             value = state_dict[key]
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"load_state_dict for {type(self).__name__}: '{key}' holds "
+                                f"{array.dtype} values, expected numbers")
             if array.shape != target.shape:
                 raise ValueError(f"load_state_dict for {type(self).__name__}: '{key}' has shape "
                                  f"{array.shape} in the state dict but {target.shape} in the model")
@@ -222,14 +240,44 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        children = list(self.named_children())
-        if not children:
-            return lines[0] + ")"
-        for name, child in children:
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        return "\n".join(lines) + "\n)"
+        # PyTorch's layout, one line per module, children indented under their
+        # parent. Built from an explicit stack, so any depth of nesting prints.
+        lines = []
+        stack = [(0, "", self)]             # (depth, "(name): ", module or None for ")")
+        while stack:
+            depth, label, module = stack.pop()
+            indent = "  " * depth
+            if module is None:
+                lines.append(indent + ")")
+                continue
+            if type(module).__repr__ is not Module.__repr__:      # prints itself
+                text, children = label + repr(module), []
+            else:
+                children = list(module.named_children())
+                text = f"{label}{type(module).__name__}({module.extra_repr()}" + \
+                    ("" if children else ")")
+            lines.append(indent + text.replace("\n", "\n" + indent))
+            if children:
+                stack.append((depth, "", None))
+                stack.extend((depth + 1, f"({name}): ", child) for name, child in reversed(children))
+        return "\n".join(lines)
+
+    def __deepcopy__(self, memo):
+        """A copy of the whole tree (parameters, buffers, children), made module by
+        module from a list rather than by recursing down the nesting."""
+        tree = [m for _, m in self.named_modules() if id(m) not in memo]
+        for m in tree:
+            memo[id(m)] = object.__new__(type(m))
+        for m in tree:
+            twin = memo[id(m)]
+            for key, value in m.__dict__.items():
+                if key == "_modules":       # children: the twins made above (or earlier)
+                    value = OrderedDict((k, None if c is None else memo[id(c)])
+                                        for k, c in value.items())
+                else:
+                    value = copy.deepcopy(value, memo)
+                twin.__dict__[key] = value
+        return memo[id(self)]
 
 
 def _as_buffer(value, name, owner):
