@@ -61,3 +61,26 @@ def test_loss_errors_name_the_problem():
         F.mse_loss(mg.randn(3), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="reduction"):
         F.mse_loss(mg.randn(3), np.zeros(3), reduction="avg")
+
+
+def test_losses_compute_in_the_input_dtype():
+    # A float64 NumPy target (NumPy's default) used to turn a float32 model's loss,
+    # and every gradient below it, into float64 arithmetic.
+    x = mg.Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    probs = np.full((2, 3), 1 / 3)
+    target = mg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    for loss in (F.mse_loss(x, np.zeros((2, 3))), F.mse_loss(x, target),
+                 F.cross_entropy(x, probs), F.cross_entropy(x, mg.Tensor(probs))):
+        assert loss.dtype == np.float32, loss
+        loss.backward()
+    assert x.grad.dtype == np.float32 and target.grad.dtype == np.float64
+    np.testing.assert_allclose(target.grad.data, -2 * np.ones((2, 3)) / 6)
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+def test_softmax_axis_errors_name_the_function(fn):
+    name = fn.__name__
+    with pytest.raises(ValueError, match=rf"{name}: axis 2 is out of range.*\(3, 4\)"):
+        fn(mg.randn(3, 4), axis=2)
+    with pytest.raises(TypeError, match=rf"{name}: axis must be an int"):
+        fn(mg.randn(3, 4), axis=(0, 1))

@@ -28,6 +28,14 @@ def cast_like(param, x):
     return param.astype(x.dtype)
 
 
+def _target_like(target, x):
+    """A loss's float target in the input's dtype: a float64 NumPy target must
+    not turn a float32 model's loss (and its gradients) into float64."""
+    if isinstance(target, Tensor):
+        return cast_like(target, x)
+    return np.asarray(target, dtype=x.dtype)
+
+
 def _pair(v, what, where):
     pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
     if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) for n in pair):
@@ -89,17 +97,29 @@ def relu(x):
     return ops.relu(x)
 
 
-def log_softmax(x, axis=-1):
+def _axis(x, axis, where):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
+    return ops._norm_axes(axis, x.ndim, where, x.shape)[0]
+
+
+def _log_softmax(x, axis):
     """x - logsumexp(x), computed after subtracting the max so exp never overflows.
     The max is a constant here: logsumexp's gradient does not depend on it."""
-    x = as_float_tensor(x, "log_softmax")
-    shift = np.max(x.data, axis=axis, keepdims=True)
-    shifted = x - shift
+    shifted = x - np.max(x.data, axis=axis, keepdims=True)
     return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along axis, stable for huge logits."""
+    x = as_float_tensor(x, "log_softmax")
+    return _log_softmax(x, _axis(x, axis, "log_softmax"))
+
+
 def softmax(x, axis=-1):
-    return ops.exp(log_softmax(x, axis))
+    """exp(x) / sum(exp(x)) along axis, as exp(log_softmax(x))."""
+    x = as_float_tensor(x, "softmax")
+    return ops.exp(_log_softmax(x, _axis(x, axis, "softmax")))
 
 
 def _reduce(loss, reduction, where):
@@ -119,7 +139,7 @@ def cross_entropy(logits, target, reduction="mean"):
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    log_p = log_softmax(logits, axis=-1)
+    log_p = _log_softmax(logits, -1)
     classes = logits.shape[-1]
     if target_data.dtype.kind in "iu":
         if target_data.shape != logits.shape[:-1]:
@@ -137,7 +157,7 @@ def cross_entropy(logits, target, reduction="mean"):
         if target_data.shape != logits.shape:
             raise ValueError(f"cross_entropy: probability target must have the logits' shape "
                              f"{logits.shape}, got {target_data.shape}")
-        loss = -(log_p * target).sum(axis=-1)
+        loss = -(log_p * _target_like(target, logits)).sum(axis=-1)
     else:
         raise TypeError(f"cross_entropy: target must hold integer class indices or float "
                         f"probabilities, got dtype {target_data.dtype}")
@@ -150,5 +170,5 @@ def mse_loss(x, target, reduction="mean"):
     shape = target.shape if isinstance(target, Tensor) else np.shape(target)
     if tuple(shape) != x.shape:
         raise ValueError(f"mse_loss: input shape {x.shape} and target shape {tuple(shape)} differ")
-    diff = x - target
+    diff = x - _target_like(target, x)
     return _reduce(diff * diff, reduction, "mse_loss")
