@@ -24,7 +24,7 @@ What you will learn
   * that the harm depends on how many numbers each statistic averages (a CNN's BatchNorm2d
     also averages over pixels), not on the batch size alone - so check, do not assume.
 
-Run it:  python tutorials/10_training_experiment.py --out DIR    (about 20-40 s; --fast: a few seconds)
+Run it:  python tutorials/10_training_experiment.py --out DIR    (20-50 s on 2 cores; --fast: a few seconds)
 Figures: experiment.png (training loss and test accuracy of every run, both batch sizes).
 """
 # %%
@@ -346,4 +346,5 @@ else:
         + ("BN holds up much better when it averages over pixels too."
            if gap < (mean(micro, "GN+WS", "acc") - mean(micro, "BN", "acc")) / 2 else
            "BN suffers in the CNN as well."))
-print("\nNext: lesson 11 lists the seeds' misconceptions one by one; lesson 12 differentiates twice.")
+print("\nNext: lesson 11 lists the seeds' misconceptions one by one; lesson 12"
+      " differentiates twice.")

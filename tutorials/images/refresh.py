@@ -19,7 +19,7 @@ PICTURES = {                       # lesson -> the figure the README shows
     "02_broadcasting": "broadcast_gradient.png",
     "03_first_network": "loss_curve.png",
     "04_batchnorm_forward": "running_statistics.png",
-    "05_batchnorm_backward": "bn_graph_manual.svg",
+    "05_batchnorm_backward": "bn_graphs_side_by_side.svg",
     "06_layernorm": "seed_backward_steps.png",
     "07_groupnorm_instancenorm": "reduction_sets.png",
     "08_weight_norm_standardization": "ws_gradient_vs_spread.png",
