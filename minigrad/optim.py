@@ -13,13 +13,26 @@ from minigrad.tensor import Tensor
 
 class Optimizer:
     def __init__(self, params, lr):
+        name = type(self).__name__
+        if isinstance(params, (Tensor, np.ndarray)):
+            raise TypeError(f"{name}: params must be an iterable of tensors (e.g. "
+                            f"model.parameters() or [w, b]), got one {type(params).__name__}")
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{name}: got an empty parameter list")
+        first_seen = {}
         for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
-                raise TypeError(f"{type(self).__name__}: parameter {i} is not a leaf tensor that "
-                                f"requires grad")
+            # Leaves only; a frozen one (requires_grad=False) is allowed, as in
+            # PyTorch, and simply never has a gradient to step with.
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} is not a leaf tensor (it was computed "
+                                 f"by an operation); optimize the tensors it came from")
+            if id(p) in first_seen:
+                raise ValueError(f"{name}: parameter {i} is parameter {first_seen[id(p)]} again; "
+                                 f"it would be updated twice per step")
+            first_seen[id(p)] = i
         if not lr >= 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}")
         self.lr = lr
