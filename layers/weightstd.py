@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import Function, nn, sqrt, where
+from minigrad import Function, nn, sqrt
+from minigrad import where as select    # where(cond, a, b); `where` names the layer below
 from minigrad.nn import functional as F
 from layers._common import check_backward, check_channels, check_dtype, check_input, check_rank
 
@@ -98,8 +99,8 @@ class WeightStandardizeFunction(Function):
         else:
             # On a constant row (sigma = 0) the second term is 0/0 with limit 0, as std's.
             constant = sigma.data == 0
-            through_sigma = c * projection / (k * where(constant, 1.0, sigma) * s * s)
-            d_weight = centred_grad / s - where(constant, 0.0, through_sigma)
+            through_sigma = c * projection / (k * select(constant, 1.0, sigma) * s * s)
+            d_weight = centred_grad / s - select(constant, 0.0, through_sigma)
         return d_weight, None, None, None
 
 
