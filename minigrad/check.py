@@ -211,14 +211,16 @@ class StudentError(Exception):
 def _call(fn, role, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:      # sys.exit(0) must not end a grading as a pass
         raise StudentError(_describe(fn, role, exc)) from exc
 
 
 def _describe(fn, role, exc):
     """'batchnorm_backward raised ZeroDivisionError: ... at file.py:12 `line`'."""
     name = getattr(fn, "__name__", role)
-    if isinstance(exc, NotImplementedError):
+    if isinstance(exc, SystemExit):
+        head = f"{name} (your {role}) called sys.exit({exc.code!r}); return your results instead"
+    elif isinstance(exc, NotImplementedError):
         head = f"{name} (your {role}) is not implemented yet"
         head += ":\n" + textwrap.indent(str(exc), "    ") if str(exc) else "."
     else:

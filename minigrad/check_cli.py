@@ -245,6 +245,9 @@ def _load(path):
     sys.path.insert(0, folder)          # so the file can import its neighbours
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:          # its exit status must not become the grade
+        raise SubmissionError(f"importing {path} called sys.exit({exc.code!r}); a file to "
+                              f"grade defines functions and does not exit") from exc
     except Exception as exc:
         raise SubmissionError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
     finally:

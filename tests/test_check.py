@@ -174,6 +174,14 @@ def test_exception_in_student_code_is_reported_not_raised():
     assert "No gradient was checked." in str(report)
 
 
+def test_sys_exit_in_student_code_is_a_failure_not_an_exit():
+    # An autograder must not let sys.exit(0) in a backward pass for a pass.
+    def backward(dout, cache):
+        raise SystemExit(0)
+    report = check_backward(lambda x: (x * 2, None), backward, {"x": np.ones(3)})
+    assert not report.passed and "(your backward) called sys.exit(0)" in report.error
+
+
 def test_forward_errors_are_reported():
     report = check_backward(lambda x: x * 2, lambda d, c: d, {"x": np.ones(3)})
     assert "must return a pair (out, cache)" in report.error

@@ -147,6 +147,10 @@ def test_missing_function_or_broken_file_is_a_failure(affine_file, tmp_path, cap
     broken.write_text("def f(:\n")
     code, out, _ = check(capsys, broken, "--exercise", "batchnorm")
     assert code == 1 and "importing" in out and "SyntaxError" in out
+    quits = tmp_path / "quits.py"
+    quits.write_text("import sys\nsys.exit(0)\n")       # exit status 0 would read as a pass
+    code, out, _ = check(capsys, quits, "--exercise", "batchnorm")
+    assert code == 1 and "importing" in out and "sys.exit(0)" in out
 
 
 # ----------------------------------------------------------------------------
