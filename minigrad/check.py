@@ -270,6 +270,19 @@ def _array(value):
     return arr.astype(np.float64)
 
 
+def _dtype(value):
+    """The dtype of an array, a Tensor, or what NumPy makes of a list; None if it cannot."""
+    try:
+        return np.asarray(value.data if isinstance(value, Tensor) else value).dtype
+    except Exception:
+        return None
+
+
+def _kind(value):
+    dtype = _dtype(value)
+    return "?" if dtype is None else dtype.kind
+
+
 def _gradients(result, rows, backward):
     """Fill row.got (or row.problem) from what the student's backward returned."""
     name = getattr(backward, "__name__", "backward")
@@ -277,18 +290,20 @@ def _gradients(result, rows, backward):
     if result is None:
         raise StudentError(f"{name} (your backward) returned None; it must return one gradient "
                            f"per input, in order: return {wanted}")
-    if isinstance(result, Mapping):
-        extra = sorted(set(result) - {r.name for r in rows})
+    if isinstance(result, Mapping):             # keyed by input name, or "dx" for x
+        known = {r.name for r in rows} | {"d" + r.name for r in rows}
+        extra = sorted(map(str, set(result) - known))
         if extra:
             rows[0].hints.append(f"{name} returned gradients for unknown inputs {extra}")
-        result = [result.get(r.name) for r in rows]
+        result = [result.get(r.name, result.get("d" + r.name)) for r in rows]
     elif isinstance(result, (np.ndarray, Tensor)) or np.isscalar(result):
         result = [result]
     try:
         result, inputs = list(result), list(rows)
     except TypeError:
-        raise StudentError(f"{name} (your backward) returned a {type(result).__name__}; it must "
-                           f"return one gradient per input, in order: return {wanted}") from None
+        raise StudentError(f"{name} (your backward) returned an object of type "
+                           f"{type(result).__name__}; it must return one gradient per input, "
+                           f"in order: return {wanted}") from None
     if len(result) != len(rows):
         note = (f"{name} returned {len(result)} gradient{'s' * (len(result) != 1)} for "
                 f"{len(rows)} input{'s' * (len(rows) != 1)}; expected {wanted}")
@@ -301,9 +316,11 @@ def _gradients(result, rows, backward):
             extra.hints.append(note)
             rows.append(extra)
     for row, g in zip(inputs, result):
-        arr = None if g is None else _array(g)
+        arr = None if g is None or _kind(g) == "b" else _array(g)
         if arr is None:
-            row.problem = "missing" if g is None else f"not an array ({type(g).__name__})"
+            row.problem = ("missing" if g is None else
+                           f"{_dtype(g)} values, not real numbers" if _kind(g) in "bc" else
+                           f"not an array of numbers ({type(g).__name__})")
         elif arr.shape != row.shape:
             row.problem = f"shape {_shape(arr.shape)}"
             row.hints.append(_shape_hint(arr.shape, row.shape))

@@ -115,7 +115,8 @@ def test_backward_returning_none():
 
 def test_backward_returning_something_else():
     report = run("batchnorm", lambda dout, cache: object())
-    assert "returned a object; it must return one gradient per input" in report.error
+    assert "returned an object of type object; it must return one gradient per input" in \
+        report.error
 
 
 def test_too_few_gradients_fail_the_missing_row():
@@ -142,6 +143,26 @@ def test_gradients_as_a_dict_by_name():
         dx, dgamma, dbeta = solution()(dout, cache)
         return {"beta": dbeta, "x": dx, "gamma": dgamma}
     assert run("batchnorm", backward).passed
+
+
+def test_gradients_as_a_dict_by_gradient_name():
+    def backward(dout, cache):
+        dx, dgamma, dbeta = solution()(dout, cache)
+        return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta}        # the names in the docstring
+    assert run("batchnorm", backward).passed
+
+
+@pytest.mark.parametrize("bad, problem", [
+    (lambda g: g + 0j, "complex128 values, not real numbers"),
+    (lambda g: g > 0, "bool values, not real numbers"),
+    (lambda g: [g, "a"], "not an array of numbers (list)"),
+])
+def test_a_gradient_that_is_not_real_numbers_says_what_it_is(bad, problem):
+    def backward(dout, cache):
+        dx, dgamma, dbeta = solution()(dout, cache)
+        return bad(dx), dgamma, dbeta
+    report = run("batchnorm", backward)
+    assert report.wrong == ["x"] and report["x"].problem == problem
 
 
 def test_swapped_gradients_are_named():
