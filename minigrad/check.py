@@ -65,12 +65,13 @@ class Comparison:
     """One array against one oracle: relative and absolute error, worst element, verdict."""
 
     def __init__(self, oracle, mine, expected, threshold, noisy=False):
-        diff = np.abs(mine - expected)
-        scale = np.abs(mine) + np.abs(expected)
-        rel = np.nan_to_num(diff / np.maximum(1e-8, scale), nan=np.inf)
+        with np.errstate(invalid="ignore"):             # inf - inf, inf / inf: NaN, then inf
+            diff = np.abs(mine - expected)
+            scale = np.abs(mine) + np.abs(expected)
+            rel = np.nan_to_num(diff / np.maximum(1e-8, scale), nan=np.inf, posinf=np.inf)
         self.oracle = oracle
         self.rel = float(rel.max(initial=0.0))
-        self.abs = float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))
+        self.abs = float(np.nan_to_num(diff, nan=np.inf, posinf=np.inf).max(initial=0.0))
         at = np.unravel_index(np.argmax(rel), rel.shape) if rel.size else ()
         self.worst = tuple(int(i) for i in at)
         self.ok = self.rel < threshold

@@ -165,6 +165,17 @@ def test_a_gradient_that_is_not_real_numbers_says_what_it_is(bad, problem):
     assert report.wrong == ["x"] and report["x"].problem == problem
 
 
+def test_an_infinite_gradient_shows_an_infinite_error():
+    def backward(dout, cache):
+        dx, dgamma, dbeta = solution()(dout, cache)
+        return dx, dgamma / 0.0, dbeta
+    with np.errstate(divide="ignore"):
+        report = run("batchnorm", backward)
+    assert report.wrong == ["gamma"]
+    assert report["gamma"].worst().abs == np.inf                 # not the largest float
+    assert "contains NaN or inf" in str(report) and "e+308" not in str(report)
+
+
 def test_swapped_gradients_are_named():
     def backward(dout, cache):
         dx, dgamma, dbeta = solution()(dout, cache)
