@@ -19,7 +19,9 @@ Every comparison reports CS231n's relative error
 
     rel = max_k |a_k - b_k| / max(1e-8, |a_k| + |b_k|)
 
-with the largest absolute error and the index of the worst element. The student's forward output
+with the largest absolute error and the index of the worst element. The 1e-8 stands for "zero";
+when every gradient of the problem is smaller than 1 it is scaled down with the largest of them, so
+that gradients of size 1e-16 are still told apart instead of all counting as zero. The student's forward output
 is compared with the references' outputs the same way.
 
 Verdict: a gradient is right when rel < 1e-7 against every oracle that ran. Why 1e-7
@@ -51,10 +53,18 @@ NOISE_FLOOR = 1e-2   # finite differences: tiny elements are judged relative to 
 ORACLES = ("finite diff", "autograd", "torch")
 
 
-def rel_error(a, b):
+def rel_error(a, b, floor=1e-8):
     """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
+    return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b)), initial=0.0))
+
+
+def zero_floor(arrays):
+    """The 1e-8 of rel_error, below which |a| + |b| counts as zero: CS231n's 1e-8, scaled
+    down when every value of the problem is below 1 (else gradients of size 1e-16 all
+    count as zero, and any of them, even with its sign flipped, passes)."""
+    largest = max((float(np.max(np.abs(a), initial=0.0)) for a in arrays), default=0.0)
+    return 1e-8 * largest if 0 < largest < 1 else 1e-8
 
 
 # ----------------------------------------------------------------------------
@@ -64,11 +74,11 @@ def rel_error(a, b):
 class Comparison:
     """One array against one oracle: relative and absolute error, worst element, verdict."""
 
-    def __init__(self, oracle, mine, expected, threshold, noisy=False):
+    def __init__(self, oracle, mine, expected, threshold, noisy=False, floor=1e-8):
         with np.errstate(invalid="ignore"):             # inf - inf, inf / inf: NaN, then inf
             diff = np.abs(mine - expected)
             scale = np.abs(mine) + np.abs(expected)
-            rel = np.nan_to_num(diff / np.maximum(1e-8, scale), nan=np.inf, posinf=np.inf)
+            rel = np.nan_to_num(diff / np.maximum(floor, scale), nan=np.inf, posinf=np.inf)
         self.oracle = oracle
         self.rel = float(rel.max(initial=0.0))
         self.abs = float(np.nan_to_num(diff, nan=np.inf, posinf=np.inf).max(initial=0.0))
@@ -77,8 +87,8 @@ class Comparison:
         self.ok = self.rel < threshold
         self.approx = False      # passed only because finite-difference noise was allowed for
         if not self.ok and noisy and np.all(np.isfinite(scale)):
-            floor = np.maximum(1e-8, NOISE_FLOOR * scale.max(initial=0.0))
-            self.ok = self.approx = bool(np.max(diff / np.maximum(floor, scale)) < threshold)
+            noise = max(floor, NOISE_FLOOR * scale.max(initial=0.0))
+            self.ok = self.approx = bool(np.max(diff / np.maximum(noise, scale)) < threshold)
 
 
 class Row:
@@ -118,6 +128,7 @@ class CheckReport:
     def __init__(self, title, threshold):
         self.title = title
         self.threshold = threshold
+        self.floor = 1e-8         # the zero of the relative error (see zero_floor)
         self.rows = []            # one Row per input, in argument order
         self.output = None        # the Row comparing the forward output with the references
         self.oracles = {}         # oracle name -> what it is, for the legend
@@ -144,7 +155,11 @@ class CheckReport:
     def __str__(self):
         lines = [self.title]
         lines += [f"  {name:<12} {what}" for name, what in self.oracles.items()]
-        lines.append("  relative error = max |a-b| / max(1e-8, |a|+|b|) (CS231n)")
+        if self.floor == 1e-8:
+            lines.append("  relative error = max |a-b| / max(1e-8, |a|+|b|) (CS231n)")
+        else:
+            lines.append(f"  relative error = max |a-b| / max({self.floor:.1e}, |a|+|b|) (CS231n's "
+                         f"1e-8, scaled to your gradients, all below 1)")
         lines.append(f"  a gradient passes when its relative error is < {self.threshold:.0e} "
                      f"against every oracle")
         if self.error is not None:
@@ -413,7 +428,7 @@ def _shape_hint(got, want):
     return base
 
 
-def _value_hints(row, expected, x, others, sizes, threshold):
+def _value_hints(row, expected, x, others, sizes, threshold, floor):
     """Hints for a gradient of the right shape whose values are wrong.
 
     expected: the most trusted oracle's gradient; x: the input's values; others: {name:
@@ -426,23 +441,23 @@ def _value_hints(row, expected, x, others, sizes, threshold):
     if not np.any(mine) and np.any(expected):
         return ["is all zeros: is the gradient still a placeholder?"]
     hints = []
-    if rel_error(mine, -expected) < threshold:
+    if rel_error(mine, -expected, floor) < threshold:
         return ["the sign is flipped: yours is -1 times the expected gradient"]
     for other, g in others.items():
-        if g.shape == mine.shape and rel_error(mine, g) < threshold:
+        if g.shape == mine.shape and rel_error(mine, g, floor) < threshold:
             hints.append(f"these values are the gradient of {other}: swapped return order?")
     square = mine.ndim == 2 and mine.shape[0] == mine.shape[1]
-    if square and rel_error(mine.T, expected) < threshold:
+    if square and rel_error(mine.T, expected, floor) < threshold:
         hints.append("these values are the transpose of the expected gradient")
     denom = float(np.sum(expected * expected))
     if denom > 0:
         c = float(np.sum(mine * expected)) / denom
-        if abs(c - 1) > 1e-6 and rel_error(mine, c * expected) < 1e-6:
+        if abs(c - 1) > 1e-6 and rel_error(mine, c * expected, floor) < 1e-6:
             hints.append(f"off by a constant factor: yours is {c:.6g} times the expected "
                          f"gradient" + _factor_hint(c, sizes))
     diff = mine - expected
     hints += _error_pattern_hints(diff, x)
-    wrong = np.abs(diff) > threshold * np.maximum(1e-8, np.abs(mine) + np.abs(expected))
+    wrong = np.abs(diff) > threshold * np.maximum(floor, np.abs(mine) + np.abs(expected))
     if 0 < wrong.sum() <= max(1, wrong.size // 4):
         first = tuple(int(i) for i in np.argwhere(wrong)[0])
         hints.append(f"only {int(wrong.sum())} of {wrong.size} elements are wrong, the first at "
@@ -572,12 +587,13 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
             expected[oracle] = ref_grads
     if not report.output.comparisons:
         report.output = None      # nothing to compare the forward with
+    report.floor = zero_floor([g for grads in expected.values() for g in grads])
     for i, row in enumerate(report.rows):
         if row.got is None:
             continue
         for oracle, grads in expected.items():
             row.comparisons[oracle] = Comparison(oracle, row.got, grads[i], threshold,
-                                                 noisy=oracle == "finite diff")
+                                                 oracle == "finite diff", report.floor)
         if not row.ok:
             _explain(row, i, arrays[i], expected, report, threshold)
     return report
@@ -634,7 +650,8 @@ def _compare_output(row, oracle, ref_out, threshold):
         row.hints.append(f"your forward returns shape {_shape(row.shape)} but the {oracle} "
                          f"reference returns {_shape(ref_out.shape)}")
     elif not row.problem:
-        row.comparisons[oracle] = Comparison(oracle, row.got, ref_out, threshold)
+        row.comparisons[oracle] = Comparison(oracle, row.got, ref_out, threshold,
+                                             floor=zero_floor([ref_out]))
         if not row.comparisons[oracle].ok and not row.hints:
             row.hints.append("your forward computes something else than the reference: fix the "
                              "forward first (check eps, the variance and the reduction axes)")
@@ -646,7 +663,7 @@ def _explain(row, i, x, expected, report, threshold):
     inputs = report.rows[:len(expected[best])]
     others = {r.name: expected[best][j] for j, r in enumerate(inputs) if j != i}
     sizes = {n for r in inputs for n in r.shape}
-    row.hints += _value_hints(row, expected[best][i], x, others, sizes, threshold)
+    row.hints += _value_hints(row, expected[best][i], x, others, sizes, threshold, report.floor)
     fd = row.comparisons.get("finite diff")
     refs = [c for o, c in row.comparisons.items() if o != "finite diff"]
     if fd is not None and refs:

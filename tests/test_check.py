@@ -261,6 +261,23 @@ def test_rel_error_is_cs231n_formula():
     assert THRESHOLD == 1e-7
 
 
+@pytest.mark.parametrize("size", [1e-16, 1e-9, 1e12])
+def test_the_verdict_does_not_depend_on_the_gradients_size(size):
+    # With CS231n's fixed 1e-8, gradients of size 1e-16 all counted as zero: a flipped sign passed.
+    def forward(x, w):
+        return size * np.tanh(x * w), (x, w)
+
+    def backward(dout, cache, sign=1.0):
+        x, w = cache
+        g = size * dout * (1 - np.tanh(x * w) ** 2)
+        return g * w, sign * g * x
+    inputs = {"x": np.linspace(-1, 1, 6), "w": np.linspace(0.5, 2, 6)}
+    assert check_backward(forward, backward, inputs).passed
+    report = check_backward(forward, lambda d, c: backward(d, c, -1.0), inputs)
+    assert report.wrong == ["w"] and "the sign is flipped" in str(report)
+    assert ("max(1e-8, |a|+|b|)" in str(report)) == (size > 1)          # scaled when tiny
+
+
 def test_finite_difference_noise_on_tiny_elements_is_tolerated_and_marked():
     x = np.array([1e-3, 0.5, -1.0, 2.0])
     report = check_backward(lambda x: (x ** 3, x), lambda d, x: 3 * x ** 2 * d, {"x": x},
