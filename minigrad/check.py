@@ -20,9 +20,9 @@ Every comparison reports CS231n's relative error
     rel = max_k |a_k - b_k| / max(1e-8, |a_k| + |b_k|)
 
 with the largest absolute error and the index of the worst element. The 1e-8 stands for "zero";
-when every gradient of the problem is smaller than 1 it is scaled down with the largest of them, so
-that gradients of size 1e-16 are still told apart instead of all counting as zero. The student's forward output
-is compared with the references' outputs the same way.
+when every gradient of the problem is smaller than 1 it is scaled down with the largest of them,
+so that gradients of size 1e-16 are still told apart instead of all counting as zero. The
+student's forward output is compared with the references' outputs the same way.
 
 Verdict: a gradient is right when rel < 1e-7 against every oracle that ran. Why 1e-7
 (NORMALIZATION.md section 5): closed-form backward passes agree with autograd to about 1e-15;
@@ -34,6 +34,10 @@ Finite differences carry a rounding noise of about 1e-10 times the gradient's sc
 far below that scale can show a large relative error although it is right. Against finite
 differences only, elements smaller than 1% of the array's largest |a| + |b| are therefore judged
 relative to that 1%; a row that passes only thanks to this is marked "ok~".
+float32 code (a forward or gradient in float32) is judged at float32 precision: right float32
+gradients differ from float64 ones by 1e-6 to 1e-5 (rounding), so they pass below sqrt(eps) =
+3.5e-4, tiny elements judged as above; finite differences of a float32 forward are mostly rounding
+at h = 1e-5, so they are skipped and only the references judge.
 """
 from __future__ import annotations
 
@@ -101,6 +105,7 @@ class Row:
         self.comparisons = {}     # oracle name -> Comparison
         self.problem = ""         # "missing", "wrong shape (1, 5)", ... : failed before comparing
         self.hints = []
+        self.dtype = None         # the returned array's own dtype (float32 is judged coarser)
 
     @property
     def ok(self):
@@ -129,6 +134,7 @@ class CheckReport:
         self.title = title
         self.threshold = threshold
         self.floor = 1e-8         # the zero of the relative error (see zero_floor)
+        self.coarse = {}          # dtype name -> threshold, for float32 (or float16) results
         self.rows = []            # one Row per input, in argument order
         self.output = None        # the Row comparing the forward output with the references
         self.oracles = {}         # oracle name -> what it is, for the legend
@@ -162,6 +168,9 @@ class CheckReport:
                          f"1e-8, scaled to your gradients, all below 1)")
         lines.append(f"  a gradient passes when its relative error is < {self.threshold:.0e} "
                      f"against every oracle")
+        for dtype, limit in self.coarse.items():
+            lines.append(f"  ({dtype} results: < {limit:.1e}, since {dtype} keeps only "
+                         f"{_digits(dtype)} digits; compute in float64 for the full check)")
         if self.error is not None:
             lines += ["", _wrap("FAILED: " + self.error), "No gradient was checked."]
             lines += [f"note: {n}" for n in self.notes]
@@ -179,7 +188,7 @@ class CheckReport:
                 lines.append("FAILED: your forward output differs from the reference's.")
         if any(r.verdict == "ok~" for r in self.rows):
             lines.append("ok~: right, except for elements below 1% of the largest, where finite "
-                         "differences are too noisy to judge.")
+                         "differences (or float32 rounding) are too noisy to judge.")
         for row in ([self.output] if self.output else []) + self.rows:
             lines += [_wrap(f"  {row.name}: {hint}", "    ") for hint in row.hints]
         lines += [_wrap(f"note: {n}", "    ") for n in self.notes]
@@ -266,11 +275,12 @@ def _forward(forward, arrays, constants):
                                        if isinstance(result, (tuple, list)) else "")
         raise StudentError(f"{name} (your forward) must return a pair (out, cache), got {got}")
     out, cache = result
+    dtype = _dtype(out)
     out = _array(out)
     if out is None:
         raise StudentError(f"{name} (your forward) returned out of type "
                            f"{type(result[0]).__name__}; it must be a NumPy array")
-    return out, cache
+    return out, cache, dtype
 
 
 def _array(value):
@@ -341,10 +351,7 @@ def _gradients(result, rows, backward):
             row.problem = f"shape {_shape(arr.shape)}"
             row.hints.append(_shape_hint(arr.shape, row.shape))
         else:
-            row.got = arr
-            if np.asarray(g.data if isinstance(g, Tensor) else g).dtype == np.float32:
-                row.hints.append("this gradient is float32; compute in float64, or rounding "
-                                 "alone gives errors near 1e-7")
+            row.got, row.dtype = arr, _dtype(g)
 
 
 # ----------------------------------------------------------------------------
@@ -542,6 +549,9 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
         raise TypeError("check_backward: forward and backward must be functions, got "
                         f"{type(forward).__name__} and {type(backward).__name__}")
     names, arrays = _inputs(inputs)
+    if not finite_differences and reference is None and torch_reference is None:
+        raise ValueError("check_backward: with finite_differences=False give a reference or a "
+                         "torch_reference; otherwise nothing checks the gradients")
     constants = dict(constants or {})
     fname = getattr(forward, "__name__", "forward")
     bname = getattr(backward, "__name__", "backward")
@@ -560,18 +570,24 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
             report.notes.append("PyTorch is not installed, so there is no torch column")
             torch_reference = None
     try:
-        out, cache = _forward(forward, arrays, constants)
+        out, cache, out_dtype = _forward(forward, arrays, constants)
         _check_forward_is_pure(forward, arrays, constants, out, names, report)
         dout = _dout(dout, out.shape, seed)
         _gradients(_call(backward, "backward", dout.copy(), cache), report.rows, backward)
         expected = {}
-        if finite_differences:
+        if finite_differences and _coarse(out_dtype):
+            # f(x + h) - f(x - h) with h = 1e-5 keeps about 2 of float32's 7 digits
+            del report.oracles["finite diff"]
+            report.notes.append(f"your forward returns {out_dtype}: central differences with "
+                                f"h={h:g} drown in its rounding, so they were skipped; compute "
+                                f"in float64 to have them checked")
+        elif finite_differences:
             expected["finite diff"] = _finite_differences(forward, arrays, constants, dout, h)
     except StudentError as e:
         report.error = str(e)
         return report
     report.output = Row("forward out", out.shape)
-    report.output.got = out
+    report.output.got, report.output.dtype = out, out_dtype
     for oracle, run, fn in (("autograd", _autograd, reference), ("torch", _torch, torch_reference)):
         if fn is None:
             continue
@@ -582,21 +598,51 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
                             f"{type(exc).__name__}: {exc} (a problem with the reference or the "
                             f"constants, not with your backward)")
             return report
-        _compare_output(report.output, oracle, np.asarray(ref_out, dtype=np.float64), threshold)
+        _compare_output(report.output, oracle, np.asarray(ref_out, dtype=np.float64),
+                        _judge(threshold, report, out_dtype))
         if ref_grads is not None:
             expected[oracle] = ref_grads
+    if not expected:
+        report.error = ("nothing to compare your gradients with: no finite differences (see the "
+                        "note) and no reference; give a reference, or compute in float64"
+                        if finite_differences else "finite_differences=False and no reference ran")
+        return report
     if not report.output.comparisons:
         report.output = None      # nothing to compare the forward with
     report.floor = zero_floor([g for grads in expected.values() for g in grads])
     for i, row in enumerate(report.rows):
         if row.got is None:
             continue
+        limit, coarse = _judge(threshold, report, row.dtype, out_dtype)
         for oracle, grads in expected.items():
-            row.comparisons[oracle] = Comparison(oracle, row.got, grads[i], threshold,
-                                                 oracle == "finite diff", report.floor)
+            row.comparisons[oracle] = Comparison(oracle, row.got, grads[i], limit,
+                                                 coarse or oracle == "finite diff", report.floor)
         if not row.ok:
-            _explain(row, i, arrays[i], expected, report, threshold)
+            _explain(row, i, arrays[i], expected, report, limit)
     return report
+
+
+def _coarse(dtype):
+    """True for a floating dtype with fewer digits than float64 (float32, float16)."""
+    return dtype is not None and dtype.kind == "f" and np.finfo(dtype).eps > 1e-10
+
+
+def _digits(dtype):
+    return int(np.finfo(dtype).precision)
+
+
+def _judge(threshold, report, *dtypes):
+    """(threshold, coarse) for a result computed in `dtypes`: float32 rounding alone leaves
+    errors of 1e-6 to 1e-5 in a right gradient, so a coarse result passes below
+    sqrt(eps) of its dtype (3.5e-4 for float32), with tiny elements judged as in finite
+    differences. Bugs still give 1e-3 and more."""
+    coarse = [d for d in dtypes if _coarse(d)]
+    if not coarse:
+        return threshold, False
+    dtype = max(coarse, key=lambda d: np.finfo(d).eps)
+    limit = max(threshold, float(np.sqrt(np.finfo(dtype).eps)))
+    report.coarse[str(dtype)] = limit
+    return limit, True
 
 
 def _inputs(inputs):
@@ -644,14 +690,15 @@ def _check_forward_is_pure(forward, arrays, constants, out, names, report):
                             "numbers?); finite differences mean nothing then")
 
 
-def _compare_output(row, oracle, ref_out, threshold):
+def _compare_output(row, oracle, ref_out, judge):
     if ref_out.shape != row.shape:
         row.problem = f"reference gives {_shape(ref_out.shape)}"
         row.hints.append(f"your forward returns shape {_shape(row.shape)} but the {oracle} "
                          f"reference returns {_shape(ref_out.shape)}")
     elif not row.problem:
-        row.comparisons[oracle] = Comparison(oracle, row.got, ref_out, threshold,
-                                             floor=zero_floor([ref_out]))
+        threshold, coarse = judge
+        row.comparisons[oracle] = Comparison(oracle, row.got, ref_out, threshold, coarse,
+                                             zero_floor([ref_out]))
         if not row.comparisons[oracle].ok and not row.hints:
             row.hints.append("your forward computes something else than the reference: fix the "
                              "forward first (check eps, the variance and the reduction axes)")

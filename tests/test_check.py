@@ -278,6 +278,41 @@ def test_the_verdict_does_not_depend_on_the_gradients_size(size):
     assert ("max(1e-8, |a|+|b|)" in str(report)) == (size > 1)          # scaled when tiny
 
 
+def float32(name, backward):
+    """The exercise's forward and `backward` run in float32, as a student's code might."""
+    template, solution_, ex, inputs = exercise(name)
+    forward = getattr(template, ex.forward)
+
+    def forward32(*arrays, **constants):
+        return forward(*[a.astype(np.float32) for a in arrays],
+                       **{k: np.float32(v) if isinstance(v, float) else v
+                          for k, v in constants.items()})
+
+    def backward32(dout, cache):
+        return getattr(solution_, backward)(dout.astype(np.float32), cache)
+    return forward32, backward32, inputs, ex
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "groupnorm"])
+def test_float32_code_is_judged_at_float32_precision(name):
+    # Finite differences of a float32 forward are noise (1e-1); against the reference a right
+    # float32 backward is off by float32 rounding (1e-6), a bug by far more.
+    forward, backward, inputs, ex = float32(name, EXERCISES[name].backward)
+    report = check_backward(forward, backward, inputs, ex.reference, constants=ex.constants)
+    assert report.passed, str(report)
+    assert "finite diff" not in report.oracles and "float32 results: < 3.5e-04" in str(report)
+    assert any("returns float32" in n for n in report.notes)
+    forward, backward, inputs, ex = float32(name, "dgamma_sign_flipped")
+    report = check_backward(forward, backward, inputs, ex.reference, constants=ex.constants)
+    assert report.wrong == ["gamma"]
+
+
+def test_float32_code_without_a_reference_says_there_is_nothing_to_compare():
+    forward, backward, inputs, ex = float32("batchnorm", "batchnorm_backward")
+    report = check_backward(forward, backward, inputs, constants=ex.constants)
+    assert not report.passed and "nothing to compare your gradients with" in report.error
+
+
 def test_finite_difference_noise_on_tiny_elements_is_tolerated_and_marked():
     x = np.array([1e-3, 0.5, -1.0, 2.0])
     report = check_backward(lambda x: (x ** 3, x), lambda d, x: 3 * x ** 2 * d, {"x": x},
@@ -330,6 +365,8 @@ def test_bad_arguments_raise_at_the_boundary():
         check_backward(f, b, {"x": np.ones(3)}, dout=np.ones(4))
     with pytest.raises(TypeError, match="must be functions"):
         check_backward(None, b, {"x": np.ones(3)})
+    with pytest.raises(ValueError, match="finite_differences=False give a reference"):
+        check_backward(f, b, {"x": np.ones(3)}, finite_differences=False)    # was StopIteration
 
 
 @settings(max_examples=15, deadline=None)
