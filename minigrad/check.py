@@ -571,6 +571,10 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
             torch_reference = None
     try:
         out, cache, out_dtype = _forward(forward, arrays, constants)
+        if not np.all(np.isfinite(out)):
+            report.notes.append("your forward's output contains NaN or inf for these inputs, "
+                                "so no gradient can be compared there (log or sqrt of a "
+                                "negative input? 1/0?); try other inputs")
         _check_forward_is_pure(forward, arrays, constants, out, names, report)
         dout = _dout(dout, out.shape, seed)
         _gradients(_call(backward, "backward", dout.copy(), cache), report.rows, backward)

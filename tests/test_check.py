@@ -241,6 +241,16 @@ def test_reference_failure_is_not_blamed_on_the_student():
     assert "the autograd reference" in report.error and "not with your backward" in report.error
 
 
+def test_a_forward_that_is_nan_at_the_inputs_is_named_as_the_cause():
+    def forward(x):
+        return np.log(x), x
+
+    with np.errstate(invalid="ignore"):
+        report = check_backward(forward, lambda dout, x: dout / x, {"x": np.array([1.0, -2.0])})
+    assert report.wrong == ["x"]
+    assert any("your forward's output contains NaN or inf" in n for n in report.notes)
+
+
 def test_forward_modifying_its_input_is_noted():
     def forward(x):
         out = 3 * x
