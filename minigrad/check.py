@@ -256,7 +256,7 @@ def _describe(fn, role, exc):
     if mine or frames:
         f = (mine or frames)[-1]
         code_line = (f.line or "").strip()
-        head += f"\n    at {_short(f.filename)}, line {f.lineno}, in {f.name}: {code_line}"
+        head += f"\n    at {_short(f.filename)}, line {f.lineno}, in {f.name}:\n        {code_line}"
     return head
 
 

@@ -97,6 +97,7 @@ def test_template_as_shipped_fails_with_a_helpful_message():
     assert "batchnorm_backward (your backward) is not implemented yet" in text
     assert "minigrad check tutorials/exercises/batchnorm_backward.py --exercise batchnorm" in text
     assert "No gradient was checked." in text
+    assert "\n        raise NotImplementedError(\n" in text      # the line of code, unbroken
 
 
 # ----------------------------------------------------------------------------
