@@ -549,6 +549,11 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
         raise TypeError("check_backward: forward and backward must be functions, got "
                         f"{type(forward).__name__} and {type(backward).__name__}")
     names, arrays = _inputs(inputs)
+    if not 0 < threshold < 1:
+        raise ValueError(f"check_backward: threshold is a relative error between 0 and 1, got "
+                         f"{threshold!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"check_backward: seed must be a non-negative integer, got {seed!r}")
     if not finite_differences and reference is None and torch_reference is None:
         raise ValueError("check_backward: with finite_differences=False give a reference or a "
                          "torch_reference; otherwise nothing checks the gradients")

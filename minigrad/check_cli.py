@@ -147,6 +147,29 @@ def _const_spec(text):
         return name, value
 
 
+def _seed(text):
+    """A seed for NumPy's generator: a non-negative integer."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return seed
+
+
+def _threshold(text):
+    """A relative error between 0 and 1 (exclusive)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a relative error between 0 and 1 (e.g. "
+                                         f"1e-6), got {text!r}")
+    return value
+
+
 def add_arguments(parser):
     parser.add_argument("file", help="the Python file with your forward and backward functions")
     parser.add_argument("--exercise", choices=sorted(EXERCISES),
@@ -166,9 +189,9 @@ def add_arguments(parser):
                         help="a minigrad function of Tensors computing the same forward output")
     parser.add_argument("--torch-reference", metavar="MODULE:FUNCTION",
                         help="the same on torch tensors (used when PyTorch is installed)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the inputs and dout "
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the inputs and dout "
                         "(default 0)")
-    parser.add_argument("--threshold", type=float, default=THRESHOLD,
+    parser.add_argument("--threshold", type=_threshold, default=THRESHOLD,
                         help=f"largest relative error that passes (default {THRESHOLD:g})")
 
 

@@ -378,6 +378,10 @@ def test_bad_arguments_raise_at_the_boundary():
         check_backward(None, b, {"x": np.ones(3)})
     with pytest.raises(ValueError, match="finite_differences=False give a reference"):
         check_backward(f, b, {"x": np.ones(3)}, finite_differences=False)    # was StopIteration
+    with pytest.raises(ValueError, match="threshold is a relative error between 0 and 1"):
+        check_backward(f, b, {"x": np.ones(3)}, threshold=0.0)       # nothing could pass
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -1"):
+        check_backward(f, b, {"x": np.ones(3)}, seed=-1)
 
 
 @settings(max_examples=15, deadline=None)

@@ -175,7 +175,9 @@ def test_usage_errors_exit_2(affine_file, capsys):
 
 
 @pytest.mark.parametrize("bad", [["--shape", "x=4,-1"], ["--shape", "4,5"],
-                                 ["--exercise", "dropout"], ["--seed", "one"]])
+                                 ["--exercise", "dropout"], ["--seed", "one"], ["--seed", "-1"],
+                                 ["--threshold", "0"], ["--threshold", "nan"],
+                                 ["--threshold", "2"]])
 def test_argparse_errors_exit_2(bad, affine_file, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["check", str(affine_file), *bad])
