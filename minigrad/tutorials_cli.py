@@ -92,6 +92,8 @@ def run(args):
 def _select(requested, lessons):
     if [r.lower() for r in requested] == ["all"]:
         return list(lessons.values())
+    if "all" in (r.lower() for r in requested):
+        raise ValueError("'all' runs every lesson; give it alone, or give lesson numbers")
     by_stem = {path.stem: path for path in lessons.values()}
     chosen = []
     for item in requested:

@@ -67,6 +67,12 @@ def test_unknown_lesson_is_a_clear_error(course, capfd):
     assert "no lesson '7'" in err and "1, 2" in err
 
 
+def test_all_mixed_with_numbers_is_explained(course, capfd):
+    assert cli.main(["tutorials", "run", "1", "all"]) == 2
+    err = capfd.readouterr().err
+    assert "'all' runs every lesson; give it alone" in err and "no lesson 'all'" not in err
+
+
 def test_missing_tutorials_folder_is_explained(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tutorials_cli, "tutorials_dir", lambda: tmp_path / "nowhere")
     assert cli.main(["tutorials", "list"]) == 2
