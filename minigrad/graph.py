@@ -24,98 +24,28 @@ operations it reuses, so what stays bright is the work backward() did.
 The walk is breadth-first with an explicit queue (no recursion, so a graph of
 100,000 operations is fine), and nodes are numbered in creation order
 (node.seq): the same graph always gives the same DOT source.
+
+This file decides what is drawn; graph_dot.py how it looks (colours, words
+for values, the DOT text) and how it is saved.
 """
 from __future__ import annotations
 
 import functools
 import inspect
-import shutil
-import sys
 import weakref
 from collections import deque
-from html import escape
-from pathlib import Path
 
-import graphviz
 import numpy as np
 
+from minigrad.graph_dot import (  # save_graph, summary, FORMATS: importable from here too
+    FORMATS, arg_text, dtype_name, emit, plural, save_graph, statement, summary,
+)
 from minigrad.tensor import AccumulateGrad, Tensor
 
-FONT = "Helvetica,Arial,sans-serif"
-OPERATION = dict(shape="ellipse", style="filled", fillcolor="#ffffff", color="#555555")
-
-
-def _look(fill, border, style="rounded,filled", shape="box", **extra):
-    return dict(shape=shape, style=style, fillcolor=fill, color=border, **extra)
-
-
-# One look per kind of node: the shape says what it is, the colour where it came from.
-STYLE = {
-    "input": _look("#dae8fc", "#6c8ebf"),
-    "parameter": _look("#d5e8d4", "#82b366"),
-    "buffer": _look("#fff2cc", "#d6b656", "rounded,filled,dashed"),
-    "constant": _look("#f5f5f5", "#999999", "rounded,filled,dashed"),
-    "output": _look("#f8cecc", "#b85450", "rounded,filled,bold"),
-    "intermediate": _look("#ffffff", "#999999"),
-    "operation": OPERATION,
-    "Function": _look("#e1d5e7", "#9673a6", "filled", "ellipse", peripheries="2"),
-    "forward op": _look("#f5f5f5", "#aaaaaa", "filled,dashed", "ellipse", fontcolor="#888888"),
-    "module": _look("#e1d5e7", "#9673a6", "filled", "box3d"),
-    "more": _look("#ffffff", "#999999", "filled", "note", fontcolor="#555555"),
-}
-LEGEND = {"input": "input (requires grad)", "parameter": "parameter", "buffer": "buffer",
-          "constant": "constant", "output": "output", "intermediate": "intermediate",
-          "operation": "operation", "Function": "Function (own backward)",
-          "forward op": "forward op, reused", "module": "module, collapsed"}
-CLUSTER_FILLS = ("#f4f4fa", "#e9e9f3")          # alternating with the nesting depth
 INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
 OPTIONS = dict(names=None, show_values=False, show_grad=False, intermediates=False,
                clusters=True, collapse=False, collapse_chains=False, max_nodes=None,
                backward_of=None, legend=False, title=None, rankdir="TB")
-FORMATS = ("svg", "png", "pdf", "dot")
-
-
-# ----------------------------------------------------------------------------
-# Words for values: summaries of arrays and operation arguments
-# ----------------------------------------------------------------------------
-
-def _num(v):
-    return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
-
-
-def summary(array, short=False):
-    """One line about an array's values: the values when there are a few,
-    else min / max / mean / norm (short: the range)."""
-    a = np.asarray(array)
-    if a.size == 0:
-        return "empty"
-    if a.dtype.kind == "b":
-        return f"{int(a.sum())} of {a.size} true"
-    if a.size <= (3 if short else 6):
-        values = ", ".join(map(_num, a.ravel().tolist()))
-        return values if a.ndim == 0 else f"[{values}]"
-    f = a.astype(np.float64, copy=False).ravel()
-    if short:
-        return f"[{_num(f.min())} … {_num(f.max())}]"
-    return (f"min {_num(f.min())}  max {_num(f.max())}  mean {_num(f.sum() / f.size)}  "
-            f"norm {_num(np.sqrt(f @ f))}")
-
-
-def _short(v):
-    """An operation's non-tensor argument (axes, shape, index, scalar) as short text."""
-    if isinstance(v, slice):
-        start, stop = ("" if p is None else str(p) for p in (v.start, v.stop))
-        return f"{start}:{stop}" + ("" if v.step is None else f":{v.step}")
-    if isinstance(v, tuple):
-        return "(" + ", ".join(map(_short, v)) + ("," if len(v) == 1 else "") + ")"
-    if isinstance(v, (np.ndarray, Tensor)):
-        a = np.asarray(v.data if isinstance(v, Tensor) else v)
-        return summary(a, short=True) if a.size <= 3 else f"array{a.shape}"
-    if isinstance(v, (bool, int, float, str, np.number, np.dtype, type(None), type(Ellipsis))):
-        return "..." if v is Ellipsis else _num(v)
-    if type(v).__repr__ is not object.__repr__ and len(repr(v)) <= 32:
-        return repr(v)                  # an object that describes itself briefly
-    return type(v).__name__
 
 
 # ----------------------------------------------------------------------------
@@ -203,15 +133,6 @@ def _frame_label(frame):
     return f"{type(module).__name__} ({name})" if name else type(module).__name__
 
 
-@functools.cache
-def _dtype_name(dtype):
-    return str(dtype)       # NumPy spells a dtype slowly; a big drawing asks 10,000 times
-
-
-def _plural(n, word):
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
 # ----------------------------------------------------------------------------
 # The drawing
 # ----------------------------------------------------------------------------
@@ -273,19 +194,15 @@ class _Drawing:
         lines: the label, first line in bold; tips: the tooltip's lines."""
         if kind not in self.kinds:
             self.kinds.append(kind)
-        lines = [s for s in lines if s]
-        small = "".join(f'<BR/><FONT POINT-SIZE="9" COLOR="#555555">{escape(s)}</FONT>'
-                        for s in lines[1:])
-        tooltip = "\\n".join(t.replace("\\", "\\\\").replace('"', '\\"') for t in tips if t)
-        statement = (name, f"<<B>{escape(lines[0])}</B>{small}>", tooltip, kind)
+        made = statement(name, kind, lines, tips)
         if key is None:
-            self.top.append(statement)
+            self.top.append(made)
             return
         for d in range(1, len(key) + 1):
             if key[:d] not in self.clusters:
                 self.clusters[key[:d]] = [f"cluster_{len(self.clusters)}",
                                           _frame_label(scope[d - 1]), []]
-        self.clusters[key][2].append(statement)
+        self.clusters[key][2].append(made)
 
     def edge(self, tail, head, label=None):
         merge = tail in self.merged or head in self.merged
@@ -298,7 +215,7 @@ class _Drawing:
         """A box for a tensor or array, or meta=(shape, dtype, array) when it is gone."""
         data = value.data if isinstance(value, Tensor) else value
         shape, dtype, array = (data.shape, data.dtype, data) if value is not None else meta
-        dtype = _dtype_name(dtype)
+        dtype = dtype_name(dtype)
         lines = [name, "" if shape is None else f"{shape} {dtype}"]
         tip = [(f"{name} ({kind})" if name else kind) + f", shape {shape}, {dtype}"]
         if array is not None:
@@ -454,7 +371,7 @@ def draw_graph(*roots, **options):
                 parent, k = edge
                 d.edge(d.source(parent, k, value if known else None), me,
                        str(k) if parent.n_outputs > 1 and d.ref[parent] != "more" else None)
-    return _emit(d)
+    return emit(d)
 
 
 def _as_list(x):
@@ -469,12 +386,12 @@ def _op_label(node, count):
         if edge is not None or not known or value is None or value is False or _is_box(value):
             continue
         if op.name in INFIX and len(node.edges) == 2:       # "/ 32" reads better than x2=32
-            attrs.append(f"{INFIX[op.name]} {_short(value)}" if i else
-                         f"{_short(value)} {INFIX[op.name]} ·")
+            attrs.append(f"{INFIX[op.name]} {arg_text(value)}" if i else
+                         f"{arg_text(value)} {INFIX[op.name]} ·")
         else:
             name = _arg_name(op, i, f"arg{i}")
-            attrs.append(name if value is True else f"{name}={_short(value)}")
-    attrs += [f"{k}={_short(v)}" for k, v in (node.kwargs or {}).items() if k != "ctx"]
+            attrs.append(name if value is True else f"{name}={arg_text(value)}")
+    attrs += [f"{k}={arg_text(v)}" for k, v in (node.kwargs or {}).items() if k != "ctx"]
     text = "  ".join(attrs)
     shape = _out_meta(node, 0)[0]
     result = ("" if shape is None else f"→ {shape}" if node.n_outputs == 1
@@ -488,7 +405,7 @@ def _op_label(node, count):
            "  ".join(attrs)]
     for k in range(node.n_outputs):
         shape, dtype, array = _out_meta(node, k)
-        tip.append(f"output {k}: shape {shape}, {_dtype_name(dtype)}"
+        tip.append(f"output {k}: shape {shape}, {dtype_name(dtype)}"
                    + ("" if array is None else ", " + summary(array)))
     if node.released:
         tip.append("saved values released by backward()")
@@ -519,7 +436,7 @@ def _plan_collapse(d, ops):
                 break
     for node, (key, scope) in first.items():
         label, n_params = _frame_label(scope[-1]), len(list(scope[-1][0].parameters()))
-        info = _plural(count[node], "operation") + (f" · {_plural(n_params, 'parameter')}"
+        info = plural(count[node], "operation") + (f" · {plural(n_params, 'parameter')}"
                                                     if n_params else "")
         d.merged.add(node)
         d.node(node, "module", [label, info], [f"{label}: {info}, collapsed"],
@@ -556,101 +473,3 @@ def _plan_chains(d, ops, roots):
             d.ref[n] = d.own[h]
             d.merged.add(d.own[h])
     return {d.own[h]: k for h, k in length.items() if k >= shortest}
-
-
-def _emit(d):
-    """Write the collected nodes, clusters and edges into a graphviz.Digraph."""
-    g = graphviz.Digraph("minigrad")
-    g.attr(rankdir=d.o["rankdir"], fontname=FONT, fontsize="12", nodesep="0.25",
-           ranksep="0.3", pad="0.2", bgcolor="white")
-    if d.o["title"]:
-        g.attr(label=d.o["title"], labelloc="t", fontsize="15")
-    g.attr("node", fontname=FONT, fontsize="11", margin="0.1,0.04", height="0.3",
-           penwidth="1.2", **OPERATION)
-    g.attr("edge", color="#555555", arrowsize="0.6", fontname=FONT, fontsize="9",
-           fontcolor="#555555")
-    if d.o["legend"]:
-        g.node("legend", _legend(d.kinds), shape="plaintext", style="", fontsize="9")
-    for statement in d.top:
-        _add_node(g, statement)
-    subgraphs = {}
-    for key, (name, label, body) in d.clusters.items():
-        sub = subgraphs[key] = graphviz.Digraph(name)
-        sub.attr(label=label, style="rounded,filled", color="#b4b4cc", fontcolor="#33335c",
-                 fillcolor=CLUSTER_FILLS[(len(key) - 1) % 2], labeljust="l", fontsize="11")
-        for statement in body:
-            _add_node(sub, statement)
-    for key in sorted(subgraphs, key=len, reverse=True):    # innermost first, into its parent
-        (subgraphs[key[:-1]] if len(key) > 1 else g).subgraph(subgraphs[key])
-    g.body += [f"\t{tail} -> {head}\n" if label is None else f"\t{tail} -> {head} [label={label}]\n"
-               for tail, head, label in d.edges]
-    return g
-
-
-# Each kind's attributes as DOT text, the node defaults (an operation's look) left out.
-_LOOKS = {kind: "".join(f' {k}="{v}"' for k, v in look.items() if OPERATION.get(k) != v)
-          for kind, look in STYLE.items()}
-
-
-def _add_node(graph, statement):
-    # Written as DOT text directly: graphviz's quoting of every attribute would
-    # take most of the time on a 10,000-node graph. Names are n0, t1, ...; labels
-    # are HTML (escaped), tooltips were escaped by _Drawing.node.
-    name, label, tooltip, kind = statement
-    graph.body.append(f'\t{name} [label={label} tooltip="{tooltip}"{_LOOKS[kind]}]\n')
-
-
-def _legend(kinds):
-    """An HTML table: a swatch and a word for each kind of node in the drawing."""
-    rows = "".join(
-        f'<TR><TD BORDER="1" WIDTH="22" BGCOLOR="{STYLE[k]["fillcolor"]}" '
-        f'COLOR="{STYLE[k]["color"]}" STYLE="{"dashed" if "dashed" in STYLE[k]["style"] else ""}">'
-        f'</TD><TD ALIGN="LEFT">{LEGEND[k]}</TD></TR>' for k in LEGEND if k in kinds)
-    return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{rows}</TABLE>>'
-
-
-# ----------------------------------------------------------------------------
-# Saving
-# ----------------------------------------------------------------------------
-
-INSTALL_HINT = ("install Graphviz (apt-get install graphviz / brew install graphviz / "
-                "conda install graphviz)")
-
-
-def save_graph(graph, path, format=None):
-    """Render graph to path as svg, png, pdf or dot (by default path's suffix, else svg).
-
-    Without Graphviz's `dot` program it writes the DOT text to path.dot instead
-    and prints one line on how to install Graphviz. Returns the path written.
-    """
-    path = Path(path)
-    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
-    if fmt not in FORMATS:
-        raise ValueError(f"save_graph: format must be one of {FORMATS}, got {fmt!r}")
-    if fmt != "dot" and shutil.which("dot") is not None:
-        sharp = graph
-        if fmt == "png" and not any("dpi" in a for a in graph.body):
-            sharp = graph.copy()
-            sharp.attr(dpi="150")          # sharp enough for a slide
-        try:
-            path.write_bytes(sharp.pipe(format=fmt))
-            return path
-        except graphviz.ExecutableNotFound:
-            pass
-        except graphviz.CalledProcessError as e:      # e.g. a Graphviz built without png
-            reason = (e.stderr or b"").decode(errors="replace").strip().splitlines()
-            target = path.with_suffix(".dot")
-            target.write_text(graph.source)
-            print(f"save_graph: Graphviz's dot could not write {fmt} ("
-                  f"{reason[0] if reason else f'exit status {e.returncode}'}), so {target} "
-                  f"holds the DOT text; try another format", file=sys.stderr)
-            return target
-    target = path if fmt == "dot" else path.with_suffix(".dot")
-    target.write_text(graph.source)
-    if fmt != "dot":
-        print(f"save_graph: Graphviz's dot program was not found, so {target} holds the DOT "
-              f"text; {INSTALL_HINT}, then: dot -T{fmt} {target} -o {path}", file=sys.stderr)
-    return target
-
-
-save = save_graph      # the name tutorials/_lesson.py looks for

@@ -355,7 +355,7 @@ def test_save_graph_renders_each_format(dot, tmp_path, fmt, magic):
 
 
 def test_save_graph_dot_format_needs_no_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: None)
+    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)
     g = draw_graph(neuron()[-1])
     assert save_graph(g, tmp_path / "g.gv", "dot").read_text() == g.source
     assert capsys.readouterr().err == ""
@@ -364,9 +364,9 @@ def test_save_graph_dot_format_needs_no_dot(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("how", ["not on PATH", "fails to start"])
 def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatch, capsys, how):
     if how == "not on PATH":
-        monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: None)
+        monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)
     else:
-        monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: "/usr/bin/dot")
+        monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: "/usr/bin/dot")
 
         def missing(self, *args, **kwargs):
             raise graphviz.ExecutableNotFound(["dot"])
@@ -382,7 +382,7 @@ def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatc
 
 def test_when_dot_fails_save_writes_dot_text_and_says_why(tmp_path, monkeypatch, capsys):
     # A Graphviz built without png support exits 1 with 'Format: "png" not recognized'.
-    monkeypatch.setattr("minigrad.graph.shutil.which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: "/usr/bin/dot")
 
     def fails(self, *args, **kwargs):
         raise graphviz.CalledProcessError(1, ["dot", "-Tpng"], stderr=b'Format: "png" not '
