@@ -162,6 +162,31 @@ def test_the_same_graph_gives_the_same_source():
     assert "0x" not in sources.pop()         # no id() or repr addresses leak in
 
 
+DRAW_IN_A_PROCESS = """
+import numpy as np, minigrad as mg, layers
+from minigrad import nn
+mg.manual_seed(0)
+net = nn.Sequential(nn.Linear(3, 4), layers.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+x = mg.Tensor(np.ones((5, 3)), requires_grad=True, name="x")
+y = net(x).sum()
+y.backward(create_graph=True)
+print(draw_graph(y, legend=True, show_grad=True).source)
+print(draw_graph(x.grad, backward_of=y, collapse=True).source)
+""".replace("draw_graph", "mg.draw_graph")
+
+
+def test_the_source_is_the_same_in_another_process():
+    # Set or hash order, or id(), in the output would differ between processes.
+    import os
+    import subprocess
+    import sys
+    sources = {subprocess.run([sys.executable, "-c", DRAW_IN_A_PROCESS], capture_output=True,
+                              text=True, check=True,
+                              env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout
+               for seed in (1, 2)}
+    assert len(sources) == 1 and "->" in sources.pop()
+
+
 def test_drawing_changes_nothing_in_the_graph():
     x, w, b, y = neuron()
     node = y.grad_fn
