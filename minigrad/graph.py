@@ -351,7 +351,8 @@ def draw_graph(*roots, **options):
         box = d.box(r, "output", d.name_of(r, grad_of.get(id(r), "output")))
         if r.grad_fn is not None:
             d.ids[(r.grad_fn, r._output_nr)] = box
-            d.edge(d.ref[r.grad_fn], box)
+            several = r.grad_fn.n_outputs > 1 and d.ref[r.grad_fn] != "more"
+            d.edge(d.ref[r.grad_fn], box, str(r._output_nr) if several else None)
 
     for node in ops:
         me = d.ref[node]

@@ -129,6 +129,23 @@ def test_a_user_function_is_one_double_ellipse():
     assert "peripheries=\"2\"" in g.source and "hand-written backward" in g.source
 
 
+def test_outputs_of_a_function_with_several_say_which_they_are():
+    class Split(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x + 1, x.sum()
+
+        @staticmethod
+        def backward(ctx, g1, g2, g3):
+            return g1 * 2 + g2 + g3
+
+    _, second, third = Split.apply(leaf([1.0, 2.0], "x"))
+    g = draw_graph(second, third)
+    nodes, _ = parse(g)
+    split = next(n for n, a in nodes.items() if title(a) == "Split")
+    assert sorted(re.findall(rf"{split} -> \w+ \[label=(\d)\]", g.source)) == ["1", "2"]
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "tanh", "exp"]),
                           st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=12),
