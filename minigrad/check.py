@@ -255,7 +255,7 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
     """Cross-check a hand-written NumPy backward pass; return a CheckReport.
 
     forward(*arrays, **constants) -> (out, cache) and backward(dout, cache) -> gradients, one
-    per input in the order of `inputs` (a tuple; a dict keyed by input name also works).
+    per input in the order of `inputs` (a tuple; a dict keyed "x" or "dx" also works).
     inputs: a dict {name: array} in argument order; the arrays are copied to float64.
     reference: a minigrad function of Tensors with forward's signature, returning `out`
         (e.g. lambda x, gamma, beta, eps: layers.functional.batch_norm(...)).
