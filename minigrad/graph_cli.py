@@ -5,7 +5,7 @@ examples:
   minigrad graph LayerNorm --shape 2,5 --format png
   minigrad graph --expr "tanh(x*w + b)" --shape 3
   minigrad graph --expr "sum(relu(x @ W))" --shape x=2,3 --shape W=3,4 --view backward
-  minigrad graph --expr="-x * log(x)" --shape 4      # with "=" when it starts with "-"
+  minigrad graph --expr="-x * tanh(x)" --shape 4     # with "=" when it starts with "-"
 
 The forward view is the graph the layer's forward pass records; the backward
 view is the graph that computed the gradients (backward with create_graph=True),
@@ -79,7 +79,8 @@ def add_arguments(parser):
 def run(args):
     try:
         fmt = _format(args.output, args.format)
-        graph, stem = _build(args)
+        with np.errstate(all="ignore"):        # log of a random negative: a NaN, drawn all the same
+            graph, stem = _build(args)
     except UsageError as e:
         print(f"minigrad graph: {e}", file=sys.stderr)
         return 2

@@ -140,3 +140,11 @@ def test_the_backward_view_shows_every_vjp_even_of_a_linear_expression(tmp_path)
     assert main(["graph", "--expr", "sum(3 * x)", "--view", "backward", "-o", str(path)]) == 0
     source = path.read_text()
     assert "<B>dy</B>" in source and "<B>mul</B>" in source and "<B>dx</B>" in source
+
+
+def test_nan_values_draw_without_numpy_warnings(tmp_path):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # the random x has negative entries
+        assert main(["graph", "--expr", "log(x)", "--shape", "6", "-o",
+                     str(tmp_path / "l.dot")]) == 0
