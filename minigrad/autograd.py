@@ -131,6 +131,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
         g = g if create_graph else g.data
         slot[idx] = g if slot[idx] is None else slot[idx] + g
     keep = None if capture is None else _leading_to(pending, {node for node, _ in capture})
+    anomaly = STATE.anomaly
 
     with _GradMode(create_graph):
         while heap:
@@ -146,12 +147,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                 else:
                     _capture(capture, node, grads)
                 continue
+            edges = node.edges
             if capture is not None:
                 _capture(capture, node, grads)
-            edges = node.edges
-            if keep is not None:
                 edges = [e if e is not None and e[0] in keep else None for e in edges]
-                if edges.count(None) == len(edges):
+                if not any(edges):
                     continue          # a non-leaf input of grad(): nothing above it is needed
             if node.released:
                 raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
@@ -159,11 +159,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                 grads = _fill_missing(node, grads, create_graph)
             if grads is None or grads[0] is None:
                 input_grads = [None] * len(edges)          # no gradient reached this node
-            elif STATE.anomaly:
+            elif anomaly:
                 input_grads = _checked_input_grads(node, grads, create_graph)
             else:
                 input_grads = node.op.input_grads(node, grads, create_graph)
-            args = node.args
             for i, edge in enumerate(edges):
                 if edge is None:
                     continue
@@ -174,8 +173,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                     heappush(heap, (-parent.seq, parent))
                 g = input_grads[i]
                 if g is not None:
-                    like = args[i].data
-                    if type(g) is not grad_type or g.shape != like.shape or g.dtype != like.dtype:
+                    like = node.args[i].data
+                    if type(g) is not grad_type or g.shape != like.shape or g.dtype is not like.dtype:
                         g = _fit(g, like, node, i, create_graph)
                     slot[idx] = g if slot[idx] is None else slot[idx] + g
             if not retain_graph:

@@ -28,7 +28,7 @@ import operator
 
 import numpy as np
 
-from minigrad.tensor import STATE, Node, Tensor
+from minigrad.tensor import STATE, Node, Tensor, _result
 
 
 def _data(v):
@@ -73,9 +73,9 @@ class Primitive:
             out = np.asarray(out)           # NumPy returns scalars for 0-d results
         if STATE.anomaly:
             _check_anomaly_forward(self, arrays, out)
-        if edges.count(None) < len(edges):
-            return Tensor._make(out, Node(self, edges, args, kwargs, out, 1, arrays))
-        return Tensor._make(out)
+        if any(edges):                      # some input needs a gradient: record the op
+            return _result(out, Node(self, edges, args, kwargs, out, 1, arrays))
+        return _result(out, None)
 
     def input_grads(self, node, grads, create_graph):
         """Gradients for every input of `node`, given the gradient of its output.
@@ -270,11 +270,11 @@ exp = primitive("exp", np.exp,
 log = primitive("log", np.log,
                 lambda g, ans, x: g / x)
 sqrt = primitive("sqrt", np.sqrt,
-                 lambda g, ans, x: g / (2 * ans))
+                 lambda g, ans, x: g / (2.0 * ans))
 abs = primitive("abs", np.abs,
                 lambda g, ans, x: g * np.sign(_data(x)))
 tanh = primitive("tanh", np.tanh,
-                 lambda g, ans, x: g * (1 - ans * ans))
+                 lambda g, ans, x: g * (1.0 - ans * ans))
 
 
 def _sigmoid_forward(x):
@@ -284,7 +284,7 @@ def _sigmoid_forward(x):
 
 
 sigmoid = primitive("sigmoid", _sigmoid_forward,
-                    lambda g, ans, x: g * ans * (1 - ans))
+                    lambda g, ans, x: g * ans * (1.0 - ans))
 relu = primitive("relu", lambda x: np.maximum(x, 0),
                  lambda g, ans, x: g * (_data(x) > 0))
 

@@ -40,11 +40,10 @@ class Node:
     """
 
     # The attributes every node sets are slots; the rarely set ones (hooks,
-    # consts) default to the class values below until an instance sets its own.
+    # out_names) default to the class values below until an instance sets its own.
     __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
-                 "seq", "scope", "released", "out_meta", "__dict__", "__weakref__")
+                 "seq", "scope", "released", "out_meta", "consts", "__dict__", "__weakref__")
     hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
-    consts = None                     # per input: weakref or value, for drawing (release)
     out_names = None                  # {output_index: name} of named results, for drawing
 
     def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
@@ -61,6 +60,7 @@ class Node:
         self.scope = STATE.scope
         self.released = False
         self.out_meta = None          # [(shape, dtype)] per output, kept for drawing
+        self.consts = None            # per input: weakref or value, for drawing (release)
 
     @property
     def name(self):
@@ -71,13 +71,19 @@ class Node:
 
     def release(self):
         """Drop the saved values; the structure stays for drawing."""
-        if self.out_data is not None:           # (a Function node has out_meta already)
-            self.out_meta = [(self.out_data.shape, self.out_data.dtype)]
+        out = self.out_data
+        if out is not None:                     # (a Function node has out_meta already)
+            self.out_meta = ((out.shape, out.dtype),)
         if None in self.edges:
             # What a drawing shows of the inputs that take no gradient: attributes
             # (axes, scalars) stay, arrays and tensors only while others hold them.
-            self.consts = [None if e is not None else weakref.ref(a) if isinstance(a, _HELD)
-                           else a for a, e in zip(self.args, self.edges)]
+            consts = list(self.args)
+            for i, edge in enumerate(self.edges):
+                if edge is not None:
+                    consts[i] = None
+                elif isinstance(consts[i], _HELD):
+                    consts[i] = weakref.ref(consts[i])
+            self.consts = consts
         self.args = None
         self.arrays = None
         if "ctx" in self.kwargs:                # a Function's ctx holds its saved tensors;
@@ -455,6 +461,20 @@ class Tensor:
     @property
     def T(self):
         return _ops.transpose(self)
+
+
+def _result(data, grad_fn):
+    """What an operation returns: a Tensor around its ndarray `data` (not copied)
+    whose gradient goes to grad_fn (None if none is needed). Tensor._make cut to
+    the bare minimum, since it runs once per operation."""
+    t = _new_object(Tensor)
+    t.data = data
+    t._grad_fn = grad_fn
+    t._requires_grad = grad_fn is not None
+    return t
+
+
+_new_object = object.__new__
 
 
 class _HookHandle:
