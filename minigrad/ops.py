@@ -74,7 +74,8 @@ class Primitive:
         if STATE.anomaly:
             _check_anomaly_forward(self, arrays, out)
         if any(edges):                      # some input needs a gradient: record the op
-            return _result(out, Node(self, edges, args, kwargs, out, 1, arrays))
+            # (kwargs or a shared {}: one object less per op for the garbage collector)
+            return _result(out, Node(self, edges, args, kwargs or _NO_KEYWORDS, out, 1, arrays))
         return _result(out, None)
 
     def input_grads(self, node, grads, create_graph):
@@ -108,6 +109,7 @@ class Primitive:
 
 
 primitive = Primitive
+_NO_KEYWORDS = {}       # never modified
 
 
 def _numbers_for_numpy_scalars(args, arrays):
