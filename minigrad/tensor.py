@@ -83,7 +83,7 @@ class Node:
                     consts[i] = None
                 elif isinstance(consts[i], _HELD):
                     consts[i] = weakref.ref(consts[i])
-            self.consts = consts
+            self.consts = tuple(consts)         # (of plain values: the collector skips it)
         self.args = None
         self.arrays = None
         if "ctx" in self.kwargs:                # a Function's ctx holds its saved tensors;
