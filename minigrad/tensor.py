@@ -280,6 +280,20 @@ class Tensor:
                 setattr(twin, key, copy.deepcopy(value, memo))
         return twin
 
+    def __copy__(self):
+        """copy.copy: a tensor sharing this one's data. A leaf's copy keeps its
+        requires_grad, name and grad; a result's copy is cut from the graph (as
+        in PyTorch), since a node has one output tensor per output."""
+        twin = object.__new__(type(self))
+        twin.data = self.data
+        twin._grad_fn = None
+        twin._requires_grad = self._requires_grad and self._grad_fn is None
+        if self._grad_fn is None:
+            for key, value in self.__dict__.items():
+                if key not in ("_accumulator", "_hooks"):   # graph bookkeeping stays behind
+                    setattr(twin, key, value)
+        return twin
+
     def __getstate__(self):
         """What pickle keeps of a leaf: data, requires_grad, name and grad; hooks
         and graph links stay behind. A result inside a graph is refused, as in

@@ -249,6 +249,16 @@ def test_pickle_keeps_a_used_leaf_and_refuses_a_result():
         pickle.dumps(x * 2)
 
 
+def test_shallow_copy_shares_data_and_cuts_a_result_from_the_graph():
+    import copy
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    c = copy.copy(x)
+    assert c is not x and c.data is x.data and c.requires_grad and c.name == "x" and c.is_leaf
+    y = x * 2
+    d = copy.copy(y)        # used to fail inside pickle's protocol, naming pickle
+    assert d.data is y.data and d.grad_fn is None and not d.requires_grad
+
+
 def test_deepcopy_keeps_the_subclass():
     import copy
 
