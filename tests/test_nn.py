@@ -34,6 +34,18 @@ def test_registration_and_tree():
     assert net[0].fc.weight.name == "weight"
 
 
+def test_sequential_indexing_and_slicing_like_pytorch(torch):
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    tail = net[1:]
+    # A slice used to be a plain list, which cannot be called or saved.
+    assert isinstance(tail, nn.Sequential) and len(tail) == 2 and tail[1] is net[2]
+    assert list(tail.state_dict()) == list(torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))[1:].state_dict())
+    assert tail(np.ones((1, 4))).shape == (1, 2) and net[-1] is net[2]
+    with pytest.raises(IndexError, match="Sequential: index 3 is out of range for 3"):
+        net[3]
+
+
 def test_train_eval_and_zero_grad():
     net = nn.Sequential(Block())
     assert net.eval() is net and not net[0].fc.training

@@ -114,7 +114,15 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        items = list(self._modules.items())
+        if isinstance(i, slice):            # a Sequential of those modules, keeping their names
+            part = Sequential()
+            for name, m in items[i]:
+                setattr(part, name, m)
+            return part
+        if not -len(items) <= i < len(items):
+            raise IndexError(f"Sequential: index {i} is out of range for {len(items)} modules")
+        return items[i][1]
 
     def __len__(self):
         return len(self._modules)
