@@ -1,4 +1,6 @@
 """nn.Module mechanics, and Linear/Conv2d against PyTorch's modules."""
+import re
+
 import numpy as np
 import pytest
 
@@ -231,3 +233,18 @@ def test_bad_inputs():
         nn.Linear(0, 2)
     with pytest.raises(TypeError, match="Sequential: argument 1"):
         nn.Sequential(nn.ReLU(), "relu")
+    # These failed inside NumPy (a bias of the wrong length met a reshape, kernel_size 0
+    # divided by zero), or silently flattened a 1-d input that PyTorch refuses.
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(4,\).*got \(5,\)"):
+        F.conv2d(mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3), mg.randn(5))
+    with pytest.raises(ValueError, match=r"linear: bias must have shape \(4,\).*got \(5,\)"):
+        F.linear(mg.randn(2, 3), mg.randn(4, 3), mg.randn(5))
+    with pytest.raises(TypeError, match="conv2d: stride must be an int or a pair of ints, got 1.5"):
+        F.conv2d(mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3), stride=1.5)
+    with pytest.raises(ValueError, match="Conv2d: kernel_size and stride must be >= 1"):
+        nn.Conv2d(3, 4, 0)
+    with pytest.raises(ValueError, match="Conv2d: kernel_size and stride must be >= 1"):
+        nn.Conv2d(3, 4, 3, stride=(1, 0))
+    for shape in [(3,), ()]:
+        with pytest.raises(ValueError, match=rf"Flatten: .*out of range.*{re.escape(str(shape))}"):
+            nn.Flatten()(mg.randn(*shape))

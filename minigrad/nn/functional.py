@@ -37,8 +37,11 @@ def _target_like(target, x):
 
 
 def _pair(v, what, where):
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) for n in pair):
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if isinstance(v, (tuple, list)) \
+        else None
+    if pair is None or not all(isinstance(n, (int, np.integer)) for n in pair):
+        raise TypeError(f"{where}: {what} must be an int or a pair of ints, got {v!r}")
+    if len(pair) != 2:
         raise ValueError(f"{where}: {what} must be an int or a pair of ints, got {v!r}")
     return tuple(int(n) for n in pair)
 
@@ -49,6 +52,9 @@ def linear(x, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: expected input with last dimension {weight.shape[-1]} "
                          f"(weight shape {weight.shape}), got input of shape {x.shape}")
+    if bias is not None and np.shape(bias) != weight.shape[:-1]:
+        raise ValueError(f"linear: bias must have shape {weight.shape[:-1]} for weight of shape "
+                         f"{weight.shape}, got {np.shape(bias)}")
     y = x @ cast_like(weight, x).T
     if bias is not None:
         y = y + cast_like(bias, x)
@@ -72,6 +78,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
         raise ValueError(f"conv2d: expected input of shape (N, {in_channels}, H, W) for weight "
                          f"of shape {weight.shape}, got input of shape "
                          f"{x.shape[1:] if unbatched else x.shape}")
+    if bias is not None and np.shape(bias) != (out_channels,):
+        raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape "
+                         f"{weight.shape}, got {np.shape(bias)}")
     sh, sw = _pair(stride, "stride", "conv2d")
     ph, pw = _pair(padding, "padding", "conv2d")
     if sh < 1 or sw < 1 or ph < 0 or pw < 0:

@@ -54,6 +54,9 @@ class Conv2d(Module):
         self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = F._pair(stride, "stride", "Conv2d")
         self.padding = F._pair(padding, "padding", "Conv2d")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
+            raise ValueError(f"Conv2d: kernel_size and stride must be >= 1 and padding >= 0, got "
+                             f"kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}")
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         bound = 1 / math.sqrt(fan_in)
         self.weight = Parameter(_uniform((out_channels, in_channels, *self.kernel_size), bound, dtype))
@@ -85,9 +88,12 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        shape = x.shape
-        start = self.start_dim % len(shape)
-        end = self.end_dim % len(shape)
+        shape = np.shape(x)
+        ndim = len(shape)
+        if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim):
+            raise ValueError(f"Flatten: start_dim {self.start_dim} or end_dim {self.end_dim} is out "
+                             f"of range for input of shape {shape} (PyTorch refuses it too)")
+        start, end = self.start_dim % ndim, self.end_dim % ndim
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
                              f"{self.end_dim} for input of shape {shape}")
