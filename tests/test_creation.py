@@ -57,3 +57,23 @@ def test_arange_is_float64_unless_told():
     assert mg.arange(1, 2, 0.25).data.tolist() == [1.0, 1.25, 1.5, 1.75]
     assert mg.arange(3, dtype=np.int32).dtype == np.int32
     assert mg.arange(3, requires_grad=True).requires_grad
+
+
+def test_dtype_rng_and_argument_errors_name_the_constructor():
+    # randn(..., dtype=int64) used to truncate the samples to mostly zeros, silently;
+    # the others failed inside NumPy without saying which constructor.
+    with pytest.raises(TypeError, match="randn: .*floating-point dtype, got int64"):
+        mg.randn(3, dtype=np.int64)
+    for make in (mg.zeros, mg.ones, mg.randn, mg.arange):
+        with pytest.raises(TypeError, match=f"{make.__name__}: 'nope' is not a NumPy dtype"):
+            make(2, dtype="nope")
+    with pytest.raises(TypeError, match="randn: rng must be a numpy Generator or an integer seed"):
+        mg.randn(2, rng="x")
+    with pytest.raises(TypeError, match="arange: takes"):
+        mg.arange()
+    with pytest.raises(TypeError, match="arange: takes"):
+        mg.arange("a")
+
+
+def test_a_shape_may_be_an_integer_array():
+    assert mg.zeros(np.array([2, 3])).shape == (2, 3)
