@@ -187,9 +187,12 @@ def _fit(grad, like, node, i, create_graph):
     if not isinstance(grad, (Tensor, np.ndarray)):
         grad = np.asarray(grad)           # NumPy returns scalars for 0-d results
     if grad.shape != like.shape:
+        # Only a broadcast (larger) gradient is reduced; a smaller one is a mistake
+        # in a backward formula, not something to spread over the input.
         try:
-            grad = ops.sum_to(grad, like.shape) if grad.ndim >= like.ndim else \
-                ops.broadcast_to(grad, like.shape)
+            if grad.ndim < like.ndim:
+                raise ValueError
+            grad = ops.sum_to(grad, like.shape)
         except ValueError:
             raise RuntimeError(f"{node.name} returned a gradient of shape {grad.shape} for its "
                                f"input {i} of shape {like.shape}") from None

@@ -57,8 +57,9 @@ class _FunctionOp:
             raise RuntimeError(f"{self.cls.__name__}.backward returned {len(result)} gradients "
                                f"but forward took {len(node.edges)} inputs (return None for "
                                f"inputs without a gradient)")
-        return [None if g is None else g if isinstance(g, Tensor) else Tensor._make(np.asarray(g))
-                for g in result]
+        return [None if g is None else g if isinstance(g, Tensor) else
+                Tensor._make(_numbers(g, f"{self.cls.__name__}.backward", f"gradient {i}"))
+                for i, g in enumerate(result)]
 
 
 class Function:
@@ -87,7 +88,7 @@ class Function:
         outputs = [result] if single else list(result)
         for k, out in enumerate(outputs):
             if not isinstance(out, Tensor):
-                out = Tensor._make(np.asarray(out))
+                out = Tensor._make(_numbers(out, f"{cls.__name__}.forward", f"output {k}"))
             elif any(out is a for a in args) or out.grad_fn is not None:
                 out = Tensor._make(out.data)        # never rewire a tensor we did not create
             outputs[k] = out
@@ -105,6 +106,15 @@ class Function:
                 out._output_nr = k
                 out._requires_grad = True
         return outputs[0] if single else tuple(outputs)
+
+
+def _numbers(value, where, what):
+    """A Function's output or gradient that is not a Tensor, as a numeric array."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where} returned {type(value).__name__} as its {what}; expected a "
+                        f"Tensor, an array or a number")
+    return array
 
 
 def _check_outputs(cls, args, outputs):

@@ -229,6 +229,40 @@ def test_wrong_gradient_shape_names_the_function():
         BadShape.apply(leaf([1.0, 2.0])).sum().backward()
 
 
+def test_a_smaller_gradient_is_an_error_not_spread_over_the_input():
+    # A backward that returns g.sum() (shape ()) for a (2,) input used to be broadcast
+    # back to (2,): a plausible, wrong gradient. PyTorch refuses it too.
+    class Summed(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).sum()
+
+    with pytest.raises(RuntimeError, match=r"SummedBackward returned a gradient of shape \(\) "
+                                           r"for its input 0 of shape \(2,\)"):
+        Summed.apply(leaf([1.0, 2.0])).sum().backward()
+
+
+def test_outputs_and_gradients_that_are_not_numbers_name_the_function():
+    class Text(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return None
+
+        @staticmethod
+        def backward(ctx, g):
+            return "a"
+
+    with pytest.raises(TypeError, match="Text.forward returned NoneType as its output 0"):
+        Text.apply(leaf([1.0]))
+    Text.forward = staticmethod(lambda ctx, a: a * 2)
+    with pytest.raises(TypeError, match="Text.backward returned str as its gradient 0"):
+        Text.apply(leaf([1.0])).sum().backward()
+
+
 def test_gradient_dtype_follows_the_input():
     class Float64Grad(Function):
         @staticmethod
