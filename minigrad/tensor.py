@@ -405,7 +405,13 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's view of the tensor: np.asarray(t) shares the data, np.array(t)
+        copies it (as for an ndarray)."""
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        if copy is False and data is not self.data:
+            raise ValueError(f"Tensor: converting dtype {self.dtype} to {np.dtype(dtype)} needs "
+                             f"a copy, but copy=False was asked for")
+        return data.copy() if copy and data is self.data else data
 
     __hash__ = object.__hash__
 

@@ -131,6 +131,17 @@ def test_iteration_and_numpy_conversion():
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
 
 
+def test_np_array_copies_and_np_asarray_shares_like_for_an_ndarray():
+    t = Tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 99.0                         # used to write into the tensor
+    assert t.data[0] == 1.0
+    assert np.asarray(t) is t.data and np.array(t, copy=False) is t.data
+    assert np.array(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="copy=False"):
+        np.array(t, dtype=np.float32, copy=False)
+
+
 def test_numpy_functions_defer_to_tensor_operators():
     t = Tensor([1.0, 2.0], requires_grad=True)
     out = np.array([10.0, 20.0]) - t
