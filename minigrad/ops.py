@@ -58,9 +58,12 @@ class Primitive:
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                edges.append(a._edge() if recording else None)
+                node = a._grad_fn               # (Tensor._edge, inlined for a result)
+                edges.append(None if not recording else (node, a._output_nr) if node is not None
+                             else a._edge())
             else:
-                numpy_scalars = numpy_scalars or isinstance(a, np.generic)
+                if type(a) is not float and isinstance(a, np.generic):   # (floats: the usual case)
+                    numpy_scalars = True
                 arrays.append(a)
                 edges.append(None)
         if numpy_scalars:

@@ -42,7 +42,7 @@ class Node:
     # The attributes every node sets are slots; the rarely set ones (hooks,
     # out_names) default to the class values below until an instance sets its own.
     __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
-                 "seq", "scope", "released", "out_meta", "consts", "__dict__", "__weakref__")
+                 "seq", "scope", "released", "_out_meta", "consts", "__dict__", "__weakref__")
     hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
     out_names = None                  # {output_index: name} of named results, for drawing
 
@@ -59,8 +59,20 @@ class Node:
         self.seq = next(_sequence)
         self.scope = STATE.scope
         self.released = False
-        self.out_meta = None          # [(shape, dtype)] per output, kept for drawing
+        self._out_meta = None         # see out_meta
         self.consts = None            # per input: weakref or value, for drawing (release)
+
+    @property
+    def out_meta(self):
+        """[(shape, dtype)] per output, kept for drawing once release() dropped
+        the outputs (None before). A primitive's one output is kept as a bare
+        (shape, dtype) pair: one object less per node."""
+        meta = self._out_meta
+        return (meta,) if type(meta) is tuple else meta
+
+    @out_meta.setter
+    def out_meta(self, value):
+        self._out_meta = None if value is None else list(value)
 
     @property
     def name(self):
@@ -73,17 +85,18 @@ class Node:
         """Drop the saved values; the structure stays for drawing."""
         out = self.out_data
         if out is not None:                     # (a Function node has out_meta already)
-            self.out_meta = ((out.shape, out.dtype),)
+            self._out_meta = (out.shape, out.dtype)
         if None in self.edges:
             # What a drawing shows of the inputs that take no gradient: attributes
             # (axes, scalars) stay, arrays and tensors only while others hold them.
-            consts = list(self.args)
+            # Written over the list of raw inputs, which is not needed any more.
+            consts = self.arrays if self.arrays is not None else list(self.args)
             for i, edge in enumerate(self.edges):
                 if edge is not None:
                     consts[i] = None
-                elif isinstance(consts[i], _HELD):
-                    consts[i] = weakref.ref(consts[i])
-            self.consts = tuple(consts)         # (of plain values: the collector skips it)
+                elif isinstance(consts[i], _HELD):      # (a tensor's array: refer to the tensor)
+                    consts[i] = weakref.ref(self.args[i])
+            self.consts = consts
         self.args = None
         self.arrays = None
         if "ctx" in self.kwargs:                # a Function's ctx holds its saved tensors;
