@@ -23,9 +23,12 @@ import numpy as np
 
 
 class _State:
-    grad_enabled = True
-    anomaly = False
-    scope = ()          # ((module, attribute name), ...) from the outermost module in
+    def __init__(self):
+        # Instance attributes (not class ones): read for every operation, and
+        # Python finds those fastest.
+        self.grad_enabled = True
+        self.anomaly = False
+        self.scope = ()          # ((module, attribute name), ...) from the outermost module in
 
 
 STATE = _State()
