@@ -42,12 +42,10 @@ class Node:
     or None for one that does not (a constant, an int array, a Python number).
     """
 
-    # The attributes every node sets are slots; the rarely set ones (hooks,
-    # out_names) default to the class values below until an instance sets its own.
+    # Slots only (no instance dict): a node is made for every operation, and the
+    # garbage collector visits each of its fields.
     __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
-                 "seq", "scope", "released", "_out_meta", "consts", "__dict__", "__weakref__")
-    hooks = None                      # {output_index: [fn, ...]} for non-leaf hooks
-    out_names = None                  # {output_index: name} of named results, for drawing
+                 "seq", "scope", "released", "_out_meta", "consts", "hooks", "out_names")
 
     def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
         self.op = op                  # the Primitive (or Function) whose vjp we call
@@ -63,6 +61,8 @@ class Node:
         self.scope = STATE.scope
         self.released = False
         self._out_meta = None         # see out_meta
+        self.hooks = None             # {output_index: [fn, ...]} for non-leaf hooks
+        self.out_names = None         # {output_index: name} of named results, for drawing
         self.consts = None            # per input: weakref or value, for drawing (release)
 
     @property
