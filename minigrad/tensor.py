@@ -417,6 +417,15 @@ class Tensor:
     def __float__(self):
         return float(self.item())
 
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats a one-element tensor's number, as in PyTorch."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: only a one-element tensor takes a format spec like "
+                            f"{spec!r}, got shape {self.shape}")
+        return format(self.data.item(), spec)
+
     def __int__(self):
         return int(self.item())
 

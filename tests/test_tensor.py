@@ -123,6 +123,14 @@ def test_item_and_bool_need_one_element():
     assert Tensor([[4.0]]).item() == 4.0
 
 
+def test_format_spec_formats_a_one_element_tensor():
+    # f"{loss:.4f}" is how students print losses; it raised TypeError.
+    assert f"{Tensor(1.23456):.3f}" == "1.235" and f"{Tensor([[2.0]]):>5}" == "  2.0"
+    assert f"{Tensor([1.0, 2.0])}" == str(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"format: only a one-element tensor.*\(2,\)"):
+        f"{Tensor([1.0, 2.0]):.2f}"
+
+
 def test_iteration_and_numpy_conversion():
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
     rows = list(t)
