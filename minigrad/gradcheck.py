@@ -91,6 +91,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     the tensors with requires_grad=True are checked. Use float64 inputs.
     """
     inputs = _as_tuple(inputs)
+    if not eps > 0 or not atol >= 0 or not rtol >= 0:
+        raise ValueError(f"gradcheck: eps must be > 0 and atol, rtol >= 0, got eps={eps}, "
+                         f"atol={atol}, rtol={rtol}")
     diff = [j for j, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
         raise ValueError("gradcheck: no input tensor has requires_grad=True")

@@ -147,3 +147,9 @@ def test_gradgradcheck_with_an_output_that_needs_no_gradient():
     x = leaf((3,), seed=4)
     const = mg.Tensor(np.ones(2))
     assert gradgradcheck(lambda t: (const * 2, (t ** 3).sum(), t.tanh()), (x,))
+
+
+def test_a_step_of_zero_is_refused():
+    # eps=0 divided 0 by 0 and reported a "mismatch" of nan.
+    with pytest.raises(ValueError, match="gradcheck: eps must be > 0"):
+        gradcheck(lambda t: t * 2, (mg.Tensor([1.0], requires_grad=True),), eps=0)
