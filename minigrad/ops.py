@@ -284,6 +284,8 @@ tanh = primitive("tanh", np.tanh,
 
 def _sigmoid_forward(x):
     # Never exponentiate a large positive number: e = exp(-|x|) is in (0, 1].
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)        # integers and booleans give floats, as np.tanh does
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 

@@ -545,6 +545,14 @@ def test_numpy_scalars_act_like_python_numbers_and_keep_float32(rng, make):
     assert x.grad.dtype == np.float32
 
 
+def test_sigmoid_of_integers_and_booleans_is_a_float():
+    # It was cast back to the input's dtype: sigmoid([1, 2, -3]) gave [0, 0, 0].
+    out = mg.sigmoid(mg.Tensor(np.array([1, 2, -3])))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, 1 / (1 + np.exp(-np.array([1.0, 2.0, -3.0]))))
+    assert mg.sigmoid(mg.Tensor(np.array([True, False]))).data.tolist() == [1 / (1 + np.exp(-1)), 0.5]
+
+
 def test_numpy_scalars_alone_keep_their_dtype():
     assert mg.exp(np.float32(1.0)).dtype == np.float32
     assert mg.maximum(np.float32(1.0), np.float32(2.0)).dtype == np.float32
