@@ -21,10 +21,10 @@ import numpy as np
 import minigrad as mg
 from minigrad import nn
 from minigrad.graph import draw_graph
-from minigrad.tensor import AccumulateGrad
 import layers
 
-from _lesson import setup, section, check, save_graph, numerical_gradient
+from _lesson import (setup, section, check, save_graph, numerical_gradient,
+                     recorded_operations)
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -263,18 +263,6 @@ check("eval mode: dx = weight * dy / sqrt(running_var + eps)",
 section("6. The composed graph and the manual graph, side by side")
 
 
-def count_operations(tensor):
-    """The operations (graph nodes other than leaves) that produced `tensor`."""
-    seen, todo = set(), [tensor.grad_fn]
-    while todo:
-        node = todo.pop()
-        if node is None or isinstance(node, AccumulateGrad) or node in seen:
-            continue
-        seen.add(node)
-        todo.extend(edge[0] for edge in node.edges if edge is not None)
-    return seen
-
-
 class TwoWays(nn.Module):
     """The same BatchNorm1d twice, so that the drawing can label each graph by its name."""
 
@@ -289,7 +277,7 @@ x_in = mg.tensor(x, requires_grad=True, name="x")
 outputs = {"composed": pair.composed(x_in), "manual": pair.manual(x_in)}
 graphs = {}
 for backward, y in outputs.items():
-    operations = count_operations(y)
+    operations = recorded_operations(y)
     graphs[backward] = operations
     names = sorted({node.name for node in operations})
     print(f"{backward:8s} (backward={'autograd' if backward == 'composed' else 'manual'!r}): "

@@ -27,11 +27,10 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import minigrad as mg
-from minigrad.tensor import AccumulateGrad
 import layers
 from layers.functional import weight_standardize
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, save_plot, recorded_operations
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -54,18 +53,6 @@ def claim(code, text, condition, detail=None):
     """check(), recording that mistake `code` was demonstrated numerically."""
     NUMERIC.add(code)
     check(f"{code}: {text}", condition, detail)
-
-
-def count_operations(tensor):
-    """How many recorded operations lead to `tensor` (0 for a tensor without history)."""
-    seen, todo = set(), [tensor.grad_fn]
-    while todo:
-        node = todo.pop()
-        if node is None or isinstance(node, AccumulateGrad) or node in seen:
-            continue
-        seen.add(node)
-        todo.extend(edge[0] for edge in node.edges if edge is not None)
-    return len(seen)
 
 
 # %% [markdown]
@@ -178,7 +165,7 @@ seed_bn = Seed000BatchNorm(3)
 history = []
 for step in range(3):
     seed_bn(mg.tensor(rng.normal(size=(4, 3, 2, 2)), requires_grad=True))
-    history.append(count_operations(seed_bn.running_mean))
+    history.append(len(recorded_operations(seed_bn.running_mean)))
 print("operations recorded behind the seed's running_mean after 1, 2, 3 steps:", history)
 claim("E6", "the seed's buffer has a grad_fn, and its recorded history grows every step",
       seed_bn.running_mean.grad_fn is not None and history[0] < history[1] < history[2])

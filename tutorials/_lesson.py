@@ -130,3 +130,17 @@ def numerical_gradient(f, x, eps=1e-6):
         x[index] = orig
         grad[index] = (plus - minus) / (2 * eps)
     return grad
+
+
+def recorded_operations(tensor):
+    """The operations (graph nodes other than leaves) that produced `tensor`, found by
+    walking its grad_fn's edges with an explicit stack; empty for a tensor without history."""
+    from minigrad.tensor import AccumulateGrad
+    seen, todo = set(), [tensor.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or isinstance(node, AccumulateGrad) or node in seen:
+            continue
+        seen.add(node)
+        todo.extend(edge[0] for edge in node.edges if edge is not None)
+    return seen
