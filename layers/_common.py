@@ -191,6 +191,14 @@ def standardize(x, reduction, eps):
     return x_hat, mean, var, inv_std
 
 
+def per_channel(param, x):
+    """A (C,) parameter shaped to broadcast against x of shape (N, C, *): (C, 1, ..., 1).
+    For (N, C) input it already does, and is left alone (no reshape node in the graph)."""
+    if param is None or x.ndim == 2:
+        return param
+    return param.reshape((x.shape[1],) + (1,) * (x.ndim - 2))
+
+
 def spread(c, shape):
     """c, which broadcasts against `shape` (BatchNorm's (1, C, 1, 1) against
     (N, C, H, W)), repeated along its trailing broadcast axes: (1, C, H, W).

@@ -29,8 +29,8 @@ import numpy as np
 
 from layers._common import (
     Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
-    check_input, check_param, check_rank, check_running_pair, normalize, running_estimates,
-    update_running_stats,
+    check_input, check_param, check_rank, check_running_pair, normalize, per_channel,
+    running_estimates, update_running_stats,
 )
 
 
@@ -52,11 +52,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         check_param(param, (channels,), what, where)
     check_running_pair(running_mean, running_var, where)
     axes = (0,) + tuple(range(2, x.ndim))
-    per_channel = (channels,) + (1,) * (x.ndim - 2)      # broadcasts against (N, C, *)
-    weight = weight.reshape(per_channel) if weight is not None else None
-    bias = bias.reshape(per_channel) if bias is not None else None
+    weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not training:
-        fixed = running_estimates(running_mean, running_var, per_channel, where)
+        channel_shape = (channels,) + (1,) * (x.ndim - 2)      # broadcasts against (N, C, *)
+        fixed = running_estimates(running_mean, running_var, channel_shape, where)
         y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
         return y
     m = check_enough_values(x, axes, "value per channel", where)

@@ -40,13 +40,9 @@ from minigrad import nn
 from layers._common import (
     Reduction, RunningStatsNorm, affine, check_backward, check_channels, check_dtype,
     check_enough_values, check_input, check_param, check_positive_int, check_rank,
-    check_running_pair, normalize, register_affine, running_estimates, update_running_stats,
+    check_running_pair, normalize, per_channel, register_affine, running_estimates,
+    update_running_stats,
 )
-
-
-def _per_channel(param, x):
-    """A (C,) parameter reshaped to broadcast against (N, C, *)."""
-    return param.reshape((x.shape[1],) + (1,) * (x.ndim - 2)) if param is not None else None
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="autograd"):
@@ -63,7 +59,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="au
                          f"divisible by num_groups ({num_groups})")
     check_param(weight, (channels,), "weight", where)
     check_param(bias, (channels,), "bias", where)
-    weight, bias = _per_channel(weight, x), _per_channel(bias, x)
+    weight, bias = per_channel(weight, x), per_channel(bias, x)
     if x.size == 0:
         return affine(x, weight, bias)      # nothing to normalise (PyTorch: empty too)
     reduction = Reduction((2,), view=(n, num_groups, -1))
@@ -86,7 +82,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         check_param(param, (channels,), what, where)
     check_running_pair(running_mean, running_var, where)
     axes = tuple(range(2, x.ndim))
-    weight, bias = _per_channel(weight, x), _per_channel(bias, x)
+    weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not use_input_stats:
         fixed = running_estimates(running_mean, running_var, (channels,) + (1,) * len(axes),
                                   where)
