@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import minigrad as mg
-from minigrad.graph import draw_graph
+from minigrad.draw import draw_graph
 
 STEPS = 3_334
 REPEATS = 5

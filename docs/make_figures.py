@@ -16,7 +16,7 @@ import numpy as np
 import layers
 import minigrad as mg
 from minigrad import nn
-from minigrad.graph import draw_graph, save_graph
+from minigrad.draw import draw_graph, save_graph
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,15 +1,18 @@
 """minigrad: a small reverse-mode autograd engine on NumPy, written to be read.
 
-The layers of the house, bottom up:
-  tensor.py     Tensor and the graph Node
-  ops.py        the derivative table: every primitive with its forward and VJPs
-  autograd.py   the backward walk, grad(), no_grad, detect_anomaly
-  function.py   user-defined operations (Function)
-  gradcheck.py  finite-difference checks of the engine
-  graph.py      drawing graphs with Graphviz
-  check.py      cross-checking a hand-written backward (coursework)
-  nn/, optim.py modules, losses and optimizers
-  cli.py        the `minigrad` command
+The rooms of the house, bottom up. The engine is the files at the top:
+  tensor.py      Tensor and the graph Node
+  ops.py         the derivative table: every primitive with its forward and VJPs
+  autograd.py    the backward walk, grad(), no_grad, detect_anomaly
+  function.py    user-defined operations (Function)
+  gradcheck.py   finite-difference checks of the engine
+  creation.py    zeros, ones, randn, arange and the random generator
+On top of the engine, each in a folder of its own:
+  nn/, optim.py  modules, losses and optimizers (PyTorch's names); datasets.py, data/
+  draw/          pictures of a finished graph (needs the graphviz package only when drawing)
+  coursework/    check_backward: grading a hand-written NumPy backward pass
+  cli/           the `minigrad` command; the only part that imports `layers`
+A lower room never imports a higher one.
 """
 from minigrad.tensor import Tensor, tensor
 from minigrad.creation import arange, default_rng, manual_seed, ones, randn, zeros
@@ -21,8 +24,9 @@ from minigrad.ops import (
 from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.graph import draw_graph, save_graph
-from minigrad.check import check_backward
+from minigrad import nn, optim           # mg.nn, mg.nn.functional, mg.optim, as in torch
+from minigrad.draw import draw_graph, save_graph       # graphviz is imported only when drawing
+from minigrad.coursework import check_backward
 
 __version__ = "0.1.0"
 
@@ -33,4 +37,5 @@ __all__ = [
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",
     "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
+    "nn", "optim",
 ]

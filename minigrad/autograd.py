@@ -24,7 +24,8 @@ from heapq import heappop, heappush
 import numpy as np
 
 from minigrad import ops
-from minigrad.tensor import STATE, AccumulateGrad, Tensor
+from minigrad.node import STATE, AccumulateGrad
+from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
 # Grad mode and anomaly mode

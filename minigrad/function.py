@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.tensor import STATE, Node, Tensor
+from minigrad.node import STATE, Node
+from minigrad.tensor import Tensor
 
 
 class Context:

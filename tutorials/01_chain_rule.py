@@ -19,7 +19,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import minigrad as mg
-from minigrad.graph import draw_graph
+from minigrad.draw import draw_graph
 
 from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
 

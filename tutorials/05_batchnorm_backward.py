@@ -20,7 +20,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.graph import draw_graph
+from minigrad.draw import draw_graph
 import layers
 
 from _lesson import (setup, section, check, save_graph, numerical_gradient,

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 
 import minigrad as mg
 import layers
-from minigrad.graph import draw_graph
+from minigrad.draw import draw_graph
 
 from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
 

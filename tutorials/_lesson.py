@@ -85,10 +85,10 @@ def check(claim, condition, detail=None):
 def save_graph(digraph, name):
     """Save a graphviz.Digraph as <out>/<name>.svg and return the path written.
 
-    Without Graphviz's `dot` program, minigrad.graph.save_graph writes <name>.dot (the DOT
+    Without Graphviz's `dot` program, minigrad.draw.save_graph writes <name>.dot (the DOT
     text) instead and says how to install Graphviz or render it online.
     """
-    from minigrad.graph import save_graph as save
+    from minigrad.draw import save_graph as save
     path = Path(save(digraph, _out_dir() / f"{name}.svg"))
     print(f"saved graph: {path}")
     _show_in_notebook(digraph)
@@ -135,7 +135,7 @@ def numerical_gradient(f, x, eps=1e-6):
 def recorded_operations(tensor):
     """The operations (graph nodes other than leaves) that produced `tensor`, found by
     walking its grad_fn's edges with an explicit stack; empty for a tensor without history."""
-    from minigrad.tensor import AccumulateGrad
+    from minigrad.node import AccumulateGrad
     seen, todo = set(), [tensor.grad_fn]
     while todo:
         node = todo.pop()

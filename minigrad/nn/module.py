@@ -13,7 +13,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from minigrad.tensor import STATE, Tensor
+from minigrad.node import STATE
+from minigrad.tensor import Tensor
 
 
 class Parameter(Tensor):

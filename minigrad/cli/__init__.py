@@ -11,9 +11,9 @@ import sys
 
 # (name, module, one-line help). Add a sub-command by adding a line here.
 COMMANDS = [
-    ("graph", "minigrad.graph_cli", "draw the computation graph of a layer or an expression"),
-    ("check", "minigrad.check_cli", "grade a hand-written NumPy backward pass"),
-    ("tutorials", "minigrad.tutorials_cli", "list the numbered tutorials, or run one or all of them"),
+    ("graph", "minigrad.cli.graph", "draw the computation graph of a layer or an expression"),
+    ("check", "minigrad.cli.check", "grade a hand-written NumPy backward pass"),
+    ("tutorials", "minigrad.cli.tutorials", "list the numbered tutorials, or run one or all of them"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Tests for minigrad.check: check_backward on the exercises, their solutions and planted bugs.
+"""Tests for minigrad.coursework: check_backward on the exercises, their solutions and planted bugs.
 
 The forwards are the shipped templates (tutorials/exercises), the backward passes come from
 tests/solutions: the correct one must pass, every planted bug must fail on exactly the input
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import minigrad as mg
-from minigrad import check as check_module
-from minigrad.check import THRESHOLD, check_backward
-from minigrad.check_cli import EXERCISES, make_inputs
+from minigrad.coursework import check as check_module
+from minigrad.coursework import THRESHOLD, check_backward
+from minigrad.cli.check import EXERCISES, make_inputs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -203,7 +203,7 @@ def test_exception_in_student_code_is_reported_not_raised():
     report = run("batchnorm", backward)
     assert not report.passed and report.wrong == ["x", "gamma", "beta"]
     assert "backward (your backward) raised NameError" in report.error
-    assert "test_check.py" in report.error and "undefined_name" in report.error
+    assert "test_coursework_check.py" in report.error and "undefined_name" in report.error
     assert "No gradient was checked." in str(report)
 
 

@@ -23,7 +23,7 @@ with the largest absolute error and the index of the worst element. The 1e-8 sta
 when every gradient of the problem is smaller than 1 it is scaled down with the largest of them,
 so that gradients of size 1e-16 are still told apart instead of all counting as zero. The
 student's forward output is compared with the references' outputs the same way. The report,
-its table and the hints that explain a wrong gradient are in check_report.py.
+its table and the hints that explain a wrong gradient are in report.py.
 
 Verdict: a gradient is right when rel < 1e-7 against every oracle that ran. Why 1e-7
 (NORMALIZATION.md section 5): closed-form backward passes agree with autograd to about 1e-15;
@@ -50,7 +50,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from minigrad.autograd import grad
-from minigrad.check_report import (  # rel_error: the measure, importable from here too
+from minigrad.coursework.report import (  # rel_error: the measure, importable from here too
     CheckReport, Comparison, Row, explain, join_names, rel_error, shape_hint, shape_text,
     zero_floor,
 )

@@ -14,7 +14,6 @@ import sys
 from html import escape
 from pathlib import Path
 
-import graphviz
 import numpy as np
 
 from minigrad.tensor import Tensor
@@ -119,8 +118,21 @@ def statement(name, kind, lines, tips):
     return name, f"<<B>{escape(lines[0])}</B>{small}>", tooltip, kind
 
 
+def graphviz_package():
+    """The graphviz Python package, imported only when a drawing is made, so that
+    the engine works without it."""
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError("drawing a graph needs the graphviz Python package: "
+                          "pip install graphviz (and, for SVG/PNG/PDF, Graphviz's dot "
+                          "program: " + INSTALL_HINT.split(" (", 1)[1].rstrip(")") + ")") from None
+    return graphviz
+
+
 def emit(d):
     """Write the collected nodes, clusters and edges into a graphviz.Digraph."""
+    graphviz = graphviz_package()
     g = graphviz.Digraph("minigrad")
     g.attr(rankdir=d.o["rankdir"], fontname=FONT, fontsize="12", nodesep="0.25",
            ranksep="0.3", pad="0.2", bgcolor="white")
@@ -187,6 +199,7 @@ def save_graph(graph, path, format=None):
     if fmt not in FORMATS:
         raise ValueError(f"save_graph: format must be one of {FORMATS}, got {fmt!r}")
     if fmt != "dot" and shutil.which("dot") is not None:
+        graphviz = graphviz_package()
         sharp = graph
         if fmt == "png" and not any("dpi" in a for a in graph.body):
             sharp = graph.copy()

@@ -1,4 +1,4 @@
-"""Graph drawing (minigrad/graph.py): what the DOT text contains for known small
+"""Graph drawing (minigrad/draw/graph.py): what the DOT text contains for known small
 graphs, clusters for modules, collapsing and caps, the backward graph,
 determinism, and drawings made after backward()."""
 import re
@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.graph import draw_graph
+from minigrad.draw import draw_graph
 
 STATEMENT = re.compile(r"^\s*(\w+) \[(.*)\]$", re.M)
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)", re.M)

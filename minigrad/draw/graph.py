@@ -25,22 +25,21 @@ The walk is breadth-first with an explicit queue (no recursion, so a graph of
 100,000 operations is fine), and nodes are numbered in creation order
 (node.seq): the same graph always gives the same DOT source.
 
-This file decides what is drawn; graph_dot.py how it looks (colours, words
-for values, the DOT text) and how it is saved.
+This file decides what is drawn; read.py reads the recorded graph, collapse.py
+shortens a drawing, dot.py says how it looks (colours, words for values, the
+DOT text) and how it is saved.
 """
 from __future__ import annotations
 
-import functools
-import inspect
-import weakref
-from collections import deque
-
 import numpy as np
 
-from minigrad.graph_dot import (  # save_graph, summary, FORMATS: importable from here too
-    FORMATS, arg_text, dtype_name, emit, plural, save_graph, statement, summary,
+from minigrad.draw.collapse import plan_chains, plan_collapse
+from minigrad.draw.dot import arg_text, dtype_name, emit, statement, summary
+from minigrad.draw.read import (
+    arg_name, frame_label, is_box, node_input, out_meta, retained, walk,
 )
-from minigrad.tensor import AccumulateGrad, Tensor
+from minigrad.node import AccumulateGrad
+from minigrad.tensor import Tensor
 
 INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
 OPTIONS = dict(names=None, show_values=False, show_grad=False, intermediates=False,
@@ -48,89 +47,6 @@ OPTIONS = dict(names=None, show_values=False, show_grad=False, intermediates=Fal
                backward_of=None, legend=False, title=None, rankdir="TB")
 
 
-# ----------------------------------------------------------------------------
-# Reading the graph
-# ----------------------------------------------------------------------------
-
-def _walk(root_nodes):
-    """The operation nodes reachable from root_nodes, nearest first, and the leaf tensors."""
-    ops, leaves, seen = [], [], set(root_nodes)
-    queue = deque(root_nodes)
-    while queue:
-        node = queue.popleft()
-        if isinstance(node, AccumulateGrad):
-            leaves.append(node.variable)
-            continue
-        ops.append(node)
-        for edge in node.edges:
-            if edge is not None and edge[0] not in seen:
-                seen.add(edge[0])
-                queue.append(edge[0])
-    return ops, leaves
-
-
-def _input(node, i):
-    """(value, known) of input i of node: node.args until backward() releases
-    them, then node.consts if the engine kept the value for drawing."""
-    if node.args is not None and i < len(node.args):
-        return node.args[i], True
-    v = node.consts[i] if node.consts is not None and i < len(node.consts) else None
-    if isinstance(v, weakref.ref):
-        v = v()
-    return v, v is not None
-
-
-def _retained(node, k):
-    """The tensor behind output k of node if retain_grad() was called on it (and it lives)."""
-    for hook in (node.hooks or {}).get(k, ()):
-        ref = getattr(hook, "tensor", None)
-        if ref is not None and ref() is not None:
-            return ref()
-    return None
-
-
-def _out_meta(node, k):
-    """(shape, dtype, array or None) of a node's k-th output."""
-    if node.out_data is not None and node.n_outputs == 1:
-        return node.out_data.shape, node.out_data.dtype, node.out_data
-    if node.out_meta:
-        return node.out_meta[k][0], node.out_meta[k][1], None
-    return None, None, None
-
-
-def _arg_name(op, i, fallback):
-    """The name of positional argument i of an op's forward."""
-    names = _parameter_names(op.cls.forward if hasattr(op, "cls") else op.forward)
-    return names[i] if i < len(names) else fallback
-
-
-@functools.cache
-def _parameter_names(fn):
-    """The names of fn's positional parameters, up to a *args (whose inputs have none)."""
-    if isinstance(fn, np.ufunc):       # a ufunc's x1, x2 say nothing
-        return ()
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return ()
-    names = []
-    for p in parameters:
-        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            break
-        if p.name != "ctx":
-            names.append(p.name)
-    return tuple(names)
-
-
-def _is_box(v):
-    """Tensors and arrays of several numbers get a box; scalars go into the op's label."""
-    return isinstance(v, Tensor) or isinstance(v, np.ndarray) and v.size > 1
-
-
-def _frame_label(frame):
-    """A scope frame (module, attribute name) as its cluster's label: "BatchNorm2d (bn1)"."""
-    module, name = frame
-    return f"{type(module).__name__} ({name})" if name else type(module).__name__
 
 
 # ----------------------------------------------------------------------------
@@ -201,7 +117,7 @@ class _Drawing:
         for d in range(1, len(key) + 1):
             if key[:d] not in self.clusters:
                 self.clusters[key[:d]] = [f"cluster_{len(self.clusters)}",
-                                          _frame_label(scope[d - 1]), []]
+                                          frame_label(scope[d - 1]), []]
         self.clusters[key][2].append(made)
 
     def edge(self, tail, head, label=None):
@@ -272,7 +188,7 @@ class _Drawing:
             return self.ids[(parent, k)]
         if tensor is None:             # released by backward(): names= or retain_grad() know it
             tensor = self.results.get((parent, k), None)
-            tensor = _retained(parent, k) if tensor is None else tensor
+            tensor = retained(parent, k) if tensor is None else tensor
         given = (parent.out_names or {}).get(k)      # a name set on the result, kept by the node
         wanted = self.o["intermediates"] or given or isinstance(tensor, Tensor) and (
             id(tensor) in self.o["names"] or tensor.name or tensor.grad is not None)
@@ -280,7 +196,7 @@ class _Drawing:
             return self.ref[parent]
         name = self.name_of(tensor, "") if isinstance(tensor, Tensor) else given or ""
         box = self.box(tensor, "intermediate", name,
-                       self.cluster_of(parent.scope), parent.scope, _out_meta(parent, k))
+                       self.cluster_of(parent.scope), parent.scope, out_meta(parent, k))
         self.ids[(parent, k)] = box
         self.edge(self.ref[parent], box, str(k) if parent.n_outputs > 1 else None)
         return box
@@ -328,7 +244,7 @@ def draw_graph(*roots, **options):
                  if isinstance(t, Tensor) and t.grad_fn is not None}
 
     roots = list({id(r): r for r in roots}.values())
-    ops, leaves = _walk(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None)))
+    ops, leaves = walk(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None)))
     hidden = ops[limit:] if limit else []
     ops = sorted(ops[:len(ops) - len(hidden)], key=lambda n: n.seq)
     d.learn_modules(dict.fromkeys(n.scope for n in ops))
@@ -339,8 +255,8 @@ def draw_graph(*roots, **options):
         d.merged.add("more")
         d.node("more", "more", [f"… {len(hidden):,} more operations", "left out by max_nodes"],
                [f"the {len(hidden)} operations furthest from the roots are not drawn"])
-    _plan_collapse(d, ops)
-    chains = _plan_chains(d, ops, roots)
+    plan_collapse(d, ops)
+    chains = plan_chains(d, ops, roots)
     grad_of = {id(t.grad): d.name_of(t, "input") + ".grad" for t in leaves if t.grad is not None}
     forward_end = max([t.grad_fn.seq for t in _as_list(o["backward_of"]) if t.grad_fn] or [-1])
 
@@ -362,10 +278,10 @@ def draw_graph(*roots, **options):
             lines, tip = _op_label(node, chains.get(me, 1))
             d.node(me, kind, lines, tip, d.cluster_of(node.scope), node.scope)
         for i, edge in enumerate(node.edges):
-            value, known = _input(node, i)
+            value, known = node_input(node, i)
             if edge is None:
-                if known and _is_box(value):
-                    d.edge(d.leaf(value, node.scope, _arg_name(node.op, i, "constant")), me)
+                if known and is_box(value):
+                    d.edge(d.leaf(value, node.scope, arg_name(node.op, i, "constant")), me)
             elif isinstance(edge[0], AccumulateGrad):
                 d.edge(d.leaf(edge[0].variable, node.scope), me)
             else:
@@ -383,18 +299,18 @@ def _op_label(node, count):
     """(label lines, tooltip) of an operation; count > 1 for a collapsed chain."""
     op, attrs = node.op, []
     for i, edge in enumerate(node.edges):
-        value, known = _input(node, i)
-        if edge is not None or not known or value is None or value is False or _is_box(value):
+        value, known = node_input(node, i)
+        if edge is not None or not known or value is None or value is False or is_box(value):
             continue
         if op.name in INFIX and len(node.edges) == 2:       # "/ 32" reads better than x2=32
             attrs.append(f"{INFIX[op.name]} {arg_text(value)}" if i else
                          f"{arg_text(value)} {INFIX[op.name]} ·")
         else:
-            name = _arg_name(op, i, f"arg{i}")
+            name = arg_name(op, i, f"arg{i}")
             attrs.append(name if value is True else f"{name}={arg_text(value)}")
     attrs += [f"{k}={arg_text(v)}" for k, v in (node.kwargs or {}).items() if k != "ctx"]
     text = "  ".join(attrs)
-    shape = _out_meta(node, 0)[0]
+    shape = out_meta(node, 0)[0]
     result = ("" if shape is None else f"→ {shape}" if node.n_outputs == 1
               else f"→ {node.n_outputs} outputs")
     if len(text) + len(result) <= 30:           # one line when it fits
@@ -405,72 +321,11 @@ def _op_label(node, count):
     tip = [f"{op.name} ({node.name})" + (f", a chain of {count}" if count > 1 else ""),
            "  ".join(attrs)]
     for k in range(node.n_outputs):
-        shape, dtype, array = _out_meta(node, k)
+        shape, dtype, array = out_meta(node, k)
         tip.append(f"output {k}: shape {shape}, {dtype_name(dtype)}"
                    + ("" if array is None else ", " + summary(array)))
     if node.released:
         tip.append("saved values released by backward()")
     if node.scope:
-        tip.append("in " + " / ".join(map(_frame_label, node.scope)))
+        tip.append("in " + " / ".join(map(frame_label, node.scope)))
     return lines, tip
-
-
-def _plan_collapse(d, ops):
-    """Point the operations of each collapsed module call at one node for the call."""
-    rule = d.o["collapse"]
-    if rule is False or rule is None or not d.o["clusters"]:
-        return
-    rule = {rule} if isinstance(rule, str) else rule       # one name, not its letters
-    keys = {n: d.cluster_of(n.scope) or () for n in ops}
-    has_inner = {k[:j] for k in keys.values() for j in range(1, len(k))}
-    count, first = {}, {}
-    for n in ops:
-        for depth in range(1, len(keys[n]) + 1):
-            mod, name = n.scope[depth - 1]
-            key = keys[n][:depth]
-            if (key not in has_inner if rule is True else depth == rule if type(rule) is int
-                    else type(mod).__name__ in rule or name in rule):
-                node = d.collapsed.setdefault(key, f"m{len(d.collapsed)}")
-                first.setdefault(node, (key, n.scope[:depth]))
-                count[node] = count.get(node, 0) + 1
-                d.ref[n] = node
-                break
-    for node, (key, scope) in first.items():
-        label, n_params = _frame_label(scope[-1]), len(list(scope[-1][0].parameters()))
-        info = plural(count[node], "operation") + (f" · {plural(n_params, 'parameter')}"
-                                                    if n_params else "")
-        d.merged.add(node)
-        d.node(node, "module", [label, info], [f"{label}: {info}, collapsed"],
-               key[:-1] or None, scope[:-1])
-
-
-def _plan_chains(d, ops, roots):
-    """Draw runs of the same operation, each feeding only the next, as one node.
-    Returns {the run's node: its length}."""
-    if not d.o["collapse_chains"]:
-        return {}
-    shortest = 3 if d.o["collapse_chains"] is True else int(d.o["collapse_chains"])
-    uses = {}
-    for n in ops:
-        for e in n.edges:
-            if e is not None:
-                uses[e[0]] = uses.get(e[0], 0) + 1
-    for r in roots:
-        uses[r.grad_fn] = uses.get(r.grad_fn, 0) + 2      # an output ends a run
-    head = {}
-    for n in ops:                      # creation order: a parent comes before its users
-        live = [e for e in n.edges if e is not None]
-        p = live[0][0] if len(live) == 1 else None
-        linked = (p in head and uses[p] == 1 and p.op.name == n.op.name and p.scope == n.scope
-                  and d.ref[p] == d.own[p] and d.ref[n] == d.own[n]
-                  and not any(e is None and _is_box(_input(n, i)[0])
-                              for i, e in enumerate(n.edges)))
-        head[n] = head[p] if linked else n
-    length = {}
-    for h in head.values():
-        length[h] = length.get(h, 0) + 1
-    for n, h in head.items():
-        if length[h] >= shortest:
-            d.ref[n] = d.own[h]
-            d.merged.add(d.own[h])
-    return {d.own[h]: k for h, k in length.items() if k >= shortest}

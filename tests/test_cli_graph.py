@@ -1,4 +1,4 @@
-"""The `minigrad graph` command (minigrad/graph_cli.py): layers and expressions,
+"""The `minigrad graph` command (minigrad/cli/graph.py): layers and expressions,
 both views and modes, every format, exit codes, and the missing-dot path."""
 import subprocess
 import sys
@@ -66,7 +66,7 @@ def test_collapse_and_layers_with_groups(tmp_path):
 
 
 def test_without_dot_the_command_writes_dot_and_one_hint(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)
+    monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: None)
     assert main(["graph", "LayerNorm", "-o", str(tmp_path / "ln.svg")]) == 0
     out = capsys.readouterr()
     assert (tmp_path / "ln.dot").read_text().startswith("digraph")
@@ -109,7 +109,7 @@ def test_the_console_entry_point_runs(tmp_path):
 
 
 def test_a_dotted_folder_is_not_a_file_suffix(tmp_path, monkeypatch):
-    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)     # no dot: DOT text
+    monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: None)     # no dot: DOT text
     folder = tmp_path / "run.v2"
     folder.mkdir()
     assert main(["graph", "LayerNorm", "-o", str(folder / "ln")]) == 0      # no suffix: svg

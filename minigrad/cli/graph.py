@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from minigrad.graph import FORMATS, draw_graph, save_graph
+from minigrad.draw import FORMATS, draw_graph, save_graph
 
 # name -> (build(shape, groups, mode), default input shape). The layer's own
 # checks say what is wrong with a shape.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from minigrad import cli, tutorials_cli
+from minigrad import cli
+from minigrad.cli import tutorials as tutorials_cli
 
 PASSING = '''"""A lesson that passes and draws one figure."""
 import sys

@@ -1,11 +1,11 @@
-"""The report of check_backward (minigrad/check_report.py): the error measure, verdicts,
+"""The report of check_backward (minigrad/coursework/report.py): the error measure, verdicts,
 the printed table and the shape hints, built directly from rows and comparisons."""
 import re
 
 import numpy as np
 import pytest
 
-from minigrad.check_report import (
+from minigrad.coursework.report import (
     CheckReport, Comparison, Row, rel_error, shape_hint, shape_text, zero_floor,
 )
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from minigrad import cli
-from minigrad.check_cli import EXERCISES
+from minigrad.cli.check import EXERCISES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXERCISE_DIR = ROOT / "tutorials" / "exercises"

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minigrad.check import THRESHOLD, check_backward
+from minigrad.coursework import THRESHOLD, check_backward
 
 
 # ----------------------------------------------------------------------------

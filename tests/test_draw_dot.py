@@ -1,4 +1,4 @@
-"""How drawings look and are saved (minigrad/graph_dot.py): words for values, SVG
+"""How drawings look and are saved (minigrad/draw/dot.py): words for values, SVG
 through Graphviz's dot (labels and tooltips), each format, and saving without dot or
 when dot fails."""
 import xml.etree.ElementTree as ET
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.graph import draw_graph
-from minigrad.graph_dot import save_graph, summary
+from minigrad.draw import draw_graph
+from minigrad.draw.dot import save_graph, summary
 
 
 def neuron():
@@ -47,7 +47,7 @@ def test_save_graph_renders_each_format(dot, tmp_path, fmt, magic):
 
 
 def test_save_graph_dot_format_needs_no_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)
+    monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: None)
     g = draw_graph(neuron()[-1])
     assert save_graph(g, tmp_path / "g.gv", "dot").read_text() == g.source
     assert capsys.readouterr().err == ""
@@ -56,9 +56,9 @@ def test_save_graph_dot_format_needs_no_dot(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("how", ["not on PATH", "fails to start"])
 def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatch, capsys, how):
     if how == "not on PATH":
-        monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: None)
+        monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: None)
     else:
-        monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: "/usr/bin/dot")
+        monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: "/usr/bin/dot")
 
         def missing(self, *args, **kwargs):
             raise graphviz.ExecutableNotFound(["dot"])
@@ -74,7 +74,7 @@ def test_without_dot_save_writes_dot_text_and_one_hint_line(tmp_path, monkeypatc
 
 def test_when_dot_fails_save_writes_dot_text_and_says_why(tmp_path, monkeypatch, capsys):
     # A Graphviz built without png support exits 1 with 'Format: "png" not recognized'.
-    monkeypatch.setattr("minigrad.graph_dot.shutil.which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr("minigrad.draw.dot.shutil.which", lambda name: "/usr/bin/dot")
 
     def fails(self, *args, **kwargs):
         raise graphviz.CalledProcessError(1, ["dot", "-Tpng"], stderr=b'Format: "png" not '

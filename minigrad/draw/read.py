@@ -1,0 +1,94 @@
+"""Reading a recorded graph for drawing: which nodes and leaves it holds, what
+each node's inputs and outputs were (also after backward() released them), and
+how a node's forward names its arguments. Nothing here writes DOT."""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from collections import deque
+
+import numpy as np
+
+from minigrad.node import AccumulateGrad
+from minigrad.tensor import Tensor
+
+def walk(root_nodes):
+    """The operation nodes reachable from root_nodes, nearest first, and the leaf tensors."""
+    ops, leaves, seen = [], [], set(root_nodes)
+    queue = deque(root_nodes)
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, AccumulateGrad):
+            leaves.append(node.variable)
+            continue
+        ops.append(node)
+        for edge in node.edges:
+            if edge is not None and edge[0] not in seen:
+                seen.add(edge[0])
+                queue.append(edge[0])
+    return ops, leaves
+
+
+def node_input(node, i):
+    """(value, known) of input i of node: node.args until backward() releases
+    them, then node.consts if the engine kept the value for drawing."""
+    if node.args is not None and i < len(node.args):
+        return node.args[i], True
+    v = node.consts[i] if node.consts is not None and i < len(node.consts) else None
+    if isinstance(v, weakref.ref):
+        v = v()
+    return v, v is not None
+
+
+def retained(node, k):
+    """The tensor behind output k of node if retain_grad() was called on it (and it lives)."""
+    for hook in (node.hooks or {}).get(k, ()):
+        ref = getattr(hook, "tensor", None)
+        if ref is not None and ref() is not None:
+            return ref()
+    return None
+
+
+def out_meta(node, k):
+    """(shape, dtype, array or None) of a node's k-th output."""
+    if node.out_data is not None and node.n_outputs == 1:
+        return node.out_data.shape, node.out_data.dtype, node.out_data
+    if node.out_meta:
+        return node.out_meta[k][0], node.out_meta[k][1], None
+    return None, None, None
+
+
+def arg_name(op, i, fallback):
+    """The name of positional argument i of an op's forward."""
+    names = parameter_names(op.cls.forward if hasattr(op, "cls") else op.forward)
+    return names[i] if i < len(names) else fallback
+
+
+@functools.cache
+def parameter_names(fn):
+    """The names of fn's positional parameters, up to a *args (whose inputs have none)."""
+    if isinstance(fn, np.ufunc):       # a ufunc's x1, x2 say nothing
+        return ()
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    names = []
+    for p in parameters:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        if p.name != "ctx":
+            names.append(p.name)
+    return tuple(names)
+
+
+def is_box(v):
+    """Tensors and arrays of several numbers get a box; scalars go into the op's label."""
+    return isinstance(v, Tensor) or isinstance(v, np.ndarray) and v.size > 1
+
+
+def frame_label(frame):
+    """A scope frame (module, attribute name) as its cluster's label: "BatchNorm2d (bn1)"."""
+    module, name = frame
+    return f"{type(module).__name__} ({name})" if name else type(module).__name__

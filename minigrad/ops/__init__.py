@@ -1,0 +1,49 @@
+"""The derivative table: every primitive operation, its forward and its backward.
+
+Each primitive is one entry:
+
+    exp = primitive("exp", np.exp,
+                    lambda g, ans, x: g * ans)
+
+The forward is a NumPy function of the raw arrays. After it come the
+vector-Jacobian products (VJPs), one per differentiable argument: given the
+gradient `g` flowing into the output, the output `ans`, and the inputs, each
+returns the gradient for its argument. The VJPs are written with minigrad
+operations, so a gradient is itself differentiable (second derivatives for
+free); when no one will differentiate it (no create_graph), the same formulas
+simply run on the arrays. A VJP may return a gradient of the broadcast shape:
+reducing it back to the input's shape happens once, in the backward walk
+(autograd.py).
+
+Calling a primitive runs its forward and, if an input requires grad, records a
+Node: the op, the inputs and the output that the VJPs will need.
+
+Everything else (mean, var, expand_dims, stack, ...) is composed from
+primitives and needs no derivative of its own.
+
+The table is split by family, one file each:
+  primitive.py    the machinery (Primitive, recording a Node) and shared helpers
+  shape.py        broadcast_to / sum_to, reshape, transpose, indexing, concatenate, pad
+  elementwise.py  arithmetic, pow, exp, log, activations, where, clip, casts
+  reductions.py   sum, max, min, mean, var, std
+  linalg.py       matmul, and the unfold/fold pair behind convolution
+"""
+from minigrad.ops.primitive import Primitive, _norm_axes, primitive
+from minigrad.ops.shape import (
+    broadcast_to, concatenate, expand_dims, getitem, pad, reshape, squeeze, stack, sum_to,
+    swapaxes, transpose,
+)
+from minigrad.ops.elementwise import (
+    abs, add, astype, clip, compare, div, exp, log, maximum, minimum, mul, neg, power, relu,
+    sigmoid, sqrt, sub, tanh, where,
+)
+from minigrad.ops.reductions import max, mean, min, std, sum, var
+from minigrad.ops.linalg import fold, matmul, unfold
+
+__all__ = [
+    "Primitive", "primitive", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
+    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
+    "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
+    "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
+    "matmul", "unfold",
+]

@@ -1,0 +1,81 @@
+"""Linear algebra: matmul, and convolution as unfold (im2col) + matmul."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.primitive import _shape, primitive
+from minigrad.ops.shape import expand_dims, squeeze, swapaxes
+
+# ----------------------------------------------------------------------------
+# Linear algebra
+# ----------------------------------------------------------------------------
+
+def _matmul_vjp_a(g, ans, a, b):
+    a_nd, b_nd = len(_shape(a)), len(_shape(b))
+    if b_nd == 1:                      # (..., m, k) @ (k,) -> (..., m)
+        return expand_dims(g, -1) * b if a_nd > 1 else g * b
+    if a_nd == 1:                      # (k,) @ (..., k, n) -> (..., n)
+        return squeeze(matmul(expand_dims(g, -2), swapaxes(b, -1, -2)), -2)
+    return matmul(g, swapaxes(b, -1, -2))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    a_nd, b_nd = len(_shape(a)), len(_shape(b))
+    if a_nd == 1:                      # (k,) @ (..., k, n)
+        return expand_dims(a, -1) * expand_dims(g, -2) if b_nd > 1 else g * a
+    if b_nd == 1:                      # (..., m, k) @ (k,)
+        return squeeze(matmul(swapaxes(a, -1, -2), expand_dims(g, -1)), -1)
+    return matmul(swapaxes(a, -1, -2), g)
+
+
+_matmul = primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+
+def matmul(a, b):
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{sa} and {sb} (use * to multiply by a scalar)")
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) > 1 else sb[0]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: "
+                         f"{ka} (last dim of the first) != {kb} "
+                         f"({'second-to-last' if len(sb) > 1 else 'only'} dim of the second)")
+    if len(sa) > 2 and len(sb) > 2:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: batch dimensions of shapes {sa} and {sb} "
+                             f"do not broadcast") from None
+    return _matmul(a, b)
+
+
+# ----------------------------------------------------------------------------
+# Convolution as unfold (im2col) + matmul. unfold and fold are adjoint linear
+# maps, so each one's VJP is the other.
+# ----------------------------------------------------------------------------
+
+def _unfold_forward(x, kernel, stride):
+    """(N, C, H, W) -> (N, C, kh, kw, oh, ow): every kernel-sized window."""
+    (kh, kw), (sh, sw) = kernel, stride
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw]              # (N, C, oh, ow, kh, kw)
+    return np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+
+
+def _fold_forward(cols, shape, kernel, stride):
+    """Adjoint of unfold: add each window back where it came from."""
+    (kh, kw), (sh, sw) = kernel, stride
+    out = np.zeros(shape, dtype=cols.dtype)
+    oh, ow = cols.shape[4], cols.shape[5]
+    for i in range(kh):            # a loop over kernel offsets, not over pixels
+        for j in range(kw):
+            out[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += cols[:, :, i, j]
+    return out
+
+
+unfold = primitive("unfold", _unfold_forward,
+                   lambda g, ans, x, kernel, stride: fold(g, _shape(x), kernel, stride))
+fold = primitive("fold", _fold_forward,
+                 lambda g, ans, cols, shape, kernel, stride: unfold(g, kernel, stride))

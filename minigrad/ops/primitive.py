@@ -1,0 +1,177 @@
+"""The machinery of the derivative table: a Primitive runs its NumPy forward on
+the raw arrays and, when an input needs a gradient, records a Node for the
+backward walk. Also the small helpers every entry uses (axes, shapes, errors)."""
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from minigrad.node import STATE, Node
+from minigrad.tensor import Tensor, _result
+
+def _data(v):
+    return v.data if isinstance(v, Tensor) else v
+
+
+# ----------------------------------------------------------------------------
+# The machinery: apply a primitive and record it
+# ----------------------------------------------------------------------------
+
+
+class Primitive:
+    """A NumPy function together with its VJPs."""
+
+    def __init__(self, name, forward, *vjps, vjp_of_arg=None):
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.vjp_of_arg = vjp_of_arg      # for variadic ops: vjp_of_arg(i, g, ans, *args)
+        self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+
+    def __call__(self, *args, **kwargs):
+        """Run the forward on the raw arrays; record a Node if a gradient is needed."""
+        arrays, edges = [], []          # per argument: its raw value, where its gradient goes
+        recording = STATE.grad_enabled
+        numpy_scalars = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                node = a._grad_fn               # (Tensor._edge, inlined for a result)
+                edges.append(None if not recording else (node, a._output_nr) if node is not None
+                             else a._edge())
+            else:
+                if type(a) is not float and isinstance(a, np.generic):   # (floats: the usual case)
+                    numpy_scalars = True
+                arrays.append(a)
+                edges.append(None)
+        if numpy_scalars:
+            args, arrays = _numbers_for_numpy_scalars(args, arrays)
+        try:
+            out = self.forward(*arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _forward_error(self, args, e) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)           # NumPy returns scalars for 0-d results
+        if STATE.anomaly:
+            _check_anomaly_forward(self, arrays, out)
+        if any(edges):                      # some input needs a gradient: record the op
+            # (kwargs or a shared {}: one object less per op for the garbage collector)
+            return _result(out, Node(self, edges, args, kwargs or _NO_KEYWORDS, out, 1, arrays))
+        return _result(out, None)
+
+    def input_grads(self, node, grads, create_graph):
+        """Gradients for every input of `node`, given the gradient of its output.
+
+        With create_graph the VJPs run on tensors and record a graph of their
+        own (higher derivatives). Otherwise nobody will differentiate the
+        result, so the very same formulas run on the raw arrays: NumPy
+        evaluates them directly, without building tensors.
+        """
+        (g,) = grads
+        if create_graph:
+            ans = Tensor._make(node.out_data, node)
+            args = node.args
+        else:
+            ans = node.out_data
+            args = node.arrays
+        kwargs = node.kwargs
+        out = []
+        for i, edge in enumerate(node.edges):
+            if edge is None:
+                out.append(None)
+            elif self.vjp_of_arg is None:
+                out.append(self.vjps[i](g, ans, *args, **kwargs))
+            else:
+                out.append(self.vjp_of_arg(i, g, ans, *args, **kwargs))
+        return out
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+primitive = Primitive
+_NO_KEYWORDS = {}       # never modified
+
+
+def _numbers_for_numpy_scalars(args, arrays):
+    """Next to an array, a NumPy scalar (np.float64(2.0), what np.prod or np.sqrt
+    return) acts like the Python number it holds. NumPy 2 would let it promote
+    a float32 array to float64; PyTorch and a Python 2.0 do not."""
+    if not any(isinstance(a, np.ndarray) for a in arrays):
+        return args, arrays
+    args = tuple(a.item() if isinstance(a, np.generic) else a for a in args)
+    return args, [a.item() if isinstance(a, np.generic) else a for a in arrays]
+
+
+def _shapes(args):
+    return ", ".join(str(np.shape(_data(a))) for a in args
+                     if isinstance(a, (Tensor, np.ndarray)) or np.isscalar(a))
+
+
+def _forward_error(prim, args, error):
+    """Reword a NumPy error so that it names the operation and the shapes."""
+    shapes = [np.shape(_data(a)) for a in args if isinstance(a, (Tensor, np.ndarray))]
+    if isinstance(error, ValueError) and "broadcast" in str(error) and len(shapes) > 1:
+        return ValueError(f"{prim.name}: shapes {' and '.join(map(str, shapes))} cannot be "
+                          f"broadcast together (NumPy broadcasting: trailing dimensions must "
+                          f"be equal or 1)")
+    kind = TypeError if isinstance(error, TypeError) else \
+        IndexError if isinstance(error, IndexError) else ValueError
+    return kind(f"{prim.name}: {error} (input shapes: {_shapes(args)})")
+
+
+def _check_anomaly_forward(prim, arrays, out):
+    if out.dtype.kind != "f" or np.isfinite(out).all():
+        return
+    inputs_finite = builtins.all(np.isfinite(a).all() for a in arrays
+                                 if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+    if inputs_finite:
+        raise RuntimeError(f"detect_anomaly: '{prim.name}' produced nan/inf in its output "
+                           f"from finite inputs (input shapes: {_shapes(arrays)})")
+
+
+def _shape(v):
+    return np.shape(_data(v))
+
+
+def _norm_axes(axis, ndim, op, shape=None):
+    """axis (None, int or tuple, negatives allowed) -> sorted tuple of axes.
+    `shape`, when given, is the input's shape, for the error message."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer, bool)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if ndim == 0:
+            raise ValueError(f"{op}: a 0-d tensor has no axes, got axis {a} (use axis=None)")
+        if not -ndim <= a < ndim:
+            where = f" of shape {shape}" if shape is not None else ""
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor{where} with {ndim} "
+                             f"dimensions (valid: {-ndim} to {ndim - 1})")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape, axes):
+    """The shape a reduction over `axes` has with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+
+def _integers(values, op, what):
+    """A tuple of Python ints, or a TypeError naming the op (never a silent int(0.5))."""
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be integers, got {values!r}") from None

@@ -1,0 +1,101 @@
+"""Reductions: sum, max, min and what is composed from them (mean, var, std)."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from minigrad.ops.elementwise import where
+from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
+from minigrad.ops.shape import broadcast_to, reshape
+
+# ----------------------------------------------------------------------------
+# Reductions
+# ----------------------------------------------------------------------------
+
+def _sum_vjp(g, ans, x, axes, keepdims):
+    shape = _shape(x)
+    return broadcast_to(reshape(g, _kept_shape(shape, axes)), shape)
+
+
+_sum = primitive("sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+                 _sum_vjp)
+
+
+def _extremum_vjp(g, ans, x, axes, keepdims):
+    # Ties share the gradient equally (PyTorch's amax/amin and max()/min()).
+    shape = _shape(x)
+    kept = _kept_shape(shape, axes)
+    hit = _data(x) == _data(ans).reshape(kept)
+    share = (hit / hit.sum(axis=axes, keepdims=True)).astype(_data(x).dtype)
+    return reshape(g, kept) * share
+
+
+_max = primitive("max", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
+                 _extremum_vjp)
+_min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
+                 _extremum_vjp)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), bool(keepdims))
+
+
+def max(x, axis=None, keepdims=False):
+    axes = _norm_axes(axis, len(_shape(x)), "max", _shape(x))
+    if builtins.any(_shape(x)[a] == 0 for a in axes):
+        raise ValueError(f"max: cannot reduce over an empty axis (tensor shape {_shape(x)})")
+    return _max(x, axes, bool(keepdims))
+
+
+def min(x, axis=None, keepdims=False):
+    axes = _norm_axes(axis, len(_shape(x)), "min", _shape(x))
+    if builtins.any(_shape(x)[a] == 0 for a in axes):
+        raise ValueError(f"min: cannot reduce over an empty axis (tensor shape {_shape(x)})")
+    return _min(x, axes, bool(keepdims))
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def mean(x, axis=None, keepdims=False):
+    axes = _norm_axes(axis, len(_shape(x)), "mean", _shape(x))
+    return sum(x, axes, keepdims) / _count(_shape(x), axes)
+
+
+def _dof(shape, axes, ddof):
+    """Degrees of freedom N - ddof, never below 0 (NumPy, PyTorch): var is then
+    inf or nan, not a negative number."""
+    return builtins.max(_count(shape, axes) - ddof, 0)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance by the two-pass formula mean((x - mean(x))**2): no cancellation
+    when the mean is large compared with the spread."""
+    axes = _norm_axes(axis, len(_shape(x)), "var", _shape(x))
+    centred = x - mean(x, axes, keepdims=True)
+    return sum(centred * centred, axes, keepdims) / _dof(_shape(x), axes, ddof)
+
+
+def _std_vjp(g, ans, x, axes, keepdims, ddof):
+    # d std / dx = (x - mean) / ((N - ddof) * std). Where std == 0 (a constant
+    # slice) that is 0/0; PyTorch defines the gradient there as 0, and so do we.
+    kept = _kept_shape(_shape(x), axes)
+    ans, g = reshape(ans, kept), reshape(g, kept)
+    zero = _data(ans) == 0
+    scale = where(zero, 0.0, g / (_dof(_shape(x), axes, ddof) * where(zero, 1.0, ans)))
+    return scale * (x - mean(x, axes, keepdims=True))
+
+
+_std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, keepdims=keepdims,
+                                                                ddof=ddof),
+                 _std_vjp)
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
+    return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), bool(keepdims), ddof)

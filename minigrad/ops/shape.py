@@ -1,0 +1,217 @@
+"""Shape operations: broadcasting and its adjoint sum_to (the backward walk uses
+sum_to to undo broadcasting), reshape, transpose, indexing, concatenate, stack, pad."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, primitive
+from minigrad.tensor import Tensor
+
+# ----------------------------------------------------------------------------
+# Broadcasting and its adjoint (the engine uses sum_to to undo broadcasting)
+# ----------------------------------------------------------------------------
+
+def _sum_to_forward(x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and x.shape[i + lead] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape)
+
+
+def _broadcast_to_forward(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+sum_to = primitive("sum_to", _sum_to_forward,
+                   lambda g, ans, x, shape: broadcast_to(g, _shape(x)))
+_broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
+                          lambda g, ans, x, shape: sum_to(g, _shape(x)))
+
+
+def broadcast_to(x, shape):
+    shape = _integers((shape,) if isinstance(shape, (int, np.integer)) else shape,
+                      "broadcast_to", "the shape")
+    try:
+        fits = np.broadcast_shapes(_shape(x), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {_shape(x)} "
+                         f"to shape {shape}")
+    return _broadcast_to(x, shape)
+
+
+# ----------------------------------------------------------------------------
+# Shape
+# ----------------------------------------------------------------------------
+
+def _reshape_forward(x, shape):
+    return np.reshape(x, shape)
+
+
+_reshape = primitive("reshape", _reshape_forward,
+                     lambda g, ans, x, shape: reshape(g, _shape(x)))
+
+
+def reshape(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    shape = _integers(shape, "reshape", "the new shape")
+    size, known = np.size(_data(x)), int(np.prod([n for n in shape if n != -1]))
+    if shape.count(-1) > 1 or builtins.any(n < -1 for n in shape) or \
+            (known != size if -1 not in shape else known == 0 or size % known):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {_shape(x)} ({size} "
+                         f"elements) into shape {shape}")
+    return _reshape(x, shape)
+
+
+_transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
+                       lambda g, ans, x, axes: _transpose(g, tuple(np.argsort(axes))))
+
+
+def transpose(x, *axes):
+    ndim = len(_shape(x))
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    if not axes:
+        axes = tuple(range(ndim))[::-1]
+    axes = _integers(axes, "transpose", "axes")
+    in_range = builtins.all(-ndim <= a < ndim for a in axes)
+    if len(axes) != ndim or not in_range or sorted(a % ndim for a in axes) != list(range(ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                         f"{ndim} dimensions of shape {_shape(x)}")
+    return _transpose(x, tuple(a % ndim for a in axes))
+
+
+def swapaxes(x, axis1, axis2):
+    ndim = len(_shape(x))
+    a1, a2 = (_norm_axes(axis1, ndim, "swapaxes", _shape(x))[0],
+              _norm_axes(axis2, ndim, "swapaxes", _shape(x))[0])
+    perm = list(range(ndim))
+    perm[a1], perm[a2] = perm[a2], perm[a1]
+    return _transpose(x, tuple(perm))
+
+
+def expand_dims(x, axis):
+    shape = _shape(x)
+    ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    axis = _norm_axes(axis, ndim, "expand_dims")
+    it = iter(shape)
+    return reshape(x, tuple(1 if i in axis else next(it) for i in range(ndim)))
+
+
+def squeeze(x, axis=None):
+    shape = _shape(x)
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1)
+    else:
+        axes = _norm_axes(axis, len(shape), "squeeze", shape)
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} "
+                                 f"(tensor shape {shape})")
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def _normalize_index(index):
+    """Tensors inside an index become arrays; lists become integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(p, np.ndarray) for p in parts)
+
+
+def _scatter_add_forward(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_advanced(index):
+        np.add.at(out, index, g)     # repeated indices accumulate
+    else:
+        out[index] = g
+    return out
+
+
+_getitem = primitive("getitem", lambda x, index: x[index],
+                     lambda g, ans, x, index: _scatter_add(g, index, _shape(x)))
+_scatter_add = primitive("scatter_add", _scatter_add_forward,
+                         lambda g, ans, src, index, shape: _getitem(g, index))
+
+
+def getitem(x, index):
+    return _getitem(x, _normalize_index(index))
+
+
+def _concatenate_vjp(i, g, ans, *xs, axis):
+    start = builtins.sum(_shape(x)[axis] for x in xs[:i])
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + _shape(xs[i])[axis])
+    return _getitem(g, tuple(index))
+
+
+_concatenate = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                         vjp_of_arg=_concatenate_vjp)
+
+
+def concatenate(seq, axis=0):
+    seq = list(seq)
+    if not seq:
+        raise ValueError("concatenate: need at least one tensor")
+    ndim = len(_shape(seq[0]))
+    if ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
+    axis = _norm_axes(axis, ndim, "concatenate", _shape(seq[0]))[0]
+    for s in seq[1:]:
+        a, b = _shape(seq[0]), _shape(s)
+        if len(a) != len(b) or builtins.any(m != n for j, (m, n) in enumerate(zip(a, b)) if j != axis):
+            raise ValueError(f"concatenate: shapes {a} and {b} differ outside axis {axis}")
+    return _concatenate(*seq, axis=axis)
+
+
+def stack(seq, axis=0):
+    seq = list(seq)
+    if not seq:
+        raise ValueError("stack: need at least one tensor")
+    shapes = {_shape(s) for s in seq}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    axis = _norm_axes(axis, len(_shape(seq[0])) + 1, "stack")[0]
+    return concatenate([expand_dims(s, axis) for s in seq], axis)
+
+
+def _pad_vjp(g, ans, x, pad_width, value):
+    return _getitem(g, tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, _shape(x))))
+
+
+_pad = primitive("pad", lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
+                 _pad_vjp)
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """Pad with a constant (NumPy's pad_width conventions)."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    ndim = len(_shape(x))
+    if ndim == 0:
+        return reshape(x, ())           # nothing to pad (NumPy returns the 0-d array)
+    widths = np.asarray(pad_width)
+    if widths.size and widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape "
+                         f"{_shape(x)}") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    return _pad(x, tuple((int(lo), int(hi)) for lo, hi in widths), constant_values)
