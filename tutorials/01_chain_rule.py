@@ -98,7 +98,7 @@ for name, value in [("dL/dL", dL_dL), ("dL/dy = dL/dL * 2y", dL_dy),
 # %% [markdown]
 # ## 4. The engine does the same walk
 # `L.backward()` visits the nodes from L back to the leaves, calls each node's local
-# derivative rule (the derivative table in minigrad/ops.py), and stores the result in `.grad`
+# derivative rule (the derivative table in minigrad/ops/), and stores the result in `.grad`
 # of each leaf. `retain_grad()` asks it to keep the gradient of intermediates too. (L itself
 # shows no grad in the drawing: its gradient dL/dL = 1 is where the walk starts.)
 # In the drawing, the two arrows from y into the last mul are y*y using y twice: section 6

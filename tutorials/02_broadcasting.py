@@ -157,7 +157,7 @@ save_plot(fig, "broadcast_gradient")
 
 # %% [markdown]
 # ## 5. The engine does it once
-# Look at the derivative table (minigrad/ops.py): the rule for `add` returns the incoming
+# Look at the derivative table (minigrad/ops/elementwise.py): the rule for `add` returns the incoming
 # gradient g unchanged for both inputs, and `mul` returns g * b and g * a. These rules are
 # written as if both inputs had the output's shape. After calling a rule, the backward walk
 # (`_fit` in minigrad/autograd.py) reduces each gradient to its input's shape with one
