@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from minigrad.checks import operand
 from minigrad.ops.primitive import _data, _shape, primitive
 from minigrad.tensor import Tensor
 
@@ -156,7 +157,11 @@ _astype = primitive("astype", lambda x, dtype: x.astype(dtype),
 
 def compare(ufunc, a, b):
     """< <= > >= == != : a boolean tensor, never part of the graph."""
+    name = ufunc.__name__
+    operand(a, name, "left operand")
+    operand(b, name, "right operand")
     try:
         return Tensor._make(ufunc(_data(a), _data(b)))
-    except (ValueError, TypeError) as e:
-        raise type(e)(f"{ufunc.__name__}: {e} (shapes {_shape(a)} and {_shape(b)})") from None
+    except (ValueError, TypeError) as e:    # (NumPy's own error classes need more arguments)
+        kind = TypeError if isinstance(e, TypeError) else ValueError
+        raise kind(f"{name}: {e} (shapes {_shape(a)} and {_shape(b)})") from None

@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from minigrad.checks import check_operand
 from minigrad.node import STATE, Node
 from minigrad.tensor import Tensor, _result
 
@@ -35,22 +36,23 @@ class Primitive:
         arrays, edges = [], []          # per argument: its raw value, where its gradient goes
         recording = STATE.grad_enabled
         numpy_scalars = False
-        for a in args:
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 node = a._grad_fn               # (Tensor._edge, inlined for a result)
                 edges.append(None if not recording else (node, a._output_nr) if node is not None
                              else a._edge())
             else:
-                if type(a) is not float and isinstance(a, np.generic):   # (floats: the usual case)
-                    numpy_scalars = True
+                if type(a) is not float:        # (floats: the usual case, always fine)
+                    check_operand(self, i, a)   # data with the Tensor constructor's dtypes
+                    numpy_scalars = numpy_scalars or isinstance(a, np.generic)
                 arrays.append(a)
                 edges.append(None)
         if numpy_scalars:
             args, arrays = _numbers_for_numpy_scalars(args, arrays)
         try:
             out = self.forward(*arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as e:
+        except (ValueError, IndexError, TypeError, OverflowError) as e:
             raise _forward_error(self, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)           # NumPy returns scalars for 0-d results
@@ -117,6 +119,10 @@ def _forward_error(prim, args, error):
         return ValueError(f"{prim.name}: shapes {' and '.join(map(str, shapes))} cannot be "
                           f"broadcast together (NumPy broadcasting: trailing dimensions must "
                           f"be equal or 1)")
+    if isinstance(error, OverflowError):        # a Python int beyond 64 bits
+        big = [a for a in args if type(a) is int and not -2**63 <= a < 2**63]
+        return ValueError(f"{prim.name}: the integer {big[0] if big else ''} does not fit in "
+                          f"64 bits; write it as a float (1e30, not 10**30)")
     kind = TypeError if isinstance(error, TypeError) else \
         IndexError if isinstance(error, IndexError) else ValueError
     return kind(f"{prim.name}: {error} (input shapes: {_shapes(args)})")
