@@ -21,17 +21,18 @@ Hand-derived backward (x_hat the normalised input, g = dy * weight, sums over R)
     eval:      dx = inv_std * g                   (the statistics are constants)
     dweight_c = sum_R dy * x_hat,   dbias_c = sum_R dy
 
-(the shared formula of layers/_common.py).
+(step 2 of layers/_maths.py; docs/normalization.md lists PyTorch's contract).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from layers._common import (
-    Reduction, RunningStatsNorm, check_backward, check_channels, check_enough_values,
-    check_input, check_param, check_rank, check_running_pair, normalize, per_channel,
-    running_estimates, update_running_stats,
+from layers._checks import (
+    check_backward_mode, check_channels, check_enough_values, check_input, check_momentum,
+    check_per_channel, check_rank, check_running_given, check_running_pair,
 )
+from layers._maths import Reduction, count, normalize, per_channel
+from layers._state import RunningStatsNorm, running_estimates, update_running_stats
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -41,27 +42,40 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     training=True uses the batch statistics and, where running_mean/running_var
     are given, updates them in place; training=False uses the running estimates.
     """
-    where = "batch_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
+    op = "batch_norm"
+    check_backward_mode(backward, op)
+    x = check_input(input, op)
     if x.ndim < 2:
-        raise ValueError(f"{where} expected input of shape (N, C, *), got input of shape {x.shape}")
-    channels = x.shape[1]
-    for param, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
-                        (running_var, "running_var")):
-        check_param(param, (channels,), what, where)
-    check_running_pair(running_mean, running_var, where)
-    axes = (0,) + tuple(range(2, x.ndim))
+        raise ValueError(f"{op} expected input of shape (N, C, *), got input of shape {x.shape}")
+    check_per_channel(x, op, weight=weight, bias=bias, running_mean=running_mean,
+                      running_var=running_var)
+    check_running_pair(running_mean, running_var, op)
+    if training:
+        check_enough_values(x, batch_axes(x), "value per channel", op)
+        check_momentum(momentum, op)
+    else:
+        check_running_given(running_mean, op)
+    return _batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                       backward)
+
+
+def batch_axes(x):
+    """R for an (N, C, *) input: every axis but the channels'."""
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps, backward):
+    """batch_norm on arguments already checked (by batch_norm or by a module)."""
+    channels, axes = x.shape[1], batch_axes(x)
     weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not training:
         channel_shape = (channels,) + (1,) * (x.ndim - 2)      # broadcasts against (N, C, *)
-        fixed = running_estimates(running_mean, running_var, channel_shape, where)
+        fixed = running_estimates(running_mean, running_var, channel_shape)
         y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
         return y
-    m = check_enough_values(x, axes, "value per channel", where)
     y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
     update_running_stats(running_mean, running_var, mean.reshape(channels),
-                         var.reshape(channels), m, momentum, where)
+                         var.reshape(channels), count(x.shape, axes), momentum)
     return y
 
 
@@ -69,6 +83,8 @@ class _BatchNorm(RunningStatsNorm):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the ranks they accept."""
 
     ranks, layout = (), ""
+    # BatchChannelNorm2d checks the input itself and turns this off in its child.
+    checks_input = True
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True, dtype=np.float64, backward="autograd"):
@@ -76,12 +92,9 @@ class _BatchNorm(RunningStatsNorm):
                          dtype, backward)
 
     def forward(self, x):
-        where = type(self).__name__
-        x = check_input(x, where)
-        check_rank(x, self.ranks, self.layout, where)
-        check_channels(x, self.num_features, where)
-        if self.training:
-            check_enough_values(x, (0,) + tuple(range(2, x.ndim)), "value per channel", where)
+        if self.checks_input:
+            x = check_batch_input(x, self.ranks, self.layout, self.num_features, self.training,
+                                  type(self).__name__)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -89,8 +102,19 @@ class _BatchNorm(RunningStatsNorm):
                 factor = 1.0 / int(self.num_batches_tracked.data)
         # Without running estimates there is nothing else to use: batch statistics always.
         use_batch_stats = self.training or self.running_mean is None
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          use_batch_stats, factor, self.eps, self.backward)
+        return _batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           use_batch_stats, factor, self.eps, self.backward)
+
+
+def check_batch_input(x, ranks, layout, num_channels, training, op):
+    """A module's input to batch statistics: its rank, its channels and, when
+    training, more than one value per channel. Returns it as a float Tensor."""
+    x = check_input(x, op)
+    check_rank(x, ranks, layout, op)
+    check_channels(x, num_channels, op)
+    if training:
+        check_enough_values(x, batch_axes(x), "value per channel", op)
+    return x
 
 
 class BatchNorm1d(_BatchNorm):

@@ -25,7 +25,7 @@ Differences from the authors' code (README / BCN repository):
 - their BN* uses a hard-coded 1e-5 in the estimated branch; here `eps` is used
   in both parts.
 
-Backward: both parts are the shared normalization of layers/_common.py. For
+Backward: both parts are the shared normalization of layers/_maths.py. For
 BN* with estimates the statistics are constants, so dx = inv_std * weight_b * dz;
 the GroupNorm part has the full formula dx = inv_std * (g - mean g - x_hat mean(g x_hat)).
 
@@ -37,12 +37,15 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import nn
-from layers._common import (
-    RunningStatsNorm, check_backward, check_channels, check_enough_values, check_input,
-    check_param, check_positive_int, check_rank, check_running_pair, update_running,
+from layers._checks import (
+    check_backward_mode, check_enough_values, check_groups, check_input, check_momentum,
+    check_per_channel, check_positive_int, check_rank, check_running_given, check_running_pair,
 )
-from layers.batchnorm import BatchNorm2d, batch_norm
-from layers.groupnorm import GroupNorm, group_norm
+from layers._state import RunningStatsNorm, update_running
+from layers.batchnorm import BatchNorm2d, _batch_norm, check_batch_input
+from layers.groupnorm import GroupNorm, _group_norm
+
+LAYOUT = "4-D (N, C, H, W)"
 
 
 def update_estimates(x, running_mean, running_var, momentum):
@@ -72,42 +75,39 @@ def batch_channel_norm(input, num_groups, running_mean, running_var, bn_weight=N
     gn_weight, gn_bias, eps). As in batch_norm, the running statistics are
     updated in place.
     """
-    where = "batch_channel_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
-    check_rank(x, (4,), "4-D (N, C, H, W)", where)
-    channels = x.shape[1]
-    num_groups = check_positive_int(num_groups, "num_groups", where)
-    if channels % num_groups:
-        raise ValueError(f"{where}: the {channels} channels of input of shape {x.shape} must be "
-                         f"divisible by num_groups ({num_groups})")
-    for param, what in ((bn_weight, "bn_weight"), (bn_bias, "bn_bias"),
-                        (gn_weight, "gn_weight"), (gn_bias, "gn_bias"),
-                        (running_mean, "running_mean"), (running_var, "running_var")):
-        check_param(param, (channels,), what, where)
-    check_running_pair(running_mean, running_var, where)
+    op = "batch_channel_norm"
+    check_backward_mode(backward, op)
+    x = check_input(input, op)
+    check_rank(x, (4,), LAYOUT, op)
+    num_groups = check_groups(num_groups, x.shape[1], op, x.shape)
+    check_per_channel(x, op, bn_weight=bn_weight, bn_bias=bn_bias, gn_weight=gn_weight,
+                      gn_bias=gn_bias, running_mean=running_mean, running_var=running_var)
+    check_running_pair(running_mean, running_var, op)
     if estimate:
         if running_mean is None:
-            raise ValueError(f"{where}: estimate=True normalises with running_mean and "
+            raise ValueError(f"{op}: estimate=True normalises with running_mean and "
                              f"running_var, got None")
         if training:
-            if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)):
-                raise TypeError(f"{where}: momentum is the estimates' update rate and must be "
-                                f"a number, got {momentum!r}")
-            update_estimates(x, running_mean, running_var, momentum)
-        z = batch_norm(x, running_mean, running_var, bn_weight, bn_bias, False, 0.0, eps,
-                       backward)
+            check_momentum(momentum, op, " (the estimates' update rate)")
+    elif training:
+        check_enough_values(x, (0, 2, 3), "value per channel", op)
+        check_momentum(momentum, op)
     else:
-        if training:
-            check_enough_values(x, (0, 2, 3), "value per channel", where)
-        z = batch_norm(x, running_mean, running_var, bn_weight, bn_bias, training, momentum,
-                       eps, backward)
-    return group_norm(z, num_groups, gn_weight, gn_bias, eps, backward)
+        check_running_given(running_mean, op)
+    if estimate and training:
+        update_estimates(x, running_mean, running_var, momentum)
+    batch_stats = training and not estimate
+    z = _batch_norm(x, running_mean, running_var, bn_weight, bn_bias, batch_stats, momentum,
+                    eps, backward)
+    return _group_norm(z, num_groups, gn_weight, gn_bias, eps, backward)
 
 
 class EstimatedBatchNorm2d(RunningStatsNorm):
     """BN* of the micro-batch setting: always normalises with running estimates,
     which each training step moves towards the batch (see the module docstring)."""
+
+    # BatchChannelNorm2d checks the input itself and turns this off in its child.
+    checks_input = True
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float64,
                  backward="autograd"):
@@ -117,14 +117,14 @@ class EstimatedBatchNorm2d(RunningStatsNorm):
         super().__init__(num_features, eps, momentum, True, True, True, dtype, backward)
 
     def forward(self, x):
-        x = check_input(x, "EstimatedBatchNorm2d")
-        check_rank(x, (4,), "4-D (N, C, H, W)", "EstimatedBatchNorm2d")
-        check_channels(x, self.num_features, "EstimatedBatchNorm2d")
+        if self.checks_input:
+            x = check_batch_input(x, (4,), LAYOUT, self.num_features, False,
+                                  "EstimatedBatchNorm2d")
         if self.training:
             update_estimates(x, self.running_mean, self.running_var, self.momentum)
             self.num_batches_tracked.data += 1
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          False, 0.0, self.eps, self.backward)
+        return _batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           False, 0.0, self.eps, self.backward)
 
 
 class BatchChannelNorm2d(nn.Module):
@@ -135,30 +135,26 @@ class BatchChannelNorm2d(nn.Module):
     def __init__(self, num_channels, num_groups, eps=1e-5, momentum=0.1, estimate=False, *,
                  dtype=np.float64, backward="autograd"):
         super().__init__()
-        where = "BatchChannelNorm2d"
-        self.num_channels = check_positive_int(num_channels, "num_channels", where)
-        self.num_groups = check_positive_int(num_groups, "num_groups", where)
-        if num_channels % num_groups:
-            raise ValueError(f"{where}: num_channels ({num_channels}) must be divisible by "
-                             f"num_groups ({num_groups})")
-        check_backward(backward, where)
+        op = "BatchChannelNorm2d"
+        self.num_channels = check_positive_int(num_channels, "num_channels", op)
+        self.num_groups = check_groups(num_groups, num_channels, op)
+        check_backward_mode(backward, op)
         if estimate and momentum is None:
-            raise ValueError(f"{where}: with estimate=True, momentum is the estimates' update "
+            raise ValueError(f"{op}: with estimate=True, momentum is the estimates' update "
                              f"rate r and must be a number, got None")
         self.estimate = estimate
         batch_part = EstimatedBatchNorm2d if estimate else BatchNorm2d
         self.bn = batch_part(num_channels, eps, momentum, dtype=dtype, backward=backward)
         self.gn = GroupNorm(num_groups, num_channels, eps, dtype=dtype, backward=backward)
+        # This module checks the input once, naming itself; the children trust it.
+        self.bn.checks_input = self.gn.checks_input = False
 
     def forward(self, x):
         # The same as batch_channel_norm, run through the children so that each
         # keeps its own state (and graph drawings show the two parts).
-        where = "BatchChannelNorm2d"
-        x = check_input(x, where)
-        check_rank(x, (4,), "4-D (N, C, H, W)", where)
-        check_channels(x, self.num_channels, where)
-        if self.training and not self.estimate:
-            check_enough_values(x, (0, 2, 3), "value per channel", where)
+        training_stats = self.training and not self.estimate
+        x = check_batch_input(x, (4,), LAYOUT, self.num_channels, training_stats,
+                              "BatchChannelNorm2d")
         return self.gn(self.bn(x))
 
     def extra_repr(self):

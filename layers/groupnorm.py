@@ -28,7 +28,7 @@ Hand-derived backward, on the (N, G, K) view with g = dy * weight_c:
     dx      = inv_std * (g - mean_K g - x_hat * mean_K(g * x_hat))
     dweight_c = sum over n and spatial of dy * x_hat,   dbias_c = sum over n and spatial of dy
 
-(the shared formula of layers/_common.py; InstanceNorm is the case G = C).
+(step 2 of layers/_maths.py; InstanceNorm is the case G = C).
 """
 from __future__ import annotations
 
@@ -37,32 +37,35 @@ import warnings
 import numpy as np
 
 from minigrad import nn
-from layers._common import (
-    Reduction, RunningStatsNorm, affine, check_backward, check_channels, check_dtype,
-    check_enough_values, check_input, check_param, check_positive_int, check_rank,
-    check_running_pair, normalize, per_channel, register_affine, running_estimates,
-    update_running_stats,
+from layers._checks import (
+    check_backward_mode, check_channels, check_dtype, check_enough_values, check_groups,
+    check_input, check_momentum, check_per_channel, check_positive_int, check_rank,
+    check_running_given, check_running_pair,
+)
+from layers._maths import Reduction, affine, count, normalize, per_channel
+from layers._state import (
+    RunningStatsNorm, register_affine, running_estimates, update_running_stats,
 )
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="autograd"):
     """Normalise each group of num_groups channel groups of an (N, C, *) input."""
-    where = "group_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
+    op = "group_norm"
+    check_backward_mode(backward, op)
+    x = check_input(input, op)
     if x.ndim < 2:
-        raise ValueError(f"{where} expected input of shape (N, C, *), got input of shape {x.shape}")
-    n, channels = x.shape[:2]
-    num_groups = check_positive_int(num_groups, "num_groups", where)
-    if channels % num_groups:
-        raise ValueError(f"{where}: the {channels} channels of input of shape {x.shape} must be "
-                         f"divisible by num_groups ({num_groups})")
-    check_param(weight, (channels,), "weight", where)
-    check_param(bias, (channels,), "bias", where)
+        raise ValueError(f"{op} expected input of shape (N, C, *), got input of shape {x.shape}")
+    num_groups = check_groups(num_groups, x.shape[1], op, x.shape)
+    check_per_channel(x, op, weight=weight, bias=bias)
+    return _group_norm(x, num_groups, weight, bias, eps, backward)
+
+
+def _group_norm(x, num_groups, weight, bias, eps, backward):
+    """group_norm on arguments already checked (by group_norm or by a module)."""
     weight, bias = per_channel(weight, x), per_channel(bias, x)
     if x.size == 0:
         return affine(x, weight, bias)      # nothing to normalise (PyTorch: empty too)
-    reduction = Reduction((2,), view=(n, num_groups, -1))
+    reduction = Reduction((2,), view=(x.shape[0], num_groups, -1))
     y, _, _ = normalize(x, weight, bias, reduction, eps, backward)
     return y
 
@@ -70,57 +73,73 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="au
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5, backward="autograd"):
     """Normalise each (sample, channel) of an (N, C, *) input over its spatial axes."""
-    where = "instance_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
+    op = "instance_norm"
+    check_backward_mode(backward, op)
+    x = check_input(input, op)
     if x.ndim < 3:
-        raise ValueError(f"{where} expected input of shape (N, C, *spatial), got input of "
+        raise ValueError(f"{op} expected input of shape (N, C, *spatial), got input of "
                          f"shape {x.shape}")
-    channels = x.shape[1]
-    for param, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
-                        (running_var, "running_var")):
-        check_param(param, (channels,), what, where)
-    check_running_pair(running_mean, running_var, where)
-    axes = tuple(range(2, x.ndim))
+    check_per_channel(x, op, weight=weight, bias=bias, running_mean=running_mean,
+                      running_var=running_var)
+    check_running_pair(running_mean, running_var, op)
+    if not use_input_stats:
+        check_running_given(running_mean, op)
+    else:
+        check_enough_values(x, spatial_axes(x), "spatial element", op)
+        if running_mean is not None:
+            check_momentum(momentum, op)
+    return _instance_norm(x, running_mean, running_var, weight, bias, use_input_stats, momentum,
+                          eps, backward)
+
+
+def spatial_axes(x):
+    """R for an (N, C, *spatial) input."""
+    return tuple(range(2, x.ndim))
+
+
+def _instance_norm(x, running_mean, running_var, weight, bias, use_input_stats, momentum, eps,
+                   backward):
+    """instance_norm on arguments already checked (by instance_norm or by a module)."""
+    axes = spatial_axes(x)
     weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not use_input_stats:
-        fixed = running_estimates(running_mean, running_var, (channels,) + (1,) * len(axes),
-                                  where)
+        fixed = running_estimates(running_mean, running_var, (x.shape[1],) + (1,) * len(axes))
         y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
         return y
-    m = check_enough_values(x, axes, "spatial element", where)
     y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
     # The running estimates move towards the per-instance statistics averaged over
     # the batch; an empty batch has none, and leaves them as they are.
     if running_mean is not None and x.shape[0] > 0:
         update_running_stats(running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0),
-                             var.reshape(x.shape[:2]).mean(axis=0), m, momentum, where)
+                             var.reshape(x.shape[:2]).mean(axis=0), count(x.shape, axes),
+                             momentum)
     return y
 
 
 class GroupNorm(nn.Module):
     """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)."""
 
+    # BatchChannelNorm2d checks the input itself and turns this off in its child.
+    checks_input = True
+
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True,
                  dtype=np.float64, backward="autograd"):
         super().__init__()
-        self.num_groups = check_positive_int(num_groups, "num_groups", "GroupNorm")
         self.num_channels = check_positive_int(num_channels, "num_channels", "GroupNorm")
-        if num_channels % num_groups:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
-                             f"num_groups ({num_groups})")
+        self.num_groups = check_groups(num_groups, num_channels, "GroupNorm")
         dtype = check_dtype(dtype, "GroupNorm")
-        check_backward(backward, "GroupNorm")
+        check_backward_mode(backward, "GroupNorm")
         self.eps, self.affine, self.backward = eps, affine, backward
         register_affine(self, (num_channels,), affine, bias, dtype)
 
     def forward(self, x):
-        x = check_input(x, "GroupNorm")
-        if x.ndim < 2:
-            raise ValueError(f"GroupNorm expected input of shape (N, {self.num_channels}, *), "
-                             f"got input of shape {x.shape}")
-        check_channels(x, self.num_channels, "GroupNorm")
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, self.backward)
+        if self.checks_input:
+            x = check_input(x, "GroupNorm")
+            if x.ndim < 2:
+                raise ValueError(f"GroupNorm expected input of shape (N, {self.num_channels}, *), "
+                                 f"got input of shape {x.shape}")
+            check_channels(x, self.num_channels, "GroupNorm")
+        return _group_norm(x, self.num_groups, self.weight, self.bias, self.eps, self.backward)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
@@ -139,28 +158,28 @@ class _InstanceNorm(RunningStatsNorm):
                          dtype, backward)
 
     def forward(self, x):
-        where = type(self).__name__
-        x = check_input(x, where)
+        op = type(self).__name__
+        x = check_input(x, op)
         batched_rank = self.spatial_dims + 2
-        check_rank(x, (batched_rank - 1, batched_rank), self.layout, where)
+        check_rank(x, (batched_rank - 1, batched_rank), self.layout, op)
         unbatched = x.ndim == batched_rank - 1
         channel_dim = 0 if unbatched else 1
         if x.shape[channel_dim] != self.num_features:
             if self.affine or self.track_running_stats:
-                check_channels(x, self.num_features, where, channel_dim)
+                check_channels(x, self.num_features, op, channel_dim)
             # As in PyTorch: nothing depends on num_features, so this is only a warning.
-            warnings.warn(f"{where} expected {self.num_features} channels, got input of shape "
+            warnings.warn(f"{op} expected {self.num_features} channels, got input of shape "
                           f"{x.shape}; num_features is unused because affine=False and "
                           f"track_running_stats=False", stacklevel=2)
         if unbatched:
             x = x.reshape((1,) + x.shape)
         use_input_stats = self.training or not self.track_running_stats
         if use_input_stats:
-            check_enough_values(x, tuple(range(2, x.ndim)), "spatial element", where,
+            check_enough_values(x, spatial_axes(x), "spatial element", op,
                                 x.shape[1:] if unbatched else x.shape)
         momentum = self.momentum if self.momentum is not None else 0.0
-        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          use_input_stats, momentum, self.eps, self.backward)
+        y = _instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           use_input_stats, momentum, self.eps, self.backward)
         return y.reshape(y.shape[1:]) if unbatched else y
 
 

@@ -15,30 +15,39 @@ Hand-derived backward (g = dy * weight, per sample over R):
     dx      = inv_std * (g - mean_R g - x_hat * mean_R(g * x_hat))
     dweight = sum over the leading dims of dy * x_hat,   dbias = sum over the leading dims of dy
 
-(the shared formula of layers/_common.py).
+(step 2 of layers/_maths.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad import nn
-from layers._common import (
-    Reduction, check_backward, check_dtype, check_input, check_param, check_trailing, normalize,
-    normalized_shape_tuple, register_affine,
+from layers._checks import (
+    check_backward_mode, check_dtype, check_input, check_trailing, check_trailing_input,
+    normalized_shape_tuple,
 )
+from layers._maths import Reduction, normalize
+from layers._state import register_affine
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, backward="autograd"):
     """Normalise over the trailing dims given by normalized_shape."""
-    where = "layer_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
-    normalized_shape = normalized_shape_tuple(normalized_shape, where)
-    check_trailing(x, normalized_shape, where)
-    check_param(weight, normalized_shape, "weight", where)
-    check_param(bias, normalized_shape, "bias", where)
-    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    y, _, _ = normalize(x, weight, bias, Reduction(axes), eps, backward)
+    op = "layer_norm"
+    check_backward_mode(backward, op)
+    x, normalized_shape = check_trailing_input(input, normalized_shape, op, weight=weight,
+                                               bias=bias)
+    return _layer_norm(x, normalized_shape, weight, bias, eps, backward)
+
+
+def trailing_axes(x, normalized_shape):
+    """R: the trailing len(normalized_shape) axes of x."""
+    return tuple(range(x.ndim - len(normalized_shape), x.ndim))
+
+
+def _layer_norm(x, normalized_shape, weight, bias, eps, backward):
+    """layer_norm on arguments already checked (by layer_norm or by LayerNorm)."""
+    reduction = Reduction(trailing_axes(x, normalized_shape))
+    y, _, _ = normalize(x, weight, bias, reduction, eps, backward)
     return y
 
 
@@ -50,15 +59,15 @@ class LayerNorm(nn.Module):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape, "LayerNorm")
         dtype = check_dtype(dtype, "LayerNorm")
-        check_backward(backward, "LayerNorm")
+        check_backward_mode(backward, "LayerNorm")
         self.eps, self.elementwise_affine, self.backward = eps, elementwise_affine, backward
         register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
         x = check_input(x, "LayerNorm")
         check_trailing(x, self.normalized_shape, "LayerNorm")
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
-                          self.backward)
+        return _layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
+                           self.backward)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -15,18 +15,20 @@ Hand-derived backward (x_hat = x / r, g = dy * weight, per sample over R):
             = g / r - x * sum_R(g * x) / (m * r^3)
     dweight = sum over the leading dims of dy * x_hat
 
-(the shared formula of layers/_common.py, whose mean_R g term is absent because
-nothing is centred).
+(step 2 of layers/_maths.py, whose mean_R g term is absent because nothing is
+centred).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad import nn
-from layers._common import (
-    Reduction, check_backward, check_dtype, check_input, check_param, check_trailing, normalize,
+from layers._checks import (
+    check_backward_mode, check_dtype, check_input, check_trailing, check_trailing_input,
     normalized_shape_tuple,
 )
+from layers._maths import Reduction, normalize
+from layers.layernorm import trailing_axes
 
 
 def default_eps(dtype):
@@ -36,16 +38,18 @@ def default_eps(dtype):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None, backward="autograd"):
     """y = weight * x / sqrt(mean(x^2) + eps) over the trailing normalized_shape dims."""
-    where = "rms_norm"
-    check_backward(backward, where)
-    x = check_input(input, where)
-    normalized_shape = normalized_shape_tuple(normalized_shape, where)
-    check_trailing(x, normalized_shape, where)
-    check_param(weight, normalized_shape, "weight", where)
+    op = "rms_norm"
+    check_backward_mode(backward, op)
+    x, normalized_shape = check_trailing_input(input, normalized_shape, op, weight=weight)
+    return _rms_norm(x, normalized_shape, weight, eps, backward)
+
+
+def _rms_norm(x, normalized_shape, weight, eps, backward):
+    """rms_norm on arguments already checked (by rms_norm or by RMSNorm)."""
     if eps is None:
         eps = default_eps(x.dtype)
-    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    y, _, _ = normalize(x, weight, None, Reduction(axes, centred=False), eps, backward)
+    reduction = Reduction(trailing_axes(x, normalized_shape), centred=False)
+    y, _, _ = normalize(x, weight, None, reduction, eps, backward)
     return y
 
 
@@ -57,7 +61,7 @@ class RMSNorm(nn.Module):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape, "RMSNorm")
         dtype = check_dtype(dtype, "RMSNorm")
-        check_backward(backward, "RMSNorm")
+        check_backward_mode(backward, "RMSNorm")
         self.eps, self.elementwise_affine, self.backward = eps, elementwise_affine, backward
         weight = nn.Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine \
             else None
@@ -66,7 +70,7 @@ class RMSNorm(nn.Module):
     def forward(self, x):
         x = check_input(x, "RMSNorm")
         check_trailing(x, self.normalized_shape, "RMSNorm")
-        return rms_norm(x, self.normalized_shape, self.weight, self.eps, self.backward)
+        return _rms_norm(x, self.normalized_shape, self.weight, self.eps, self.backward)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "

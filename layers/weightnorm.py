@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from minigrad import Function, Tensor, nn, sqrt
 from minigrad import sum as reduce_sum
-from layers._common import check_backward, check_input
+from layers._checks import check_backward_mode, check_input
 
 
 def _norm_axes(ndim, dim):
@@ -67,28 +67,33 @@ def normalized_weight(v, g, dim=0, backward="autograd"):
 
     backward="autograd" composes primitives; "manual" is WeightNormFunction.
     """
-    where = "normalized_weight"
-    check_backward(backward, where)
-    v, g = check_input(v, where), check_input(g, where)
-    dim = _check_dim(dim, v.shape, where, "v")
+    op = "normalized_weight"
+    check_backward_mode(backward, op)
+    v, g = check_input(v, op), check_input(g, op)
+    dim = _check_dim(dim, v.shape, op, "v")
     axes = _norm_axes(v.ndim, dim)
     norm_shape = () if dim is None or dim == -1 else \
         tuple(1 if a in axes else n for a, n in enumerate(v.shape))
     if g.shape != norm_shape:
         # Broadcasting a g of another shape would scale the wrong slices of v.
-        raise ValueError(f"{where}: g must have shape {norm_shape} (the norm of v over every "
+        raise ValueError(f"{op}: g must have shape {norm_shape} (the norm of v over every "
                          f"axis but dim={dim}), got shape {g.shape}")
+    return _normalized_weight(v, g, dim, backward)
+
+
+def _normalized_weight(v, g, dim, backward):
+    """normalized_weight on arguments already checked (by normalized_weight or weight_norm)."""
     if backward == "manual":
         return WeightNormFunction.apply(v, g, dim)
     return g * v / norm_except_dim(v, dim)
 
 
-def _check_dim(dim, shape, where, what="a weight"):
+def _check_dim(dim, shape, op, what="a weight"):
     if dim is None:
         return None
     ndim = len(shape)
     if not isinstance(dim, int) or isinstance(dim, bool) or not -ndim <= dim < ndim:
-        raise ValueError(f"{where}: dim must be None or an int in [{-ndim}, {ndim - 1}] for "
+        raise ValueError(f"{op}: dim must be None or an int in [{-ndim}, {ndim - 1}] for "
                          f"{what} of shape {shape}, got {dim!r}")
     return dim
 
@@ -108,7 +113,7 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     layer = f"weight_norm({type(module).__name__}, name={name!r})"
     if not isinstance(module, nn.Module):
         raise TypeError(f"weight_norm: expected an nn.Module, got {type(module).__name__}")
-    check_backward(backward, layer)
+    check_backward_mode(backward, layer)
     params = dict(module.named_parameters(recurse=False))
     if f"{name}_g" in params or f"{name}_v" in params:
         raise ValueError(f"{layer}: weight norm is already applied to '{name}'")
@@ -127,8 +132,9 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     module.register_parameter(f"{name}_v", nn.Parameter(w.data.copy()))
 
     def recompute(self):
-        return normalized_weight(getattr(self, f"{name}_v"), getattr(self, f"{name}_g"),
-                                 dim, backward)
+        # g and v are this module's own parameters, made above: nothing to check.
+        return _normalized_weight(getattr(self, f"{name}_v"), getattr(self, f"{name}_g"),
+                                  dim, backward)
 
     # A per-instance subclass whose `name` is a property: the weight is rebuilt
     # from g and v whenever anything (forward included) reads it.

@@ -37,9 +37,11 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import Function, nn, sqrt
-from minigrad import where as select    # where(cond, a, b); `where` names the layer below
+from minigrad import where
 from minigrad.nn import functional as F
-from layers._common import check_backward, check_channels, check_dtype, check_input, check_rank
+from layers._checks import (
+    check_backward_mode, check_channels, check_dtype, check_input, check_rank,
+)
 
 # variant name -> (ddof of the variance, is eps inside the square root?)
 VARIANTS = {
@@ -59,7 +61,7 @@ def _standardize(weight, eps, ddof, eps_inside):
     axes = _row_axes(weight)
     c = weight - weight.mean(axis=axes, keepdims=True)
     if eps_inside:
-        var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight) - ddof)
+        var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight.shape) - ddof)
         s = sqrt(var + eps)
         return c / s, c, None, s
     sigma = weight.std(axis=axes, keepdims=True, ddof=ddof)    # its gradient at sigma = 0 is 0
@@ -67,9 +69,10 @@ def _standardize(weight, eps, ddof, eps_inside):
     return c / s, c, sigma, s
 
 
-def _row_size(weight):
+def _row_size(shape):
+    """I: the number of elements of one output channel of a weight of `shape`."""
     size = 1
-    for n in weight.shape[1:]:
+    for n in shape[1:]:
         size *= n
     return size
 
@@ -91,7 +94,7 @@ class WeightStandardizeFunction(Function):
         eps, ddof, eps_inside = ctx.config
         _, c, sigma, s = _standardize(weight, eps, ddof, eps_inside)
         axes = _row_axes(weight)
-        k = _row_size(weight) - ddof
+        k = _row_size(weight.shape) - ddof
         centred_grad = d_w_hat - d_w_hat.mean(axis=axes, keepdims=True)
         projection = (d_w_hat * c).sum(axis=axes, keepdims=True)
         if eps_inside:
@@ -99,21 +102,31 @@ class WeightStandardizeFunction(Function):
         else:
             # On a constant row (sigma = 0) the second term is 0/0 with limit 0, as std's.
             constant = sigma.data == 0
-            through_sigma = c * projection / (k * select(constant, 1.0, sigma) * s * s)
-            d_weight = centred_grad / s - select(constant, 0.0, through_sigma)
+            through_sigma = c * projection / (k * where(constant, 1.0, sigma) * s * s)
+            d_weight = centred_grad / s - where(constant, 0.0, through_sigma)
         return d_weight, None, None, None
 
 
 def weight_standardize(weight, eps=1e-5, backward="autograd", variant="biased_eps_inside"):
     """W_hat = (W - mean) / sqrt(var + eps) per output channel (axis 0), over all
     other axes, with the biased variance; see the module docstring for `variant`."""
-    where = "weight_standardize"
-    _check_options(where, backward, variant)
-    weight = F.as_float_tensor(weight, where)
+    op = "weight_standardize"
+    _check_options(op, backward, variant)
+    weight = check_input(weight, op)
+    _check_weight_shape(weight.shape, variant, op)
+    return _weight_standardize(weight, eps, backward, variant)
+
+
+def _check_weight_shape(shape, variant, op):
+    ddof = VARIANTS[variant][0]
+    if len(shape) < 2 or _row_size(shape) - ddof < 1:
+        raise ValueError(f"{op}: expected a weight of shape (out, ...) with at least "
+                         f"{ddof + 1} element(s) per output channel, got shape {shape}")
+
+
+def _weight_standardize(weight, eps, backward, variant):
+    """weight_standardize on arguments already checked (by it or by a module)."""
     ddof, eps_inside = VARIANTS[variant]
-    if weight.ndim < 2 or _row_size(weight) - ddof < 1:
-        raise ValueError(f"{where}: expected a weight of shape (out, ...) with at least "
-                         f"{ddof + 1} element(s) per output channel, got shape {weight.shape}")
     if backward == "manual":
         return WeightStandardizeFunction.apply(weight, eps, ddof, eps_inside)
     return _standardize(weight, eps, ddof, eps_inside)[0]
@@ -130,12 +143,13 @@ class WSConv2d(nn.Conv2d):
                          check_dtype(dtype, "WSConv2d"))
         self.eps, self.backward, self.variant = eps, backward, variant
         _check_options("WSConv2d", backward, variant)
+        _check_weight_shape(self.weight.shape, variant, "WSConv2d")
 
     def forward(self, x):
         x = check_input(x, "WSConv2d")
         check_rank(x, (3, 4), "3-D (C, H, W) or 4-D (N, C, H, W)", "WSConv2d")
         check_channels(x, self.in_channels, "WSConv2d", dim=x.ndim - 3)
-        w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
+        w_hat = _weight_standardize(self.weight, self.eps, self.backward, self.variant)
         return F.conv2d(x, w_hat, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
@@ -151,20 +165,21 @@ class WSLinear(nn.Linear):
         super().__init__(in_features, out_features, bias, check_dtype(dtype, "WSLinear"))
         self.eps, self.backward, self.variant = eps, backward, variant
         _check_options("WSLinear", backward, variant)
+        _check_weight_shape(self.weight.shape, variant, "WSLinear")
 
     def forward(self, x):
         x = check_input(x, "WSLinear")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"WSLinear expected input with last dimension {self.in_features}, "
                              f"got input of shape {x.shape}")
-        w_hat = weight_standardize(self.weight, self.eps, self.backward, self.variant)
+        w_hat = _weight_standardize(self.weight, self.eps, self.backward, self.variant)
         return F.linear(x, w_hat, self.bias)
 
     def extra_repr(self):
         return super().extra_repr() + f", eps={self.eps}"
 
 
-def _check_options(layer, backward, variant):
-    check_backward(backward, layer)
+def _check_options(op, backward, variant):
+    check_backward_mode(backward, op)
     if variant not in VARIANTS:
-        raise ValueError(f"{layer}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        raise ValueError(f"{op}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")

@@ -11,7 +11,7 @@ import pytest
 from minigrad import Tensor
 from layers import BatchChannelNorm2d
 from layers.functional import batch_channel_norm
-from test_layers_common import (
+from layer_helpers import (
     MODES, check_derivatives, check_float32, check_load_torch_state, check_modes_agree, run_side_by_side,
 )
 

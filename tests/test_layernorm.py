@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from minigrad import Tensor
 from layers import LayerNorm
 from layers.functional import layer_norm
-from test_layers_common import (
+from layer_helpers import (
     MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
     check_large_offset, check_load_torch_state, check_modes_agree, run_side_by_side,
 )

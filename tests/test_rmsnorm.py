@@ -5,7 +5,7 @@ import pytest
 from minigrad import Tensor
 from layers import RMSNorm
 from layers.functional import rms_norm
-from test_layers_common import (
+from layer_helpers import (
     MODES, assert_close, check_derivatives, check_float32, check_function_against_torch,
     check_load_torch_state, check_modes_agree, run_side_by_side,
 )
