@@ -21,6 +21,11 @@ from minigrad.ops import (
     mean, min, minimum, pad, relu, reshape, sigmoid, sqrt, squeeze, stack, std, sum, swapaxes,
     tanh, transpose, var, where,
 )
+from minigrad.ops import (
+    acos, arccos, arcsin, arctan, asin, atan, ceil, cos, cosh, erf, exp2, expm1, fix, floor, fmod,
+    isfinite, isinf, isnan, log1p, log2, log10, mod, reciprocal, remainder, round, rsqrt, sign,
+    sin, sinh, square, tan, trunc,
+)
 from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -38,4 +43,7 @@ __all__ = [
     "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
     "nn", "optim",
+    "acos", "arccos", "arcsin", "arctan", "asin", "atan", "ceil", "cos", "cosh", "erf", "exp2",
+    "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p", "log2", "log10", "mod",
+    "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh", "square", "tan", "trunc",
 ]

@@ -181,3 +181,9 @@ def mse_loss(x, target, reduction="mean"):
         raise ValueError(f"mse_loss: input shape {x.shape} and target shape {tuple(shape)} differ")
     diff = x - _target_like(target, x)
     return _reduce(diff * diff, reduction, "mse_loss")
+
+
+# More functions, each family in a file of its own (imported last: they build on the above).
+from minigrad.nn.activations import (  # noqa: E402
+    elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, selu, silu, softplus,
+)

@@ -27,6 +27,8 @@ The table is split by family, one file each:
   elementwise.py  arithmetic, pow, exp, log, activations, where, clip, casts
   reductions.py   sum, max, min, mean, var, std
   linalg.py       matmul, and the unfold/fold pair behind convolution
+  trig.py         sin, cos, tan, their inverses, sinh, cosh
+  more_elementwise.py  log1p, expm1, log2, square, rsqrt, erf, rounding, mod, isnan ...
 """
 from minigrad.ops.primitive import Primitive, _norm_axes, primitive
 from minigrad.ops.shape import (
@@ -39,6 +41,11 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.reductions import max, mean, min, std, sum, var
 from minigrad.ops.linalg import fold, matmul, unfold
+from minigrad.ops.more_elementwise import (
+    ceil, erf, exp2, expm1, fix, floor, fmod, isfinite, isinf, isnan, log1p, log2, log10, mod,
+    reciprocal, remainder, round, rsqrt, sign, square, trunc,
+)
+from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cosh, sin, sinh, tan
 
 __all__ = [
     "Primitive", "primitive", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
@@ -46,4 +53,7 @@ __all__ = [
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
     "matmul", "unfold",
+    "ceil", "erf", "exp2", "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p",
+    "log2", "log10", "mod", "reciprocal", "remainder", "round", "rsqrt", "sign", "square", "trunc",
+    "acos", "arccos", "arcsin", "arctan", "asin", "atan", "cos", "cosh", "sin", "sinh", "tan",
 ]
