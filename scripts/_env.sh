@@ -32,3 +32,22 @@ ensure_dot() {
     echo "Graphviz's dot program is missing; graphs will be saved as .dot files. Install it with:" \
          "apt-get install graphviz | brew install graphviz | conda install graphviz"
 }
+
+# PyTorch is the tests' oracle. An unpinned or default-index install on Linux pulls the
+# CUDA build (a 527 MB wheel plus several GB of CUDA libraries); the CPU build is about
+# 200 MB. Try PyTorch's CPU-only index first, giving up within seconds when it cannot be
+# reached, then the default index (where a CPU wheel may already sit in pip's find-links).
+TORCH_VERSION=2.13.0
+ensure_torch_cpu() {
+    if $PY -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" \
+            2>/dev/null; then
+        return 0
+    fi
+    echo "==> installing PyTorch $TORCH_VERSION, CPU-only build (about 200 MB to download)"
+    if $PY -m pip install --disable-pip-version-check --timeout 5 --retries 0 \
+            --index-url https://download.pytorch.org/whl/cpu "torch==$TORCH_VERSION"; then
+        return 0
+    fi
+    echo "==> PyTorch's CPU index could not be reached; trying the default index"
+    $PY -m pip install --disable-pip-version-check "torch==$TORCH_VERSION"
+}
