@@ -45,13 +45,13 @@ def operand(value, op, what="input"):
             kind = np.asarray(value).dtype.kind
         except ValueError:
             raise ValueError(f"{_name(op)}: the {what} is a ragged list (rows of different "
-                             f"lengths), which is not an array: {_short(value)}") from None
+                             f"lengths), which is not an array: {operand_text(value)}") from None
     if kind is None:
         raise TypeError(f"{_name(op)}: the {what} must be a Tensor, an array or a number, "
-                        f"got {type(value).__name__} {_short(value)}")
+                        f"got {type(value).__name__} {operand_text(value)}")
     if kind not in _KINDS:
         dtype = np.asarray(value).dtype
-        raise TypeError(f"{_name(op)}: the {what} has dtype {dtype} ({_short(value)}); "
+        raise TypeError(f"{_name(op)}: the {what} has dtype {dtype} ({operand_text(value)}); "
                         f"minigrad computes with booleans, integers or floats")
     return value
 
@@ -59,9 +59,9 @@ def operand(value, op, what="input"):
 def check_operand(prim, i, value):
     """Primitive.__call__'s check of its i-th argument, when that argument is data
     (one that has a VJP, or any argument of a variadic op like concatenate)."""
-    if prim.vjp_of_arg is None and (i >= len(prim.vjps) or prim.vjps[i] is None):
+    if prim.variadic_vjp is None and (i >= len(prim.vjps) or prim.vjps[i] is None):
         return value                    # axes, shapes, keywords: the op checked them
-    several = prim.vjp_of_arg is not None or len(prim.vjps) > 1
+    several = prim.variadic_vjp is not None or len(prim.vjps) > 1
     return operand(value, prim, f"{_ordinal(i + 1)} input" if several else "input")
 
 
@@ -139,6 +139,7 @@ def _name(op):
     return getattr(op, "name", op)
 
 
-def _short(value):
-    text = repr(value)
+def operand_text(value):
+    """A value's repr, cut to fit in an error message."""
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."

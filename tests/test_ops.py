@@ -358,6 +358,31 @@ def test_stack(torch, rng, axis):
     compare(torch, lambda *t: mg.stack(t, axis=axis), lambda *t: torch.stack(t, dim=axis), *arrays)
 
 
+@pytest.mark.parametrize("op", ["concatenate", "stack"])
+def test_variadic_backward_of_thousands_of_inputs(rng, op):
+    # Each input's gradient is its own slice of the output's gradient, also when
+    # constants sit between them (the offsets are found in one pass; timing lives
+    # in benchmarks/variadic.py).
+    n = 3000
+    xs = [mg.Tensor(rng.standard_normal(2), requires_grad=True) if k % 3 else
+          rng.standard_normal(2) for k in range(n)]
+    y = mg.concatenate(xs) if op == "concatenate" else mg.stack(xs, axis=1)
+    weights = rng.standard_normal(y.shape)
+    (y * weights).sum().backward()
+    expected = weights.reshape(n, 2) if op == "concatenate" else weights.T
+    for k in range(1, n, 3):
+        np.testing.assert_array_equal(xs[k].grad.data, expected[k])
+
+
+def test_stack_second_derivative(rng):
+    x = mg.Tensor(rng.standard_normal(3), requires_grad=True)
+    y = (mg.stack([x * x, x, 2 * x], axis=1) ** 2).sum()
+    (g,) = mg.grad(y, [x], create_graph=True)
+    np.testing.assert_allclose(g.data, 4 * x.data ** 3 + 10 * x.data)
+    (h,) = mg.grad(g.sum(), [x])
+    np.testing.assert_allclose(h.data, 12 * x.data ** 2 + 10)
+
+
 def test_shape_functions_take_lists_and_arrays_as_numpy_does():
     # stack and reshape of plain lists used to fail with an AttributeError from inside.
     np.testing.assert_array_equal(mg.stack([[1.0, 2.0], [3.0, 4.0]], axis=1).data,

@@ -24,11 +24,13 @@ def _data(v):
 class Primitive:
     """A NumPy function together with its VJPs."""
 
-    def __init__(self, name, forward, *vjps, vjp_of_arg=None):
+    def __init__(self, name, forward, *vjps, variadic_vjp=None):
         self.name = name
         self.forward = forward
         self.vjps = vjps
-        self.vjp_of_arg = vjp_of_arg      # for variadic ops: vjp_of_arg(i, g, ans, *args)
+        # For ops taking any number of inputs (concatenate): variadic_vjp(g, ans, *args)
+        # gives every input's gradient in one pass, so backward is linear in their number.
+        self.variadic_vjp = variadic_vjp
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def __call__(self, *args, **kwargs):
@@ -79,14 +81,15 @@ class Primitive:
             ans = node.out_data
             args = node.arrays
         kwargs = node.kwargs
+        if self.variadic_vjp is not None:
+            grads = self.variadic_vjp(g, ans, *args, **kwargs)
+            return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
         out = []
         for i, edge in enumerate(node.edges):
             if edge is None:
                 out.append(None)
-            elif self.vjp_of_arg is None:
-                out.append(self.vjps[i](g, ans, *args, **kwargs))
             else:
-                out.append(self.vjp_of_arg(i, g, ans, *args, **kwargs))
+                out.append(self.vjps[i](g, ans, *args, **kwargs))
         return out
 
     def __repr__(self):

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from minigrad.checks import operand, operand_text
 from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, primitive
 from minigrad.tensor import Tensor
 
@@ -53,8 +54,8 @@ def _reshape_forward(x, shape):
     return np.reshape(x, shape)
 
 
-_reshape = primitive("reshape", _reshape_forward,
-                     lambda g, ans, x, shape: reshape(g, _shape(x)))
+_reshape = primitive("reshape", _reshape_forward,        # (x's own shape needs no checks)
+                     lambda g, ans, x, shape: _reshape(g, _shape(x)))
 
 
 def reshape(x, *shape):
@@ -152,21 +153,22 @@ def getitem(x, index):
     return _getitem(x, _normalize_index(index))
 
 
-def _concatenate_vjp(i, g, ans, *xs, axis):
-    start = builtins.sum(_shape(x)[axis] for x in xs[:i])
-    index = [slice(None)] * g.ndim
-    index[axis] = slice(start, start + _shape(xs[i])[axis])
-    return _getitem(g, tuple(index))
+def _concatenate_vjp(g, ans, *xs, axis):
+    """Each input's gradient is its slice of g; one running offset finds them all."""
+    grads, start = [], 0
+    for x in xs:
+        stop = start + _shape(x)[axis]
+        grads.append(_getitem(g, (slice(None),) * axis + (slice(start, stop),)))
+        start = stop
+    return grads
 
 
 _concatenate = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                         vjp_of_arg=_concatenate_vjp)
+                         variadic_vjp=_concatenate_vjp)
 
 
 def concatenate(seq, axis=0):
-    seq = list(seq)
-    if not seq:
-        raise ValueError("concatenate: need at least one tensor")
+    seq = _sequence(seq, "concatenate")
     ndim = len(_shape(seq[0]))
     if ndim == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
@@ -178,15 +180,36 @@ def concatenate(seq, axis=0):
     return _concatenate(*seq, axis=axis)
 
 
+def _stack_vjp(g, ans, *xs, axis):
+    """Input k's gradient is slice k of g along the new axis."""
+    before = (slice(None),) * axis
+    return [_getitem(g, before + (k,)) for k in range(len(xs))]
+
+
+_stack = primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
+                   variadic_vjp=_stack_vjp)
+
+
 def stack(seq, axis=0):
-    seq = list(seq)
-    if not seq:
-        raise ValueError("stack: need at least one tensor")
+    seq = _sequence(seq, "stack")
     shapes = {_shape(s) for s in seq}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
     axis = _norm_axes(axis, len(_shape(seq[0])) + 1, "stack")[0]
-    return concatenate([expand_dims(s, axis) for s in seq], axis)
+    return _stack(*seq, axis=axis)
+
+
+def _sequence(seq, op):
+    """The tensors of concatenate/stack as a list, each one checked as data."""
+    if isinstance(seq, (Tensor, np.ndarray, str, bytes)) or not hasattr(seq, "__iter__"):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got "
+                        f"{type(seq).__name__} {operand_text(seq)}")
+    seq = list(seq)
+    if not seq:
+        raise ValueError(f"{op}: need at least one tensor")
+    for k, x in enumerate(seq):
+        operand(x, op, f"tensor at position {k}")
+    return seq
 
 
 def _pad_vjp(g, ans, x, pad_width, value):
