@@ -204,9 +204,12 @@ check("without detect_anomaly the constant filter's gradient is all NaN",
 # multiplies the two: 0 * inf = NaN (minigrad's sqrt rule computes g / (2 sqrt(v)) = 0/0). The
 # NaN then spreads to every entry of the filter through the mean.
 #
-# Yet the function itself is perfectly smooth there: near c = 0, W_hat = c / (||c||/sqrt(I) + eps)
-# = c/eps + (terms of order ||c||^2), so the true gradient is (dW_hat - mean(dW_hat)) / eps, finite.
-# Finite differences confirm it. The NaN is an artefact of the chain rule, not of the maths.
+# Yet the function itself is differentiable there: near c = 0, W_hat = c / (||c||/sqrt(I) + eps)
+# = c/eps - c ||c|| / (sqrt(I) eps^2) + ..., so the true gradient is (dW_hat - mean(dW_hat)) / eps,
+# finite. The map is C^1 at a constant filter, not C^2: the term c ||c|| has a continuous first
+# derivative, but its second derivative jumps at c = 0 (think of x|x| in one dimension).
+# Finite differences confirm the first derivative. The NaN is an artefact of the chain rule,
+# not of the maths.
 
 # %%
 section("6. The true gradient, and the forms that stay finite")

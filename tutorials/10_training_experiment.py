@@ -45,8 +45,9 @@ from _lesson import setup, section, check, save_plot
 
 args = setup()
 SEEDS = [0] if args.fast else [0, 1, 2]
-# batch size -> (steps, learning rate). A batch of 2 gives 16x noisier gradients than a batch
-# of 32, so it takes a smaller learning rate (and more steps) to train at all.
+# batch size -> (steps, learning rate). The gradient of a batch of 2 has 16x the variance of a
+# batch of 32's (4x its standard deviation), so it takes a smaller learning rate (and more
+# steps) to train at all.
 SETTINGS = {32: (60, 0.05), 2: (150, 0.01)} if args.fast else {32: (300, 0.05), 2: (1200, 0.01)}
 EVAL_POINTS = 8                                   # test-accuracy measurements per run
 METHODS = ["none", "BN", "LN", "GN", "GN+WS"]
@@ -134,7 +135,7 @@ def train(method, batch, steps, lr, seed, label):
     net = make_network(method)
     optimizer = optim.SGD(net.parameters(), lr=lr, momentum=0.9)
     batches = np.random.default_rng(1000 + seed)           # the same batches for every method
-    losses, eval_steps, accuracies = [], [], []
+    losses, eval_steps, accuracies, last_five = [], [], [], []
     eval_every = steps // EVAL_POINTS
     for step in range(1, steps + 1):
         index = batches.integers(0, len(x_train), batch)
@@ -143,16 +144,21 @@ def train(method, batch, steps, lr, seed, label):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        if step % eval_every == 0:
-            eval_steps.append(step)
-            accuracies.append(test_accuracy(net))
+        on_curve = step % eval_every == 0 or step == steps     # always at the very last step
+        if on_curve or step > steps - 5:
+            accuracy = test_accuracy(net)
+            if on_curve:
+                eval_steps.append(step)
+                accuracies.append(accuracy)
+            if step > steps - 5:               # the last five steps: how noisy one evaluation is
+                last_five.append(accuracy)
             if sys.stdout.isatty():                        # a live progress bar in a terminal
                 print(f"\r  {label} step {step}/{steps}", end="", flush=True)
     net.eval()
     with mg.no_grad():                                     # the full training set, eval mode
         train_loss = F.cross_entropy(net(x_train), y_train).item()
     return dict(losses=np.array(losses), eval_steps=eval_steps, accuracies=accuracies,
-                train_loss=train_loss, test_acc=accuracies[-1])
+                train_loss=train_loss, test_acc=accuracies[-1], last_five=last_five)
 
 
 runs = {}
@@ -188,16 +194,20 @@ def stat(values, fmt):
 summary = {}
 for batch, (steps, lr) in SETTINGS.items():
     print(f"\nbatch {batch}: {steps} steps, lr {lr}, seeds {SEEDS}")
-    print(f"  {'method':7s} {'loss, first 50 steps':24s} {'final train loss':24s} {'test accuracy':22s}")
+    print(f"  {'method':7s} {'loss, first 50 steps':24s} {'final train loss':24s} "
+          f"{'test accuracy':22s} {'its noise (std over the last 5 steps)'}")
     for method in METHODS:
         rs = [runs[batch, method, s] for s in SEEDS]
         early = [r["losses"][:50].mean() for r in rs]
         final = [r["train_loss"] for r in rs]
         acc = [r["test_acc"] for r in rs]
-        summary[batch, method] = dict(early=early, final=final, acc=acc,
+        # How much the test accuracy moves over the last five steps of one run: a gap
+        # between methods smaller than this is step-to-step noise, not a difference.
+        noise = [np.std(r["last_five"]) for r in rs]
+        summary[batch, method] = dict(early=early, final=final, acc=acc, noise=noise,
                                       mean_loss=[r["losses"].mean() for r in rs])
         print(f"  {method:7s} {stat(early, '{:.3f}'):24s} {stat(final, '{:.3f}'):24s} "
-              f"{stat(np.array(acc) * 100, '{:.1f}') + ' %':22s}")
+              f"{stat(np.array(acc) * 100, '{:.1f}') + ' %':22s} {np.mean(noise):.1%}")
 
 fig, axes = plt.subplots(2, 2, figsize=(12, 8), layout="constrained")
 for row, (batch, (steps, lr)) in enumerate(SETTINGS.items()):
@@ -292,6 +302,15 @@ if not args.fast:      # too few steps in --fast to separate the methods at batc
           all(summary[micro, "BN"]["final"][i] > summary[micro, "GN+WS"]["final"][i] and
               summary[micro, "BN"]["acc"][i] < summary[micro, "GN+WS"]["acc"][i]
               for i in range(len(SEEDS))))
+
+print()
+for batch in SETTINGS:
+    noise = max(mean(batch, m, "noise") for m in METHODS)
+    within = [f"{a}/{b}" for i, a in enumerate(METHODS) for b in METHODS[i + 1:]
+              if abs(mean(batch, a, "acc") - mean(batch, b, "acc")) < 2 * noise]
+    say(f"(c) Batch {batch}: the test accuracy of one run moves by up to {noise:.1%} (std) over "
+        f"its last five steps, so accuracy gaps below {2 * noise:.1%} are step-to-step noise: "
+        f"{', '.join(within) or 'none of the pairs'}.")
 
 # %% [markdown]
 # ## 6. A caution: a micro-batch is about numbers per statistic, not images
