@@ -3,7 +3,9 @@
 What you will learn
   * that BatchNorm, LayerNorm, InstanceNorm and GroupNorm compute the same thing,
         x_hat = (x - mean_R x) / sqrt(var_R x + eps),
-    and differ only in the reduction set R, the elements that share one mean and variance;
+    and that their normalisation step differs only in the reduction set R, the elements that
+    share one mean and variance (the layers differ in more than that: the shape of the affine
+    weight and bias, and whether they keep running statistics for eval mode);
   * for an image batch (N, C, H, W):
         BatchNorm     one statistic per channel,            R = (N, H, W)
         LayerNorm     one per sample,                       R = (C, H, W)

@@ -159,22 +159,22 @@ check("in eval, too (BatchNorm2d then uses its running estimates)",
 # With two images per batch, the batch mean of a channel is a poor estimate, and each image's
 # output depends strongly on which image it was paired with. For that setting BN* (EstimatedBN in
 # the authors' code) normalises with running estimates mu_hat, var_hat EVEN IN TRAINING. Each step
-# first moves them towards the batch, at rate r = momentum:
-#     mu_hat  <- (1 - r) mu_hat  + r * mean_(N,H,W) x
-#     var_hat <- (1 - r) var_hat + r * mean_(N,H,W) (x - mu_hat_old)^2     (biased, old centre)
+# first moves them towards the batch, at rate rho = momentum (not the RMS r of section 1):
+#     mu_hat  <- (1 - rho) mu_hat  + rho * mean_(N,H,W) x
+#     var_hat <- (1 - rho) var_hat + rho * mean_(N,H,W) (x - mu_hat_old)^2     (biased, old centre)
 # and then computes z = weight_b * (x - mu_hat) / sqrt(var_hat + eps) + bias_b. The estimates are
 # treated as constants: no gradient flows through them, so dx = weight_b * dz / sqrt(var_hat + eps).
 
 # %%
 section("6. BCN(estimate=True): running estimates in training")
-r = 0.1
-est = layers.BatchChannelNorm2d(C, G, momentum=r, estimate=True)
+rho = 0.1
+est = layers.BatchChannelNorm2d(C, G, momentum=rho, estimate=True)
 old_mean, old_var = est.bn.running_mean.data.copy(), est.bn.running_var.data.copy()
 Xb = mg.tensor(xb, requires_grad=True)
 z = est.bn(Xb)                                              # the BN* part alone
-new_mean = (1 - r) * old_mean + r * xb.mean(axis=(0, 2, 3))
-new_var = (1 - r) * old_var + r * ((xb - old_mean.reshape(1, C, 1, 1)) ** 2).mean(axis=(0, 2, 3))
-check("mu_hat moved towards the batch mean at rate r", np.allclose(est.bn.running_mean.data, new_mean))
+new_mean = (1 - rho) * old_mean + rho * xb.mean(axis=(0, 2, 3))
+new_var = (1 - rho) * old_var + rho * ((xb - old_mean.reshape(1, C, 1, 1)) ** 2).mean(axis=(0, 2, 3))
+check("mu_hat moved towards the batch mean at rate rho", np.allclose(est.bn.running_mean.data, new_mean))
 check("var_hat moved towards the biased spread about the OLD mu_hat",
       np.allclose(est.bn.running_var.data, new_var))
 per_channel = lambda v: v.reshape(1, C, 1, 1)
@@ -192,7 +192,7 @@ check("no gradient flows through the estimates: dx = weight_b * dz / sqrt(var_ha
 # The point of the estimates: take one image and normalise it inside 50 different micro-batches
 # of two (each time with another random partner), in training mode. With batch statistics its
 # output jumps with the partner. With estimates it only drifts: each batch moves the estimates by
-# r = 10 %, so the partner's influence is damped and spread over many steps. The images differ in
+# rho = 10 %, so the partner's influence is damped and spread over many steps. The images differ in
 # their overall brightness per channel, as real images do, which is what makes a batch of two
 # unrepresentative.
 
