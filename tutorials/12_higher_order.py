@@ -4,8 +4,9 @@ What you will learn
   * `create_graph=True` makes backward record the graph of its own computation, so the
     gradient is a tensor with a history that can be differentiated again;
   * second and third derivatives of tanh, by differentiating three times, against the formulas;
-  * a real second-order quantity - the gradient penalty d/dx ||dL/dx||^2 (used by WGAN-GP and
-    input-gradient regularisers) - through LayerNorm and through BatchNorm, with the engine's
+  * a real second-order quantity - the derivative of an input-gradient penalty ||dL/dx||^2
+    (input-gradient regularisers; WGAN-GP's penalty is a relative of it, see section 4) -
+    through LayerNorm and through BatchNorm, with the engine's
     composed backward and with the layers' hand-written ("manual") backward, checked against
     finite differences of an independent NumPy formula (and PyTorch when it is installed);
   * why this works at all: minigrad writes every backward formula, including the hand-derived
@@ -151,6 +152,12 @@ check("the composed and the hand-written backward give the same second-order gra
 # BatchNorm1d normalizes each feature over the batch (axis 0 instead of axis 1), so every
 # example's gradient depends on every other example's: the Hessian couples the whole batch.
 # The same closed form over axis 0, the same two checks.
+#
+# That coupling is why WGAN-GP (Gulrajani et al., 2017) takes BatchNorm out of its critic D. Its
+# penalty is (||grad_x D(x)|| - 1)^2 for each sample x on its own, and it is differentiated with
+# respect to the critic's PARAMETERS (a mixed second derivative, parameters and input), not with
+# respect to x as here. With BatchNorm in D, grad_x D(x) of one sample depends on the rest of the
+# batch, so the per-sample penalty stops being per sample; the paper uses LayerNorm instead.
 
 # %%
 section("4. d/dx ||dL/dx||^2 through BatchNorm1d (training mode), both backward modes")
