@@ -99,17 +99,17 @@ for name, value in [("dL/dL", dL_dL), ("dL/dy = dL/dL * 2y", dL_dy),
 # ## 4. The engine does the same walk
 # `L.backward()` visits the nodes from L back to the leaves, calls each node's local
 # derivative rule (the derivative table in minigrad/ops/), and stores the result in `.grad`
-# of each leaf. `retain_grad()` asks it to keep the gradient of intermediates too. (L itself
-# shows no grad in the drawing: its gradient dL/dL = 1 is where the walk starts.)
+# of each leaf. `retain_grad()` asks it to keep the gradient of intermediates too; on L itself
+# it shows dL/dL = 1, the gradient the walk starts from.
 # In the drawing, the two arrows from y into the last mul are y*y using y twice: section 6
 # shows what that does to the gradient.
 
 # %%
 section("4. L.backward() does the same walk")
-for t in (u, v, y):
+for t in (u, v, y, L):
     t.retain_grad()
 L.backward(retain_graph=True)   # keep the values saved for backward, to draw them below
-rows = [("y", y, dL_dy), ("v", v, dL_dv), ("u", u, dL_du),
+rows = [("L", L, dL_dL), ("y", y, dL_dy), ("v", v, dL_dv), ("u", u, dL_du),
         ("b", b, dL_db), ("w", w, dL_dw), ("x", x, dL_dx)]
 for name, t, by_hand in rows:
     print(f"  {name}.grad = {t.grad.item():+.6f}   by hand: {by_hand:+.6f}")

@@ -123,6 +123,14 @@ check("autograd gives b a gradient of b's shape (3,), equal to the column sums",
       b.grad.shape == (3,) and np.allclose(b.grad.data, c.sum(axis=0)))
 check("x, which was not broadcast, gets dL/dy unchanged", np.allclose(x.grad.data, c))
 
+print("\nA non-scalar y has no single gradient; y.backward(c) means 'c is dL/dy'. It computes")
+print("exactly what (y * c).sum().backward() computes: the backward of sum(upstream * y).")
+x_up = mg.Tensor(x_np, requires_grad=True)
+b_up = mg.Tensor(b_np, requires_grad=True)
+(x_up + b_up).backward(c)                         # the upstream gradient passed directly
+check("y.backward(c) gives the same gradients as (y * c).sum().backward()",
+      np.allclose(x_up.grad.data, x.grad.data) and np.allclose(b_up.grad.data, b.grad.data))
+
 print("\nA per-row scale s of shape (4, 1) multiplying x: y = s * x is stretched along axis 1,")
 print("so dL/ds[i] = sum over j of dL/dy[i, j] * x[i, j], kept with shape (4, 1).")
 s_np = rng.normal(size=(4, 1))
@@ -157,6 +165,11 @@ save_plot(fig, "broadcast_gradient")
 
 # %% [markdown]
 # ## 5. The engine does it once
+# A word first. Each derivative rule takes g = dL/d(output), the "upstream" gradient, and returns
+# dL/d(input) for each input: g multiplied by the op's Jacobian d(output)/d(input), without ever
+# building that Jacobian. This product is called a vector-Jacobian product, a VJP; the
+# derivative table is a table of VJPs, and `y.backward(g)` starts the walk with g as the
+# upstream gradient of y (the backward of sum(g * y), as section 4 checked).
 # Look at the derivative table (minigrad/ops/elementwise.py): the rule for `add` returns the incoming
 # gradient g unchanged for both inputs, and `mul` returns g * b and g * a. These rules are
 # written as if both inputs had the output's shape. After calling a rule, the backward walk
