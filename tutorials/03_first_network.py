@@ -83,6 +83,9 @@ check("the parameter count is 64*64 + 64 + 64*10 + 10", n_params == 64 * 64 + 64
 # %%
 section("3. One training step, slowly")
 x_batch, y_batch = x_train[:BATCH], y_train[:BATCH]
+# momentum=0.9: each step moves along a running sum of past gradients (velocity <- 0.9 *
+# velocity + grad; p <- p - lr * velocity), which smooths the noise of single batches. (Lesson 4
+# meets another "momentum", BatchNorm's rate for its running statistics: a different thing.)
 optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
 
 logits = net(x_batch)                               # forward: (32, 8, 8) -> (32, 10)

@@ -2,8 +2,13 @@
 
 What you will learn
   * what BatchNorm computes while training: for each channel, the mean and the BIASED variance
-    over the batch axis (and the spatial axes), then y = weight * (x - mean) / sqrt(var + eps) + bias;
-  * how the layer keeps running estimates for later, and PyTorch's momentum convention
+    over the batch axis (and the spatial axes), then y = weight * (x - mean) / sqrt(var + eps) + bias.
+    The last step, a scale and a shift per channel, is called the "affine" part (an affine map is
+    a linear map plus a constant). The papers write weight as gamma and bias as beta: gamma IS
+    weight and beta IS bias, in every lesson;
+  * how the layer keeps running estimates for later, and PyTorch's momentum convention (here
+    "momentum" is the rate at which a running estimate moves towards the newest batch; it has
+    nothing to do with SGD's momentum of lesson 3)
         running <- (1 - momentum) * running + momentum * batch_statistic      (momentum = 0.1)
     against the Keras / CS231n convention (momentum = 0.9 or 0.99 weighs the OLD value), which a
     seed blog post mixes up;
@@ -135,7 +140,8 @@ check("the seed's formula gives a different running mean than PyTorch's (9x larg
 # its expected value is (m - 1)/m * sigma^2. For the forward pass that is fine (we standardize the
 # batch we have), but the running variance is meant to ESTIMATE sigma^2 for test time, and an
 # average of biased batch variances converges to (m - 1)/m * sigma^2: at m = 4 it is 25 % too
-# small, at a micro-batch of m = 2 it is half. Multiplying by m/(m - 1) (Bessel's correction,
+# small, at a micro-batch (a batch of only a few samples, as when big images leave room
+# for one or two per step) of m = 2 it is half. Multiplying by m/(m - 1) (Bessel's correction,
 # also in the BN paper's Algorithm 2) removes the bias.
 #
 # Experiment: features with true mean 3 and variance 4, batches of m = 4, many training steps.

@@ -135,8 +135,12 @@ for backward in ("autograd", "manual"):
 # ## 5. Batch-Channel Normalization, large batches: estimate=False
 # BCN runs two normalizations in a row on (N, C, H, W):
 #     BCN(x) = CN(BN*(x)),   BN* a per-channel BatchNorm with its affine, CN = GroupNorm(G, C).
-# The batch part uses information from the whole batch (it keeps channels from collapsing, the
-# paper's "elimination singularities"); the channel part normalises each sample on its own.
+# The batch part uses information from the whole batch: it keeps channels from collapsing into
+# the paper's "elimination singularities", points in weight space where a channel is switched off
+# for every input (e.g. its values before a ReLU are negative for the whole data set, so it only
+# ever outputs 0 and gets no gradient) and the network effectively loses it. A per-channel batch
+# statistic re-centres each channel over the batch, so no channel can stay off for all samples.
+# The channel part normalises each sample on its own.
 # With estimate=False, BN* is exactly BatchNorm2d. (The authors' code gives the GroupNorm part a
 # per-GROUP affine; this project uses GroupNorm's per-channel one, see layers/bcn.py.)
 

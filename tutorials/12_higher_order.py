@@ -175,6 +175,9 @@ check("through BatchNorm the second-order gradient agrees with finite difference
       all(np.allclose(r, numeric_bn, atol=1e-6) for r in results_bn.values()))
 check("BatchNorm's composed and hand-written backward agree to second order (1e-10)",
       np.allclose(results_bn["autograd"], results_bn["manual"], atol=1e-10))
+# gradcheck(f, inputs) compares f's gradient with finite differences of f; gradgradcheck does the
+# same one level up: it differentiates the gradient (the VJP of f with a random upstream v) and
+# compares those second derivatives with finite differences of the first ones.
 check("minigrad.gradgradcheck passes for LayerNorm and BatchNorm in both modes",
       all(mg.gradgradcheck(layer_of(mode), [mg.Tensor(x_np, requires_grad=True)])
           for layer_of in (lambda m: layers.LayerNorm(D, backward=m),
