@@ -305,8 +305,13 @@ ax.set(xscale="log", yscale="log", xlabel="spread of the filter (std of its entr
        ylabel="||dL/dW||", title="Weight Standardization: gradient of a near-constant filter")
 ax.set_xticks([zero_at, 1e-8, 1e-6, 1e-4, 1e-2, 1], ["0", "1e-8", "1e-6", "1e-4", "1e-2", "1"])
 ax.axvline(4e-10, color="0.3", lw=0.8)                # the axis is broken between 0 and 1e-9
-ax.axvline(np.sqrt(eps), color="0.6", ls=":", lw=1)
-ax.text(np.sqrt(eps) * 1.3, 2, "sqrt(eps)", color="0.4", fontsize=8)
+# Where each form levels off: std + eps once the spread is below eps, sqrt(var + eps) once it is
+# below sqrt(eps) (var = spread^2 is then smaller than eps).
+ax.axvline(eps, color="tab:orange", ls=":", lw=1)
+ax.text(eps * 1.3, 2, "spread = eps\n(eps outside levels off)", color="tab:orange", fontsize=8)
+ax.axvline(np.sqrt(eps), color="tab:green", ls=":", lw=1)
+ax.text(np.sqrt(eps) * 1.3, 2, "spread = sqrt(eps)\n(eps inside levels off)", color="tab:green",
+        fontsize=8)
 ax.set_ylim(0.3, 1e8)
 ax.legend(fontsize=8, loc="upper right")
 save_plot(fig, "ws_gradient_vs_spread")
