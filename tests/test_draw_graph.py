@@ -18,7 +18,8 @@ EDGE = re.compile(r"^\s*(\w+) -> (\w+)", re.M)
 def parse(graph):
     """{node name: its attribute text}, [(tail, head)] of a drawing, legend excluded."""
     nodes = {name: attrs for name, attrs in STATEMENT.findall(graph.source)
-             if "->" not in name and name not in ("graph", "node", "edge", "legend")}
+             if "->" not in name and name not in ("graph", "node", "edge")
+             and not name.startswith("legend")}
     return nodes, EDGE.findall(graph.source)
 
 

@@ -44,7 +44,7 @@ print("examples per digit (train):", np.bincount(y_train).tolist())
 check("the train and test sets together are the whole dataset",
       len(x_train) + len(x_test) == len(images))
 
-fig, axes = plt.subplots(3, 10, figsize=(10, 3.3))
+fig, axes = plt.subplots(3, 10, figsize=(10, 3.5), layout="constrained")   # room for the title
 for digit in range(10):
     for row, index in enumerate(np.flatnonzero(y_train == digit)[:3]):
         axes[row, digit].imshow(x_train[index], cmap="gray_r", vmin=0, vmax=1)

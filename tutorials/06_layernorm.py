@@ -206,7 +206,7 @@ for shift, label, color in ((-0.2, "seed, as printed", "tab:red"), (0.2, "step 3
     ax.bar(positions + shift, [max(v, floor) for v in values], 0.4, color=color,
            label="seed's derivation, as printed" if shift < 0 else "step 3 fixed")
     for p, v in zip(positions, values):
-        ax.text(p + shift, max(v, floor) * 3, "0" if v == 0 else f"{v:.1g}", ha="center",
+        ax.text(p + shift, max(v, floor) * 3, "0" if v == 0 else f"{v:.2g}", ha="center",
                 fontsize=7)
 ax.set_xticks(positions, ["step 2\ndL/dx_hat", "step 3\ndL/dvar", "step 4\ndL/dmu",
                           "step 5\ndL/dx"])

@@ -143,7 +143,7 @@ def emit(d):
     g.attr("edge", color="#555555", arrowsize="0.6", fontname=FONT, fontsize="9",
            fontcolor="#555555")
     if d.o["legend"]:
-        g.node("legend", _legend(d.kinds), shape="plaintext", style="", fontsize="9")
+        g.subgraph(_legend(graphviz, d.kinds))
     for made in d.top:
         _add_node(g, made)
     subgraphs = {}
@@ -171,13 +171,18 @@ def _add_node(graph, made):
     graph.body.append(f'\t{name} [label={label} tooltip="{tooltip}"{_LOOKS[kind]}]\n')
 
 
-def _legend(kinds):
-    """An HTML table: a swatch and a word for each kind of node in the drawing."""
-    rows = "".join(
-        f'<TR><TD BORDER="1" WIDTH="22" BGCOLOR="{STYLE[k]["fillcolor"]}" '
-        f'COLOR="{STYLE[k]["color"]}" STYLE="{"dashed" if "dashed" in STYLE[k]["style"] else ""}">'
-        f'</TD><TD ALIGN="LEFT">{LEGEND[k]}</TD></TR>' for k in LEGEND if k in kinds)
-    return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{rows}</TABLE>>'
+def _legend(graphviz, kinds):
+    """A box of small sample nodes, one per kind in the drawing, each drawn with that kind's own
+    shape, colours and border, so that kinds of the same colour (an operation and an
+    intermediate tensor, a constant and a reused forward op) are told apart by their shape."""
+    legend = graphviz.Digraph("cluster_legend")
+    legend.attr(label="legend", style="rounded", color="#cccccc", fontsize="9", labeljust="l")
+    names = [f"legend_{i}" for i, k in enumerate(k for k in LEGEND if k in kinds)]
+    for name, kind in zip(names, [k for k in LEGEND if k in kinds]):
+        legend.body.append(f'\t{name} [label="{LEGEND[kind]}" fontsize="9" height="0.2"'
+                           f'{_LOOKS[kind]}]\n')
+    legend.body += [f"\t{a} -> {b} [style=invis]\n" for a, b in zip(names, names[1:])]
+    return legend
 
 
 # ----------------------------------------------------------------------------
