@@ -193,3 +193,12 @@ x2.grad = None
 check("after x.grad = None the next backward gives the plain gradient again",
       x2.grad.item() == 7.0)
 print("\nNext: lesson 2 does the same with whole arrays, where shapes and broadcasting enter.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Replace tanh by sigmoid: L = sigmoid(w*x + b)^2. Which local derivative of the chain
+#    changes, and what is dL/dw at x = 1.5, w = 0.8, b = -0.4?
+# 2. The forward difference (L(w + h) - L(w)) / h has a truncation error of order h, not h^2.
+#    Which step h gives it the smallest total error, and about how small is that error?
+# Worked answers, each checked in code: tutorials/answers/01_chain_rule.py (run it with python).

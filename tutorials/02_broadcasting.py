@@ -260,3 +260,10 @@ check("x.grad is dL/dm broadcast to every row, divided by N = 4",
       np.allclose(x4.grad.data, np.broadcast_to(w / 4, (4, 3))))
 check("finite differences agree", np.allclose(x4.grad.data, numeric_dx, atol=1e-8))
 print("\nNext: lesson 3 trains a network, where every bias is broadcast over the batch exactly so.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. If the bias has shape (1, 3) instead of (3,), what shape and values does b.grad have?
+# 2. For y = x.sum(axis=1) with x of shape (4, 3), what is dL/dx in terms of dL/dy?
+# Worked answers, each checked in code: tutorials/answers/02_broadcasting.py (run it with python).

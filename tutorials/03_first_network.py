@@ -179,3 +179,12 @@ for ax in axes:
 fig.suptitle("Test images the network gets wrong (true label, prediction)")
 save_plot(fig, "mistakes")
 print("\nNext: lesson 4 opens up BatchNorm, the layer that lesson 10 adds to this kind of network.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. What is the gradient of the last Linear layer's bias, in terms of softmax(logits) and the
+#    one-hot labels? What do its entries sum to?
+# 2. An untrained network with small weights classifies into 26 classes. About what loss does it
+#    start from, and what would a much larger first loss tell you?
+# Worked answers, each checked in code: tutorials/answers/03_first_network.py (run it with python).

@@ -283,3 +283,12 @@ check("(1, C, L) with L = 4 is accepted",
 # %%
 print("\nNext: lesson 5 derives the gradient of the training-mode forward by hand"
       " and checks it four ways.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Fold an eval-mode BatchNorm1d into the Linear layer before it: what weight and bias make one
+#    Linear layer compute the same thing? Why can't you fold it in training mode?
+# 2. What does BatchNorm do with gamma frozen at 1 and beta at 0: what are the mean and variance
+#    of each output feature over a training batch, and what does the network lose?
+# Worked answers, each checked in code: tutorials/answers/04_batchnorm_forward.py (run it with python).

@@ -303,3 +303,13 @@ save_graph(draw_graph(outputs["composed"], outputs["manual"], legend=True,
 # %%
 print("\nNext: lesson 6 applies the same method to LayerNorm and finds a wrong step"
       " in a seed's derivation.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Why does the bias of a Linear layer just before a BatchNorm get exactly zero gradient? (Use
+#    the property sum over the batch of dx = 0 that this lesson proves.) Check it on a real
+#    network.
+# 2. Derive the backward pass of mean-only BatchNorm, y = x - mean(x) over the batch. Which term
+#    of full BatchNorm's dx does it keep?
+# Worked answers, each checked in code: tutorials/answers/05_batchnorm_backward.py (run it with python).

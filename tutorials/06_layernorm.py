@@ -249,3 +249,11 @@ check("and dbeta = sum over the samples of dy",
 
 # %%
 print("\nNext: lesson 7 places LayerNorm in one family with InstanceNorm and GroupNorm.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Tokens of shape (N, S, D) go through LayerNorm(D). Over which entries does the input
+#    gradient sum to zero, and why?
+# 2. Why does LayerNorm need no running statistics and behave the same in train and eval mode?
+# Worked answers, each checked in code: tutorials/answers/06_layernorm.py (run it with python).

@@ -181,3 +181,12 @@ check("so the two outputs differ", np.abs(bn_out - in_out).max() > 0.1)
 
 # %%
 print("\nNext: lesson 8 normalizes the weights instead of the activations.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. GroupNorm(1, C) normalises exactly like LayerNorm([C, H, W]). Where do the two layers still
+#    differ? Count their parameters for C = 4 and 5x5 images.
+# 2. What would InstanceNorm2d compute for 1x1 images in training, and what does PyTorch (and
+#    minigrad) do with such an input?
+# Worked answers, each checked in code: tutorials/answers/07_groupnorm_instancenorm.py (run it with python).

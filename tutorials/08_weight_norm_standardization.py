@@ -328,3 +328,11 @@ save_plot(fig, "ws_gradient_vs_spread")
 # %%
 print("\nNext: lesson 9 drops the centring (RMSNorm) and chains a batch and a group"
       " normalization (BCN).")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. In weight normalization w = g v / ||v||, why is dL/dv orthogonal to v?
+# 2. Scale v by 10 (keep g). What happens to w, and to dL/dv? What does that mean for learning
+#    with a fixed learning rate?
+# Worked answers, each checked in code: tutorials/answers/08_weight_norm_standardization.py (run it with python).

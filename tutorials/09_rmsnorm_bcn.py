@@ -248,3 +248,12 @@ save_plot(fig, "bcn_microbatch")
 # %%
 print("\nNext: lesson 10 trains one network with none, BN, LN, GN and GN+WS, at"
       " batch 32 and at batch 2.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. For which inputs does RMSNorm give exactly LayerNorm's output (same eps, LayerNorm's bias at
+#    0)?
+# 2. Which changes of the input leave each layer's output unchanged: scaling a row by c > 0,
+#    shifting a row by a constant?
+# Worked answers, each checked in code: tutorials/answers/09_rmsnorm_bcn.py (run it with python).

@@ -367,3 +367,12 @@ else:
            "BN suffers in the CNN as well."))
 print("\nNext: lesson 11 lists the seeds' misconceptions one by one; lesson 12"
       " differentiates twice.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Why does the lesson measure test accuracy in eval mode? What would go wrong in training
+#    mode?
+# 2. How much noisier is a BatchNorm's batch mean at batch 2 than at batch 32 (variance and
+#    standard deviation)?
+# Worked answers, each checked in code: tutorials/answers/10_training_experiment.py (run it with python).

@@ -625,3 +625,12 @@ check("all 31 mistakes, E1 to E31, were stated and corrected",
 
 # %%
 print("\nNext: lesson 12 differentiates through a normalization layer twice.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. If the running variance averaged the biased batch variances, what would it converge to for
+#    batches of 4 from features of variance 4?
+# 2. A seed says LayerNorm in NLP is more like InstanceNorm (E9). Under which reading of the (N,
+#    S, D) layout is that true, and what still differs?
+# Worked answers, each checked in code: tutorials/answers/11_seed_misconceptions.py (run it with python).

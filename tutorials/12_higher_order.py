@@ -260,3 +260,12 @@ check("the Hessian-vector product matches the finite difference of gradients (1e
       np.allclose(hv.data, hv_numeric, atol=1e-7))
 print("\nThat is the end of the course. Lesson 5's four-way check and lesson 6's E31 show where "
       "hand-derived backwards go wrong; this lesson shows they can still be differentiated.")
+
+# %% [markdown]
+# ## Questions
+# Try them before you look at the worked answers.
+# 1. Compute the Hessian-vector product of f(x) = sum(x^3) with two backward passes, without
+#    building the Hessian. What should it equal?
+# 2. What is the second derivative of ReLU, and what does minigrad record when you differentiate
+#    relu(z).sum() with create_graph=True?
+# Worked answers, each checked in code: tutorials/answers/12_higher_order.py (run it with python).
