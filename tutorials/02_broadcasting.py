@@ -169,7 +169,9 @@ save_plot(fig, "broadcast_gradient")
 # dL/d(input) for each input: g multiplied by the op's Jacobian d(output)/d(input), without ever
 # building that Jacobian. This product is called a vector-Jacobian product, a VJP; the
 # derivative table is a table of VJPs, and `y.backward(g)` starts the walk with g as the
-# upstream gradient of y (the backward of sum(g * y), as section 4 checked).
+# upstream gradient of y (the backward of sum(g * y), as section 4 checked). In every lesson,
+# g stands for an upstream gradient like this one, the gradient arriving at the quantity we
+# differentiate through (in lessons 5-9: g = weight * dy, the gradient arriving at x_hat).
 # Look at the derivative table (minigrad/ops/elementwise.py): the rule for `add` returns the incoming
 # gradient g unchanged for both inputs, and `mul` returns g * b and g * a. These rules are
 # written as if both inputs had the output's shape. After calling a rule, the backward walk

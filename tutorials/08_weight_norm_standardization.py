@@ -1,8 +1,9 @@
 """Lesson 8: Weight Normalization and Weight Standardization: normalising the weights, not the data.
 
 What you will learn
-  * Weight Normalization (Salimans & Kingma, 2016): w = g * v / ||v||, one length g and one
-    direction v per output row; why its gradient for v is orthogonal to v, and why it has no eps;
+  * Weight Normalization (Salimans & Kingma, 2016): w = gain * v / ||v||, one length (the paper's
+    g, PyTorch's weight_g; here "gain", since g is always an upstream gradient in this course) and
+    one direction v per output row; why its gradient for v is orthogonal to v, and why it has no eps;
   * Weight Standardization (Qiao et al., 2019): each filter is standardised,
         W_hat = (W - mean) / sqrt(var + eps)     over (C_in, kH, kW), per output channel,
     which is BatchNorm applied to the weight tensor;
@@ -43,12 +44,13 @@ eps = 1e-5
 # `layers.weight_norm(module)` replaces the parameter `weight` (shape (out, in)) by two parameters:
 # `weight_v` (same shape: the direction) and `weight_g` (shape (out, 1): the length of each row),
 #     weight = weight_g * weight_v / ||weight_v||        (norm of each row, over the other axes)
-# g starts as the row norms of the old weight and v as the old weight, so the module computes
-# exactly what it did before. Afterwards, ||w_i|| = |g_i| whatever v is: the length is learned by
-# g alone, the direction by v alone.
+# The paper calls the length g; in this course g always means an upstream gradient, so we call it
+# the gain: w = gain * v / ||v||, with gain = weight_g. The gain starts as the row norms of the old
+# weight and v as the old weight, so the module computes exactly what it did before. Afterwards,
+# ||w_i|| = |gain_i| whatever v is: the length is learned by the gain alone, the direction by v.
 
 # %%
-section("1. weight_norm: w = g * v / ||v||")
+section("1. weight_norm: w = gain * v / ||v||")
 linear = nn.Linear(4, 3)
 x = rng.normal(size=(5, 4))
 before = linear(mg.tensor(x)).data
@@ -61,13 +63,13 @@ check("at initialisation the module computes what it did before",
 linear.weight_v.data *= 7.0                               # stretch the direction vectors
 check("scaling v does not change w (only its direction counts)",
       np.allclose(linear(mg.tensor(x)).data, before, atol=1e-14))
-check("the row norms of w are |g|",
+check("the row norms of w are |gain|",
       np.allclose(np.linalg.norm(linear.weight.data, axis=1), np.abs(linear.weight_g.data[:, 0])))
 
 # %% [markdown]
 # ## 2. The gradient of v is orthogonal to v
 # For one row, with n = ||v|| and the upstream gradient dw:
-#     dg = (dw . v) / n,          dv = (g / n) * (dw - (dw . v_hat) v_hat),   v_hat = v / n
+#     dgain = (dw . v) / n,       dv = (gain / n) * (dw - (dw . v_hat) v_hat),   v_hat = v / n
 # dv is dw with its component along v removed (w does not change when v is scaled, so the gradient
 # has nothing to say about v's length). A consequence: a gradient step v - lr * dv can only
 # lengthen v, since ||v - lr dv||^2 = ||v||^2 + lr^2 ||dv||^2. That growth slowly lowers the
@@ -318,7 +320,7 @@ save_plot(fig, "ws_gradient_vs_spread")
 
 # %% [markdown]
 # ## Summary
-# * Weight norm: w = g v/||v||; dv is orthogonal to v; no eps, so v = 0 is undefined.
+# * Weight norm: w = gain v/||v||; dv is orthogonal to v; no eps, so v = 0 is undefined.
 # * Weight standardization: BatchNorm on the weight, per output filter, no affine.
 # * eps outside the root: the forward pass is finite on a constant filter; the backward pass hits
 #   sqrt'(0) = inf times a zero gradient = NaN. A std() with a special rule at 0 (torch.std,
@@ -332,7 +334,7 @@ print("\nNext: lesson 9 drops the centring (RMSNorm) and chains a batch and a gr
 # %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
-# 1. In weight normalization w = g v / ||v||, why is dL/dv orthogonal to v?
-# 2. Scale v by 10 (keep g). What happens to w, and to dL/dv? What does that mean for learning
+# 1. In weight normalization w = gain * v / ||v||, why is dL/dv orthogonal to v?
+# 2. Scale v by 10 (keep the gain). What happens to w, and to dL/dv? What does that mean for learning
 #    with a fixed learning rate?
 # Worked answers, each checked in code: tutorials/answers/08_weight_norm_standardization.py (run it with python).

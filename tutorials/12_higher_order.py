@@ -247,12 +247,12 @@ layer = layers.LayerNorm(D)
 def loss_gradient(x_value, create_graph=False):
     xt = mg.Tensor(x_value, requires_grad=True)
     out = (mg.tanh(layer(xt)) * c).sum()         # a tanh makes the loss genuinely curved
-    (g,) = mg.grad(out, xt, create_graph=create_graph)
-    return xt, g
+    (grad_x,) = mg.grad(out, xt, create_graph=create_graph)
+    return xt, grad_x
 
 
-xt, g = loss_gradient(x_np, create_graph=True)
-(hv,) = mg.grad((g * v).sum(), xt)
+xt, grad_x = loss_gradient(x_np, create_graph=True)
+(hv,) = mg.grad((grad_x * v).sum(), xt)
 h = 1e-5
 hv_numeric = (loss_gradient(x_np + h * v)[1].data - loss_gradient(x_np - h * v)[1].data) / (2 * h)
 print(f"max |H v - finite difference of gradients| = {np.abs(hv.data - hv_numeric).max():.1e}")

@@ -20,15 +20,15 @@ rng = np.random.default_rng(120)
 # %% [markdown]
 # ## Question 1. The Hessian-vector product of f(x) = sum(x^3), without building the Hessian.
 # df/dx = 3 x^2, and the Hessian is diagonal with entries 6 x, so H v = 6 x * v. With autograd:
-# take g = df/dx with create_graph=True, then the gradient of sum(g * v) with respect to x is
+# take grad_x = df/dx with create_graph=True, then the gradient of sum(grad_x * v) with respect to x is
 # exactly H v (v is a constant). Two backward passes, never an n x n matrix.
 
 # %%
 section("Question 1: H v = 6 x * v for f = sum(x^3), in two backward passes")
 x = mg.tensor(rng.normal(size=6), requires_grad=True)
 v = rng.normal(size=6)
-(g,) = mg.grad((x ** 3).sum(), x, create_graph=True)
-(hv,) = mg.grad((g * v).sum(), x)
+(grad_x,) = mg.grad((x ** 3).sum(), x, create_graph=True)
+(hv,) = mg.grad((grad_x * v).sum(), x)
 print(f"H v      = {hv.data.round(6)}\n6 x * v  = {(6 * x.data * v).round(6)}")
 check("the double backward gives 6 x * v (1e-12)", np.abs(hv.data - 6 * x.data * v).max() < 1e-12)
 
