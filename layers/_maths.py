@@ -257,7 +257,8 @@ def mean_of_squares(c, axes):
     index = list(range(c.ndim))
     kept = [i for i in index if i not in axes]
     total = np.einsum(c, index, c, index, kept)
-    return total.reshape([1 if i in axes else n for i, n in enumerate(c.shape)]) / count(c.shape, axes)
+    kept_shape = [1 if i in axes else n for i, n in enumerate(c.shape)]
+    return total.reshape(kept_shape) / count(c.shape, axes)
 
 
 def square_root(a):

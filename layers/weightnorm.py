@@ -110,21 +110,21 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     every access, so each forward pass uses the current g and v and gradients
     reach them through the graph.
     """
-    layer = f"weight_norm({type(module).__name__}, name={name!r})"
+    op = f"weight_norm({type(module).__name__}, name={name!r})"
     if not isinstance(module, nn.Module):
         raise TypeError(f"weight_norm: expected an nn.Module, got {type(module).__name__}")
-    check_backward_mode(backward, layer)
+    check_backward_mode(backward, op)
     params = dict(module.named_parameters(recurse=False))
     if f"{name}_g" in params or f"{name}_v" in params:
-        raise ValueError(f"{layer}: weight norm is already applied to '{name}'")
+        raise ValueError(f"{op}: weight norm is already applied to '{name}'")
     weight = params.get(name)
     if weight is None:
-        raise ValueError(f"{layer}: the module has no parameter '{name}' (its parameters: "
+        raise ValueError(f"{op}: the module has no parameter '{name}' (its parameters: "
                          f"{sorted(params)})")
     if weight.dtype.kind != "f" or weight.ndim == 0:
-        raise ValueError(f"{layer}: expected a floating-point weight with at least one axis, "
+        raise ValueError(f"{op}: expected a floating-point weight with at least one axis, "
                          f"got shape {weight.shape} and dtype {weight.dtype}")
-    dim = _check_dim(dim, weight.shape, layer)
+    dim = _check_dim(dim, weight.shape, op)
 
     w = Tensor(weight.data)
     delattr(module, name)

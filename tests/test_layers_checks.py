@@ -9,7 +9,8 @@ from minigrad import Tensor
 
 
 def test_dtype_must_be_floating():
-    with pytest.raises(TypeError, match="BatchNorm2d: dtype must be a floating-point dtype, got int64"):
+    with pytest.raises(TypeError,
+                       match="BatchNorm2d: dtype must be a floating-point dtype, got int64"):
         layers.BatchNorm2d(3, dtype=np.int64)
     with pytest.raises(TypeError, match="LayerNorm: dtype must be a floating-point dtype"):
         layers.LayerNorm(3, dtype="int32")
@@ -73,7 +74,8 @@ MODULES = [     # (constructor, input shape)
 @pytest.mark.parametrize("mode", ["autograd", "manual"])
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("make, shape", MODULES,
-                         ids=[f"{make().__class__.__name__}-{i}" for i, (make, _) in enumerate(MODULES)])
+                         ids=[f"{make().__class__.__name__}-{i}"
+                              for i, (make, _) in enumerate(MODULES)])
 def test_a_module_checks_its_input_once_naming_itself(make, shape, training, mode, input_checks,
                                                       rng):
     layer = make()
