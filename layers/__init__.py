@@ -5,6 +5,12 @@ defaults, parameter and buffer names, train/eval behaviour) and takes
 backward="autograd" (the engine differentiates the composed forward) or
 backward="manual" (one node with the hand-derived closed-form gradient).
 
+Files: one per family (batchnorm, layernorm, groupnorm with InstanceNorm,
+rmsnorm, weightnorm, weightstd, bcn); _maths.py holds the computation they
+share, with its derivation; _checks.py the argument checks; _state.py the
+parameters and running statistics. The facts the layers follow are in
+docs/normalization.md.
+
 Dtypes. Parameters and running statistics are float64 unless the keyword
 dtype= says otherwise: dtype=np.float32 gives a float32 module, whose running
 statistics are float32 too, like PyTorch's dtype=torch.float32. The arithmetic

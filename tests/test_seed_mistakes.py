@@ -1,4 +1,4 @@
-"""The seeds' BatchNorm/LayerNorm mistakes (NORMALIZATION.md section 4), one test each.
+"""The seeds' BatchNorm/LayerNorm mistakes (docs/normalization.md, section 4), one test each.
 
 Each test transcribes the seed's code or formula as printed (in NumPy unless the
 mistake is about autograd itself), citing file and line of shared/seeds/, shows
@@ -262,7 +262,7 @@ def test_E22_mybn_running_mean_is_inverted(torch, backward):
     seed.batch_norm(SEED003_DATA)
     theirs, _ = _torch_bn(torch, SEED003_DATA[None].astype(np.float64), torch.nn.BatchNorm1d(2))
     ours, _ = _our_bn(BatchNorm1d(2, backward=backward), SEED003_DATA[None])
-    np.testing.assert_allclose(seed._running_mean, [0.99, 2.97], atol=1e-6)    # as NORMALIZATION.md
+    np.testing.assert_allclose(seed._running_mean, [0.99, 2.97], atol=1e-6)    # docs/normalization.md E22
     np.testing.assert_allclose(theirs, [0.1, 0.3], atol=1e-12)
     np.testing.assert_allclose(ours, theirs, atol=1e-7)
     # Not the momentum value: with torch's 0.1 the seed still keeps 90% of the batch.
@@ -348,7 +348,7 @@ def seed004_layernorm_backward(dy, x, gamma, eps, repair_step3=False):
     """seeds/004_a8b8620080b5d643.txt lines 113-127, per sample over the last axis (d features).
 
     Step 4's second term (line 124) has its index outside the sum; it is read here as
-    inside the sum, where it multiplies sum(mu - x_i) = 0 (NORMALIZATION.md E31)."""
+    inside the sum, where it multiplies sum(mu - x_i) = 0 (docs/normalization.md, E31)."""
     d = x.shape[-1]
     mu = x.mean(-1, keepdims=True)
     var = x.var(-1, keepdims=True)
@@ -367,7 +367,7 @@ def seed004_layernorm_backward(dy, x, gamma, eps, repair_step3=False):
 
 
 def _cs231n_layernorm_setup():
-    """The CS231n assignment's LayerNorm gradient-check data (NORMALIZATION.md section 5)."""
+    """The CS231n assignment's LayerNorm gradient-check data (docs/normalization.md, section 5)."""
     np.random.seed(231)
     n, d = 4, 5
     x = 5 * np.random.randn(n, d) + 12
@@ -389,8 +389,8 @@ def test_E31_layernorm_backward_step3(torch, rng, backward):
 
         printed, dgamma_seed, _ = seed004_layernorm_backward(dy, x, gamma, 1e-5)
         repaired, _, _ = seed004_layernorm_backward(dy, x, gamma, 1e-5, repair_step3=True)
-        # Measured: 2.31 on both data sets (NORMALIZATION.md quotes 3.2 for data it does not
-        # give; it is data-dependent, 2.3-3.3 on standard-normal batches); repaired: 2e-16, 1e-15.
+        # Measured: 2.31 on both data sets (data-dependent, 2.3-3.3 on standard-normal batches;
+        # docs/normalization.md E31); repaired: 2e-16, 1e-15.
         assert np.abs(printed - dx_torch).max() > 1
         assert np.abs(repaired - dx_torch).max() < 1e-13
         # Step 1 sums over the features, giving one number per sample; PyTorch's dgamma has

@@ -13,7 +13,7 @@ EPS = 1e-5
 
 
 def _torch_standardize(torch, w, variant, eps=EPS):
-    """The forms as the sources write them (NORMALIZATION.md section 2)."""
+    """The forms as the sources write them (docs/normalization.md, section 2)."""
     out_channels = w.shape[0]
     rows = w.reshape(out_channels, -1)
     kept = (out_channels,) + (1,) * (w.dim() - 1)

@@ -26,7 +26,7 @@ student's forward output is compared with the references' outputs the same way. 
 its table and the hints that explain a wrong gradient are in report.py.
 
 Verdict: a gradient is right when rel < 1e-7 against every oracle that ran. Why 1e-7
-(NORMALIZATION.md section 5): closed-form backward passes agree with autograd to about 1e-15;
+(docs/normalization.md section 5): closed-form backward passes agree with autograd to about 1e-15;
 against central differences with h = 1e-5, correct BatchNorm and LayerNorm backward passes give
 1e-13 to 1e-8 (CS231n's notebook; BatchNorm dx 1.7e-9 in its setup), while real bugs (a dropped
 term, a flipped sign, m - 1 for m) give 1e-3 and more. 1e-7 sits an order of magnitude above the
