@@ -22,9 +22,11 @@ from minigrad.ops import (
     tanh, transpose, var, where,
 )
 from minigrad.ops import (
-    acos, arccos, arcsin, arctan, asin, atan, ceil, cos, cosh, erf, exp2, expm1, fix, floor, fmod,
-    isfinite, isinf, isnan, log1p, log2, log10, mod, reciprocal, remainder, round, rsqrt, sign,
-    sin, sinh, square, tan, trunc,
+    acos, all, any, arccos, arcsin, arctan, argmax, argmin, argsort, asin, atan, ceil, cos, cosh,
+    cumprod, cumsum, diag, diagonal, erf, exp2, expm1, fix, floor, fmod, gather, index_add,
+    isfinite, isinf, isnan, log1p, log2, log10, logsumexp, masked_fill, mod, norm, prod,
+    reciprocal, remainder, round, rsqrt, scatter_add, sign, sin, sinh, sort, square,
+    take_along_axis, tan, topk, trace, tril, triu, trunc,
 )
 from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.function import Function
@@ -43,7 +45,10 @@ __all__ = [
     "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
     "nn", "optim",
-    "acos", "arccos", "arcsin", "arctan", "asin", "atan", "ceil", "cos", "cosh", "erf", "exp2",
-    "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p", "log2", "log10", "mod",
-    "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh", "square", "tan", "trunc",
+    "acos", "all", "any", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort", "asin",
+    "atan", "ceil", "cos", "cosh", "cumprod", "cumsum", "diag", "diagonal", "erf", "exp2",
+    "expm1", "fix", "floor", "fmod", "gather", "index_add", "isfinite", "isinf", "isnan", "log1p",
+    "log2", "log10", "logsumexp", "masked_fill", "mod", "norm", "prod", "reciprocal",
+    "remainder", "round", "rsqrt", "scatter_add", "sign", "sin", "sinh", "sort", "square",
+    "take_along_axis", "tan", "topk", "trace", "tril", "triu", "trunc",
 ]

@@ -64,3 +64,27 @@ def signed(rng, shape):
 
 def unit(rng, shape):
     return rng.uniform(-0.9, 0.9, size=shape)
+
+
+def finite_differences(fn, arrays, seed=0, eps=1e-6, rtol=1e-5, atol=1e-6):
+    """Check the gradients of sum(fn(xs) * u) from backward() against central
+    differences (for hypothesis properties over shapes and axes)."""
+    xs = [mg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(upstream)
+
+    def loss(values):
+        with mg.no_grad():
+            return float(np.sum(fn(*[mg.Tensor(v) for v in values]).data * upstream))
+
+    for k, (x, a) in enumerate(zip(xs, arrays)):
+        assert x.grad is not None and x.grad.shape == a.shape
+        numerical = np.zeros(a.shape)
+        for at in np.ndindex(a.shape):
+            plus, minus = [v.copy() for v in arrays], [v.copy() for v in arrays]
+            plus[k][at] += eps
+            minus[k][at] -= eps
+            numerical[at] = (loss(plus) - loss(minus)) / (2 * eps)
+        np.testing.assert_allclose(x.grad.data, numerical, rtol=rtol, atol=atol,
+                                   err_msg=f"input {k} of shape {a.shape}")

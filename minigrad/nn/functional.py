@@ -187,3 +187,4 @@ def mse_loss(x, target, reduction="mean"):
 from minigrad.nn.activations import (  # noqa: E402
     elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, selu, silu, softplus,
 )
+from minigrad.ops import one_hot  # noqa: E402

@@ -29,6 +29,10 @@ The table is split by family, one file each:
   linalg.py       matmul, and the unfold/fold pair behind convolution
   trig.py         sin, cos, tan, their inverses, sinh, cosh
   more_elementwise.py  log1p, expm1, log2, square, rsqrt, erf, rounding, mod, isnan ...
+  more_reductions.py   cumsum, cumprod, prod, logsumexp, norm, all, any
+  sorting.py      argmax, argmin, sort, argsort, topk
+  indexing.py     take_along_axis/gather, scatter_add, index_add, one_hot, masked_fill,
+                  tril/triu, diag/diagonal/trace
 """
 from minigrad.ops.primitive import Primitive, _norm_axes, primitive
 from minigrad.ops.shape import (
@@ -41,10 +45,16 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.reductions import max, mean, min, std, sum, var
 from minigrad.ops.linalg import fold, matmul, unfold
+from minigrad.ops.indexing import (
+    diag, diagonal, gather, index_add, masked_fill, one_hot, scatter_add, take_along_axis, trace,
+    tril, triu,
+)
 from minigrad.ops.more_elementwise import (
     ceil, erf, exp2, expm1, fix, floor, fmod, isfinite, isinf, isnan, log1p, log2, log10, mod,
     reciprocal, remainder, round, rsqrt, sign, square, trunc,
 )
+from minigrad.ops.more_reductions import all, any, cumprod, cumsum, logsumexp, norm, prod
+from minigrad.ops.sorting import argmax, argmin, argsort, sort, topk
 from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cosh, sin, sinh, tan
 
 __all__ = [
@@ -56,4 +66,8 @@ __all__ = [
     "ceil", "erf", "exp2", "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p",
     "log2", "log10", "mod", "reciprocal", "remainder", "round", "rsqrt", "sign", "square", "trunc",
     "acos", "arccos", "arcsin", "arctan", "asin", "atan", "cos", "cosh", "sin", "sinh", "tan",
+    "diag", "diagonal", "gather", "index_add", "masked_fill", "one_hot", "scatter_add",
+    "take_along_axis", "trace", "tril", "triu",
+    "all", "any", "cumprod", "cumsum", "logsumexp", "norm", "prod",
+    "argmax", "argmin", "argsort", "sort", "topk",
 ]
