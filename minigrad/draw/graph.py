@@ -224,6 +224,13 @@ def draw_graph(*roots, **options):
     In SVG each node has a tooltip with the full value and gradient summaries.
     Save with save_graph(), or .render()/.pipe(); Jupyter shows it inline.
     """
+    return emit(plan(*roots, **options))
+
+
+def plan(*roots, **options):
+    """What draw_graph(*roots, **options) places, before it becomes DOT: the
+    _Drawing, whose .ref (operation -> its DOT name) and .ids (leaf or result ->
+    its box) tell the backward player (player.py) which drawn node is which."""
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise TypeError(f"draw_graph: unknown option(s) {unknown}; the options are "
@@ -288,7 +295,7 @@ def draw_graph(*roots, **options):
                 parent, k = edge
                 d.edge(d.source(parent, k, value if known else None), me,
                        str(k) if parent.n_outputs > 1 and d.ref[parent] != "more" else None)
-    return emit(d)
+    return d
 
 
 def _as_list(x):
