@@ -32,7 +32,9 @@ from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad import nn, optim           # mg.nn, mg.nn.functional, mg.optim, as in torch
-from minigrad.draw import draw_graph, save_graph       # graphviz is imported only when drawing
+from minigrad.draw import (                     # graphviz is imported only when drawing
+    backward_steps, draw_graph, save_backward_steps, save_graph,
+)
 from minigrad.coursework import check_backward
 
 __version__ = "0.1.0"
@@ -44,6 +46,7 @@ __all__ = [
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",
     "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
+    "backward_steps", "save_backward_steps",
     "nn", "optim",
     "acos", "all", "any", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort", "asin",
     "atan", "ceil", "cos", "cosh", "cumprod", "cumsum", "diag", "diagonal", "erf", "exp2",

@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
-Tests that compare against PyTorch or render with Graphviz's `dot` take the
-`torch` or `dot` fixture. On a student's laptop without them they skip; under
+Tests that compare against PyTorch, render with Graphviz's `dot` or click through
+a page in headless Chromium take the `torch`, `dot` or `chromium` fixture. On a student's laptop without them they skip; under
 CI=true a missing oracle is a failure, never a silent skip.
 """
 import importlib
@@ -43,6 +43,21 @@ def dot():
     if path is None:
         _missing("Graphviz's dot program", "apt-get install -y graphviz")
     return path
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Selenium's webdriver module, with Debian's chromium and chromium-driver at
+    CHROMIUM and CHROMEDRIVER (scripts/test.sh installs them with apt-get)."""
+    webdriver = require_module("selenium.webdriver", "pip install selenium, in the [test] extra")
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    if missing:
+        _missing(f"headless Chromium ({', '.join(missing)})",
+                 "apt-get install -y chromium chromium-driver")
+    return webdriver
 
 
 @pytest.fixture

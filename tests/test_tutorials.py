@@ -18,7 +18,7 @@ import pytest
 
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 LESSONS = sorted(p for p in TUTORIALS.glob("*.py") if re.match(r"\d\d_\w+\.py$", p.name))
-SAVED = re.compile(r"^saved (?:graph|plot): (.+)$", re.MULTILINE)
+SAVED = re.compile(r"^saved (?:graph|plot|player): (.+)$", re.MULTILINE)
 USES_TORCH = [p for p in LESSONS if re.search(r"^\s*import torch\b", p.read_text(encoding="utf-8"),
                                               re.MULTILINE)]
 
@@ -46,6 +46,9 @@ def check_figure(path):
     elif path.suffix == ".svg":
         root = ElementTree.parse(path).getroot()
         assert root.tag.endswith("svg") and len(root) > 0, f"{path} is an empty SVG"
+    elif path.suffix == ".html":                 # a backward player: the drawing and its frames
+        page = path.read_text(encoding="utf-8")
+        assert "<svg" in page and '<script type="application/json" id="frames">' in page, path
     else:
         assert path.suffix == ".dot" and not shutil.which("dot"), f"unexpected figure {path}"
 

@@ -10,7 +10,8 @@ What you will learn
 
 Run it:  python tutorials/01_chain_rule.py --out DIR
 Figures: graph_forward.svg (the recorded graph with values), graph_gradients.svg (the same graph
-after backward, with each .grad), finite_differences.png (error of the finite difference vs h).
+after backward, with each .grad), backward_walk.html (the walk of section 4, one node at a time:
+open it in a browser), finite_differences.png (error of the finite difference vs h).
 """
 # %%
 import math
@@ -21,7 +22,7 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 from minigrad.draw import draw_graph
 
-from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
+from _lesson import setup, section, check, save_graph, save_player, save_plot, numerical_gradient
 
 args = setup()
 
@@ -108,6 +109,9 @@ for name, value in [("dL/dL", dL_dL), ("dL/dy = dL/dL * 2y", dL_dy),
 section("4. L.backward() does the same walk")
 for t in (u, v, y, L):
     t.retain_grad()
+# backward_walk.html replays the walk below one node at a time: what each node receives and sends.
+save_player(L, "backward_walk", names={"u": u, "v": v, "y": y, "L": L}, show_values=True,
+            title="L = tanh(w*x + b)^2: L.backward(), one node at a time")
 L.backward(retain_graph=True)   # keep the values saved for backward, to draw them below
 rows = [("L", L, dL_dL), ("y", y, dL_dy), ("v", v, dL_dv), ("u", u, dL_du),
         ("b", b, dL_db), ("w", w, dL_dw), ("x", x, dL_dx)]

@@ -13,7 +13,8 @@ What you will learn
     hand-written backward (one node), side by side.
 
 Run it:  python tutorials/05_batchnorm_backward.py --out DIR
-Figure:  bn_graphs_side_by_side.svg (the composed and the manual computation graph).
+Figure:  bn_graphs_side_by_side.svg (the composed and the manual computation graph);
+         backward_walk_composed.html, backward_walk_manual.html (backward() on each, step by step).
 """
 # %%
 import numpy as np
@@ -23,7 +24,7 @@ from minigrad import nn
 from minigrad.draw import draw_graph
 import layers
 
-from _lesson import (setup, section, check, save_graph, numerical_gradient,
+from _lesson import (setup, section, check, save_graph, save_player, numerical_gradient,
                      recorded_operations)
 
 args = setup()
@@ -292,6 +293,9 @@ save_graph(draw_graph(outputs["composed"], outputs["manual"], legend=True,
                       title="BatchNorm1d(3) on the same x: composed of primitives (left) "
                             "vs one node with a hand-written backward (right)"),
            "bn_graphs_side_by_side")
+# Watch backward() on each graph (open the pages in a browser): a dozen small steps, or one.
+for backward, y in outputs.items():
+    save_player(y, f"backward_walk_{backward}", gradient=dy, title=f"BatchNorm1d, {backward}")
 
 # %% [markdown]
 # ## Summary

@@ -6,7 +6,8 @@ A lesson starts with
     args = setup()                  # parses --out DIR and --fast, creates DIR
 
 and then, cell by cell, prints what it shows (`section`), saves what it draws
-(`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG),
+(`save_graph` for Graphviz graphs as SVG, `save_plot` for matplotlib figures as PNG,
+`save_player` for the backward walk as a web page),
 compares with finite differences (`numerical_gradient`)
 and asserts every claim it makes (`check`), so a lesson that stops telling the
 truth stops running.
@@ -93,6 +94,17 @@ def save_graph(digraph, name):
     print(f"saved graph: {path}")
     _show_in_notebook(digraph)
     return path
+
+
+def save_player(tensor, name, **options):
+    """Save the step-by-step player of tensor.backward() as <out>/<name>.html (a web page:
+    open it in a browser) and return it. Call it before backward(): the replay needs the
+    values the graph saved. Options go to minigrad.draw.save_backward_steps."""
+    from minigrad.draw import save_backward_steps
+    player = save_backward_steps(tensor, _out_dir() / f"{name}.html", **options)
+    print(f"saved player: {player.files[0]}")
+    _show_in_notebook(player)
+    return player
 
 
 def _show_in_notebook(figure):

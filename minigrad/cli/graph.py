@@ -6,6 +6,8 @@ examples:
   minigrad graph --expr "tanh(x*w + b)" --shape 3
   minigrad graph --expr "sum(relu(x @ W))" --shape x=2,3 --shape W=3,4 --view backward
   minigrad graph --expr="-x * tanh(x)" --shape 4     # with "=" when it starts with "-"
+  minigrad graph --steps --expr "tanh(w*x + b)**2" --shape 1 -o walk.html
+  minigrad graph --steps BatchNorm2d --shape 2,3,4,4 --format png   # slides: *_001.png, ...
 
 The forward view is the graph the layer's forward pass records; the backward
 view is the graph that computed the gradients (backward with create_graph=True),
@@ -13,6 +15,10 @@ what a second derivative differentiates through. --mode chooses how a layer
 gets its gradient: "autograd" composes primitives (they all show), "manual" is
 one node with the hand-derived formula. Without Graphviz's dot program the
 graph is written as a .dot file, with a hint on installing Graphviz.
+
+--steps shows backward() at work instead: a web page (html, the default) that
+steps through the walk node by node with the gradients each one receives and
+sends, or the same frames as numbered svg/png slides, or one animated gif.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from minigrad.draw import FORMATS, draw_graph, save_graph
+from minigrad.draw import FORMATS, STEP_FORMATS, BackwardPlayer, draw_graph, save_graph
 
 # name -> (build(shape, groups, mode), default input shape). The layer's own
 # checks say what is wrong with a shape.
@@ -67,7 +73,13 @@ def add_arguments(parser):
     parser.add_argument("--eval", action="store_true", help="put the layer in eval mode")
     parser.add_argument("--groups", type=int, default=2, help="num_groups for GroupNorm and "
                         "BatchChannelNorm2d (default: 2)")
-    parser.add_argument("--format", choices=FORMATS, help="default: from -o, else svg")
+    parser.add_argument("--steps", action="store_true",
+                        help="the backward walk step by step: a web page (or --format "
+                             "svg/png/gif frames), e.g. minigrad graph --steps --expr "
+                             "\"tanh(w*x + b)**2\" --shape 1 -o walk.html")
+    parser.add_argument("--format", choices=sorted(set(FORMATS + STEP_FORMATS)),
+                        help=f"{', '.join(FORMATS)} (default: from -o, else svg); with --steps "
+                             f"{', '.join(STEP_FORMATS)} (default: from -o, else html)")
     parser.add_argument("-o", "--output",
                         help="the file to write (default: <name>_<view>.<format>)")
     parser.add_argument("--collapse", action="store_true", help="draw each module as one node")
@@ -78,13 +90,20 @@ def add_arguments(parser):
 
 def run(args):
     try:
-        fmt = _format(args.output, args.format)
+        fmt = _format(args.output, args.format, STEP_FORMATS if args.steps else FORMATS)
+        if args.steps and args.view != "forward":
+            raise UsageError("--steps walks backward through the forward graph; leave out --view")
         with np.errstate(all="ignore"):        # log of a random negative: a NaN, drawn all the same
             graph, stem = _build(args)
     except UsageError as e:
         print(f"minigrad graph: {e}", file=sys.stderr)
         return 2
     try:
+        if args.steps:
+            files = graph.save(args.output or f"{stem}_steps.{fmt}", fmt)
+            shown = files[0] if len(files) == 1 else f"{files[0]} … {files[-1].name}"
+            print(f"wrote {shown} ({len(graph.frames)} frames, {len(graph.steps)} steps)")
+            return 0
         path = save_graph(graph, args.output or f"{stem}_{args.view}.{fmt}", fmt)
     except OSError as e:
         print(f"minigrad graph: cannot write {e.filename or args.output}: {e.strerror or e}",
@@ -94,17 +113,21 @@ def run(args):
     return 0
 
 
-def _format(output, given):
-    """The output format: --format, else the suffix of -o, else svg; they must agree."""
+def _format(output, given, formats):
+    """The output format: --format, else the suffix of -o, else the first of formats
+    (svg for a graph, html for --steps); they must agree."""
     suffix = Path(output).suffix.lstrip(".").lower() if output else ""
-    if given and suffix in FORMATS and suffix != given:
+    if given and given not in formats:
+        raise UsageError(f"--format {given} is not one of {', '.join(formats)}"
+                         + (" (with --steps)" if formats is STEP_FORMATS else ""))
+    if given and suffix in formats and suffix != given:
         raise UsageError(f"{output} ends in .{suffix} but --format is {given}; "
                          f"change one of them")
     if given or not suffix:
-        return given or "svg"
-    if suffix not in FORMATS:
+        return given or formats[0]
+    if suffix not in formats:
         raise UsageError(f"cannot tell the format from {output!r}; use --format "
-                         f"({', '.join(FORMATS)})")
+                         f"({', '.join(formats)})")
     return suffix
 
 
@@ -144,6 +167,10 @@ def _build(args):
         stem = args.layer.lower()
     options = dict(collapse=args.collapse, show_values=args.values, rankdir=args.rankdir,
                    legend=True)
+    if args.steps:
+        # A non-scalar result starts from a random dL/dy, as the backward view does.
+        seed = None if out.size == 1 else rng.standard_normal(out.shape)
+        return BackwardPlayer(out, seed, title=f"{label}: the backward walk", **options), stem
     if args.view == "forward":
         return draw_graph(out, title=f"{label}: forward graph", **options), stem
     # dy requires grad too: every VJP then shows, even one that only scales dy.

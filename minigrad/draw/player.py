@@ -22,9 +22,10 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import sys
 from pathlib import Path
 
-from minigrad.draw.dot import emit
+from minigrad.draw.dot import INSTALL_HINT, emit
 from minigrad.draw.graph import plan
 from minigrad.draw.page import HIGHLIGHT, page, slide_svg
 from minigrad.draw.steps import backward_steps, describe
@@ -58,9 +59,8 @@ class BackwardPlayer:
         """The drawing as SVG, each node and edge marked with its DOT name (one dot run)."""
         if self._svg is None:
             if shutil.which("dot") is None:
-                raise RuntimeError("the backward player needs Graphviz's dot program to lay "
-                                   "out the graph; install Graphviz (apt-get install graphviz "
-                                   "/ brew install graphviz / conda install graphviz)")
+                raise RuntimeError(f"the backward player needs Graphviz's dot program to lay "
+                                   f"out the graph; {INSTALL_HINT}")
             self._svg = _marked(self.graph.pipe(format="svg").decode())
         return self._svg
 
@@ -82,6 +82,14 @@ class BackwardPlayer:
         if fmt not in STEP_FORMATS:
             raise ValueError(f"save_backward_steps: format must be one of {STEP_FORMATS}, "
                              f"got {fmt!r}")
+        if shutil.which("dot") is None:        # as save_graph does: the DOT text, and a hint
+            target = path.with_suffix(".dot")
+            target.write_text(self.graph.source, encoding="utf-8")
+            print(f"save_backward_steps: Graphviz's dot program was not found, so {target} "
+                  f"holds the DOT text of the graph; {INSTALL_HINT}, then run this again",
+                  file=sys.stderr)
+            self.files = [target]
+            return self.files
         if fmt == "html":
             path = path.with_suffix(".html")
             path.write_text(self.html(), encoding="utf-8")
@@ -161,7 +169,8 @@ def save_backward_steps(root, path, gradient=None, names=None, format=None, **dr
     path "walk.html" (or format="html"): one self-contained web page with
     previous/next, a slider, arrow keys and autoplay. "walk.svg" / "walk.png":
     numbered slide frames walk_001.svg, ...; "walk.gif": one animation (needs
-    Pillow). Options: names= as in draw_graph, and draw_graph's options
+    Pillow). Without Graphviz's dot program it writes the graph's DOT text to
+    path.dot and says how to install Graphviz. Options: names= as in draw_graph, and draw_graph's options
     (collapse=, max_nodes=, clusters=, show_values=, rankdir=, title=, ...).
     Call it before backward(), or after backward(retain_graph=True): the
     replay needs the values the graph saved.
@@ -192,7 +201,7 @@ def _marked(svg):
 
 def _intro(root, d):
     start = d.ids.get((root.grad_fn, root._output_nr)) or d.ids.get(id(root))
-    return dict(heading="before the walk", current=[], receive=[start] if start else [],
+    return dict(steps=[], heading="before the walk", current=[], receive=[start] if start else [],
                 flow=[], rows=[], details=[],
                 caption="backward() starts at the output with g = d output / d output and "
                         "walks back to the leaves, newest operation first. Press → (next).")
