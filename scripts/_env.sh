@@ -51,3 +51,19 @@ ensure_torch_cpu() {
     echo "==> PyTorch's CPU index could not be reached; trying the default index"
     $PY -m pip install --disable-pip-version-check "torch==$TORCH_VERSION"
 }
+
+ensure_chromium() {
+    # Headless Chromium and its driver, for the browser test of the backward player.
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+    if command -v apt-get >/dev/null 2>&1; then
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo -n"
+        echo "==> installing Chromium and chromium-driver with apt-get"
+        if $sudo apt-get update -qq >/dev/null 2>&1 && \
+           $sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; then
+            return 0
+        fi
+    fi
+    echo "Chromium is missing; the player's browser test skips (and fails under CI=true)." \
+         "Install it with: apt-get install chromium chromium-driver"
+}

@@ -31,20 +31,23 @@ HIGHLIGHT = {
 CSS = """
 body { margin: 0; height: 100vh; display: flex; flex-direction: column; color: #222;
   font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
-header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; padding: 8px 14px;
+header { display: flex; align-items: center; gap: 6px; padding: 8px 14px;
   background: #fafafa; border-bottom: 1px solid #ddd; }
-h1 { font-size: 15px; margin: 0 14px 0 0; }
+h1 { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  font-size: 15px; margin: 0 14px 0 0; }
+header > * { flex-shrink: 0; }
+header > h1 { flex-shrink: 1; }
 button { font: inherit; padding: 3px 10px; background: #fff; border: 1px solid #bbb;
   border-radius: 4px; cursor: pointer; }
 button:disabled { opacity: 0.4; cursor: default; }
-#slider { flex: 1; min-width: 120px; }
+#slider { flex: 1 1 80px; min-width: 80px; }
 #counter { min-width: 60px; text-align: right; color: #555; }
 main { flex: 1; display: flex; min-height: 0; }
 #graph { flex: 3; overflow: hidden; padding: 8px; box-sizing: border-box; }
 #graph.natural { overflow: auto; }
 #graph svg { width: 100%; height: 100%; }
 #graph.natural svg { width: auto; height: auto; }
-aside { flex: 2; min-width: 300px; max-width: 480px; overflow: auto; padding: 10px 14px;
+aside { flex: 2; min-width: 300px; max-width: 420px; overflow: auto; padding: 10px 14px;
   border-left: 1px solid #ddd; }
 #heading { font-weight: 600; color: #e8590c; }
 #caption { font-size: 16px; margin: 4px 0 8px; }
@@ -135,7 +138,7 @@ def page(title, svg, frames):
 <title>{escape(title)}</title>
 <style>{CSS}{DRAWING_CSS}</style></head>
 <body>
-<header><h1>{escape(title)}</h1>
+<header><h1 title="{escape(title)}">{escape(title)}</h1>
 <button id="first" title="back to the start (Home)">« start</button>
 <button id="prev" title="previous step (←)">◀ previous</button>
 <button id="play" title="play / pause (space)">▶ play</button>

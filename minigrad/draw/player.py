@@ -43,11 +43,11 @@ class BackwardPlayer:
     """
 
     def __init__(self, root, gradient=None, names=None, **draw_options):
-        draw_options.setdefault("title", "the backward walk")
+        # The title heads the page (and each slide), so the drawing goes without.
+        self.title = draw_options.pop("title", None) or "the backward walk"
         self.steps = list(backward_steps(root, gradient, names))
         self.drawing = plan(root, names=names or {}, **draw_options)
         self.graph = emit(self.drawing)
-        self.title = draw_options["title"]
         self.frames = [_intro(root, self.drawing)] + _frames(self.steps, self.drawing)
         self._svg = None
         self.files = []
@@ -126,7 +126,7 @@ class BackwardPlayer:
         for tail, head in frame["flow"]:
             svg = svg.replace(f'class="edge mg-e-{tail}-{head}"',
                               f'class="edge mg-e-{tail}-{head} mg-flow"')
-        return slide_svg(svg, frame["heading"], frame["caption"])
+        return slide_svg(svg, f"{self.title} · {frame['heading']}", frame["caption"])
 
     def _slide_png(self, k, frame):
         graph = self.graph.copy()
@@ -140,7 +140,8 @@ class BackwardPlayer:
             m = re.fullmatch(r"\t(\S+) -> (\S+)(?: \[(.*)\])?\n", line)
             if m and (m[1], m[2]) in flow:
                 graph.body[i] = f"\t{m[1]} -> {m[2]} [{look['flow']} {m[3] or ''}]\n"
-        graph.attr(label=_wrap(f"{frame['heading']}: {frame['caption']}", 100), labelloc="t",
+        text = f"{self.title} · {frame['heading']}: {frame['caption']}"
+        graph.attr(label=_wrap(text, 100), labelloc="t",
                    labeljust="l", fontsize="13", dpi="110")
         return graph.pipe(format="png")
 
