@@ -344,7 +344,7 @@ def test_torch_column_and_missing_torch(torch, monkeypatch):
     args = (template.layernorm_forward, sol.layernorm_backward, inputs)
     report = check_backward(*args, torch_reference=ex.torch_reference, constants=ex.constants)
     assert "torch" in report["x"].comparisons
-    monkeypatch.setattr(check_module, "_torch_available", lambda: False)
+    monkeypatch.setattr(check_module, "torch_available", lambda: False)
     report = check_backward(*args, torch_reference=ex.torch_reference, constants=ex.constants)
     assert report.passed and "torch" not in report["x"].comparisons
     assert "PyTorch is not installed" in str(report)
@@ -370,8 +370,8 @@ def test_bad_arguments_raise_at_the_boundary():
         check_backward(f, b, {})
     with pytest.raises(TypeError, match="'x' must be a real-valued array"):
         check_backward(f, b, {"x": "abc"})
-    with pytest.raises(ValueError, match=r"dout must be an array of the .* shape \(3,\)"):
-        check_backward(f, b, {"x": np.ones(3)}, dout=np.ones(4))
+    with pytest.raises(TypeError, match=r"dout must be an array of numbers, got str"):
+        check_backward(f, b, {"x": np.ones(3)}, dout="abc")
     with pytest.raises(TypeError, match="must be functions"):
         check_backward(None, b, {"x": np.ones(3)})
     with pytest.raises(ValueError, match="finite_differences=False give a reference"):

@@ -5,8 +5,9 @@ import re
 import numpy as np
 import pytest
 
+from minigrad.coursework.hints import shape_hint
 from minigrad.coursework.report import (
-    CheckReport, Comparison, Row, rel_error, shape_hint, shape_text, zero_floor,
+    CheckReport, Comparison, Row, rel_error, shape_text, zero_floor,
 )
 
 

@@ -1,17 +1,15 @@
-"""The report of check_backward: one row per input, the table it prints, and the hints
-that say how a wrong gradient is wrong.
+"""The report of check_backward: one row per input, the table it prints, and the same
+as a dict (for --format json and autograders) and as HTML (for Jupyter).
 
-How the gradients are obtained and compared is in check.py; this file only judges and
-words the result. A Row holds one returned gradient and a Comparison per oracle; the
-CheckReport prints them as a table, then the verdict, then the hints. The hints are cheap
-patterns read off the error: a flipped sign, a constant factor (a stray m, or m - 1 for m),
-swapped gradients, an error constant along an axis (the path through the mean) or
-proportional to x - mean(x) (the path through the variance).
+How the gradients are obtained and compared is in check.py and oracles.py; this file only
+judges and words the result. A Row holds one returned gradient and a Comparison per oracle;
+the CheckReport prints them as a table, then the verdict, then the hints (hints.py) and
+notes, then what the student's code printed, trimmed.
 """
 from __future__ import annotations
 
+import html
 import textwrap
-from itertools import combinations
 
 import numpy as np
 
@@ -42,7 +40,10 @@ def zero_floor(arrays):
 # ----------------------------------------------------------------------------
 
 class Comparison:
-    """One array against one oracle: relative and absolute error, worst element, verdict."""
+    """One array against one oracle: relative and absolute error, worst element, verdict.
+
+    unreliable: why this oracle cannot judge here (finite differences across a kink, or
+    below their own noise); such a comparison does not fail the row."""
 
     def __init__(self, oracle, mine, expected, threshold, noisy=False, floor=1e-8):
         with np.errstate(invalid="ignore"):             # inf - inf, inf / inf: NaN, then inf
@@ -54,11 +55,18 @@ class Comparison:
         self.abs = float(np.nan_to_num(diff, nan=np.inf, posinf=np.inf).max(initial=0.0))
         at = np.unravel_index(np.argmax(rel), rel.shape) if rel.size else ()
         self.worst = tuple(int(i) for i in at)
+        self.failing = rel >= threshold       # the elements that fail, for a closer look
         self.ok = self.rel < threshold
         self.approx = False      # passed only because finite-difference noise was allowed for
+        self.unreliable = ""
         if not self.ok and noisy and np.all(np.isfinite(scale)):
             noise = max(floor, NOISE_FLOOR * scale.max(initial=0.0))
-            self.ok = self.approx = bool(np.max(diff / np.maximum(noise, scale)) < threshold)
+            self.failing = diff / np.maximum(noise, scale) >= threshold
+            self.ok = self.approx = not bool(self.failing.any())
+
+    def set_unreliable(self, why):
+        """This oracle cannot judge here: say why, and let the other oracles decide."""
+        self.unreliable, self.ok = why, True
 
 
 class Row:
@@ -86,15 +94,30 @@ class Row:
             return "not checked"
         if not self.ok:
             return "WRONG"
+        if any(c.unreliable for c in self.comparisons.values()):
+            return "ok*"
         return "ok~" if any(c.approx for c in self.comparisons.values()) else "ok"
 
     def worst(self):
         """The comparison with the largest relative error."""
         return max(self.comparisons.values(), key=lambda c: c.rel, default=None)
 
+    def worst_judged(self):
+        """The largest relative error among the oracles that could judge (None if none)."""
+        judged = [c.rel for c in self.comparisons.values() if not c.unreliable]
+        return max(judged, default=None)
+
+    def to_dict(self):
+        return {"name": self.name, "shape": list(self.shape), "verdict": self.verdict,
+                "ok": self.ok, "problem": self.problem or None, "hints": list(self.hints),
+                "errors": {o: {"relative": _number(c.rel), "absolute": _number(c.abs),
+                               "worst_at": list(c.worst), "unreliable": c.unreliable or None}
+                           for o, c in self.comparisons.items()}}
+
 
 class CheckReport:
-    """The result of check_backward: `.passed`, `.wrong`, `.rows`; prints as a table."""
+    """The result of check_backward: `.passed`, `.wrong`, `.rows`; prints as a table,
+    `.to_dict()` for machines, and an HTML table in Jupyter."""
 
     def __init__(self, title, threshold):
         self.title = title
@@ -105,7 +128,9 @@ class CheckReport:
         self.output = None        # the Row comparing the forward output with the references
         self.oracles = {}         # oracle name -> what it is, for the legend
         self.error = None         # the student's code raised, or returned nonsense: nothing checked
+        self.status = None        # with error: "error", "unfinished" or "hang"
         self.notes = []
+        self.printed = ""         # what the student's code printed, trimmed
 
     @property
     def passed(self):
@@ -117,12 +142,33 @@ class CheckReport:
         """Names of the inputs whose gradient is wrong."""
         return [r.name for r in self.rows if not r.ok]
 
+    def worst_error(self):
+        """The largest relative error among the oracles that judged, over all rows (None when
+        a row failed before any comparison: a wrong shape, a missing gradient)."""
+        if any(r.problem for r in self._all_rows()):
+            return None
+        errors = [r.worst_judged() for r in self._all_rows()]
+        return max((e for e in errors if e is not None), default=None)
+
+    def first_hint(self):
+        """One line for a summary table: what is wrong, or why it is unsure."""
+        if self.error is not None:
+            return self.error.split("\n")[0]
+        for row in self._all_rows():
+            if not row.ok:
+                what = "forward output" if row is self.output else f"gradient of {row.name}"
+                return f"wrong {what}" + (f": {row.hints[0]}" if row.hints else "")
+        return self.notes[0] if self.notes else ""
+
     def __getitem__(self, name):
         for row in self.rows:
             if row.name == name:
                 return row
         raise KeyError(f"check report: no input named {name!r}; inputs are "
                        f"{[r.name for r in self.rows]}")
+
+    def _all_rows(self):
+        return ([self.output] if self.output else []) + self.rows
 
     def __str__(self):
         lines = [self.title]
@@ -139,8 +185,8 @@ class CheckReport:
                          f"{_digits(dtype)} digits; compute in float64 for the full check)")
         if self.error is not None:
             lines += ["", _wrap("FAILED: " + self.error), "No gradient was checked."]
-            lines += [f"note: {n}" for n in self.notes]
-            return "\n".join(lines)
+            lines += [_wrap(f"note: {n}", "    ") for n in self.notes]
+            return "\n".join(lines + ([self.printed] if self.printed else []))
         lines += [""] + self._table() + [""]
         if self.passed:
             names = [r.name for r in self.rows]
@@ -155,26 +201,78 @@ class CheckReport:
         if any(r.verdict == "ok~" for r in self.rows):
             lines.append("ok~: right, except for elements below 1% of the largest, where finite "
                          "differences (or float32 rounding) are too noisy to judge.")
-        for row in ([self.output] if self.output else []) + self.rows:
+        for row in self._all_rows():
             lines += [_wrap(f"  {row.name}: {hint}", "    ") for hint in row.hints]
+            lines += [_wrap(f"  {row.name} (ok*): finite differences unreliable here: "
+                            f"{c.unreliable}", "    ")
+                      for c in row.comparisons.values() if c.unreliable]
         lines += [_wrap(f"note: {n}", "    ") for n in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + ([self.printed] if self.printed else []))
 
     __repr__ = __str__
 
-    def _table(self):
+    def _cells(self):
         oracles = [o for o in ORACLES if o in self.oracles]
         header = ["input", "shape", *oracles, "max abs err", "worst at", "verdict"]
         body = []
-        for row in ([self.output] if self.output else []) + self.rows:
+        for row in self._all_rows():
             cells = [row.name, shape_text(row.shape)]
             cells += [f"{row.comparisons[o].rel:.1e}" if o in row.comparisons else "-"
                       for o in oracles]
             worst = row.worst()
             cells += [f"{worst.abs:.1e}", shape_text(worst.worst)] if worst else ["-", "-"]
             body.append(cells + [row.verdict])
+        return header, body
+
+    def _table(self):
+        header, body = self._cells()
         widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
         return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + body]
+
+    def to_dict(self):
+        """The report as plain data (for json.dumps): verdict, rows, hints, notes."""
+        return {"title": self.title, "passed": self.passed, "status": self.status,
+                "error": self.error, "threshold": self.threshold,
+                "worst_relative_error": _number(self.worst_error()),
+                "oracles": dict(self.oracles),
+                "output": self.output.to_dict() if self.output else None,
+                "inputs": [r.to_dict() for r in self.rows], "notes": list(self.notes),
+                "printed": self.printed or None}
+
+    def gradescope(self):
+        """Gradescope's results.json: one test, worth 1 point when the check passes."""
+        name = self.title.split(":")[0]
+        return {"score": float(self.passed),
+                "tests": [{"name": name, "score": float(self.passed), "max_score": 1.0,
+                           "status": "passed" if self.passed else "failed",
+                           "output": str(self)}]}
+
+    def _repr_html_(self):
+        """Jupyter shows the report as an HTML table, with the text report's lines below."""
+        verdict = "PASSED" if self.passed else "FAILED"
+        parts = [f"<p><b>{html.escape(self.title)}</b>: {verdict}</p>"]
+        if self.error is None:
+            header, body = self._cells()
+            parts.append(html_table(header, body))
+        lines = str(self).split("\n")
+        start = next((k for k, line in enumerate(lines) if line.startswith(("PASSED", "FAILED"))),
+                     len(lines))
+        parts.append("<pre>" + html.escape("\n".join(lines[start:])) + "</pre>")
+        return "\n".join(parts)
+
+
+def html_table(header, body):
+    """A plain HTML table; the cells are escaped."""
+    row = lambda cells, tag: "<tr>" + "".join(  # noqa: E731
+        f"<{tag} style='text-align:left'>{html.escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+    return "<table>" + row(header, "th") + "".join(row(r, "td") for r in body) + "</table>"
+
+
+def _number(value):
+    """A float for JSON: inf and NaN become strings, which JSON cannot hold as numbers."""
+    if value is None:
+        return None
+    return float(value) if np.isfinite(value) else str(value)
 
 
 def shape_text(shape):
@@ -193,132 +291,3 @@ def join_names(names):
 
 def _digits(dtype):
     return int(np.finfo(dtype).precision)
-
-
-# ----------------------------------------------------------------------------
-# Hints: cheap patterns behind a wrong gradient
-# ----------------------------------------------------------------------------
-
-def explain(row, i, x, expected, report, threshold):
-    """Add hints to a wrong row, judged against the most trusted oracle available."""
-    best = next(o for o in ("autograd", "torch", "finite diff") if o in expected)
-    inputs = report.rows[:len(expected[best])]
-    others = {r.name: expected[best][j] for j, r in enumerate(inputs) if j != i}
-    sizes = {n for r in inputs for n in r.shape}
-    row.hints += _value_hints(row, expected[best][i], x, others, sizes, threshold, report.floor)
-    fd = row.comparisons.get("finite diff")
-    refs = [c for o, c in row.comparisons.items() if o != "finite diff"]
-    if fd is not None and refs:
-        if fd.ok and not all(c.ok for c in refs):
-            row.hints.append("agrees with finite differences of your own forward but not with "
-                             "the reference: your forward computes something else")
-        elif not fd.ok and all(c.ok for c in refs):
-            row.hints.append("agrees with the reference but not with finite differences of your "
-                             "forward: your forward differs from the reference")
-
-
-def shape_hint(got, want):
-    """Why a gradient might have shape `got` instead of the input's shape `want`."""
-    base = (f"the gradient of an input has the input's shape {shape_text(want)}, got "
-            f"{shape_text(got)}")
-    if len(got) > len(want):
-        if tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1):
-            return base + ": drop the kept size-1 axes (keepdims=True) or reshape"
-        for axes in combinations(range(len(got)), len(got) - len(want)):
-            if tuple(n for i, n in enumerate(got) if i not in axes) == want:
-                return base + (f": sum over axis {axes[0]}" if len(axes) == 1 else
-                               f": sum over axes {axes}") + (
-                    " (the axes that broadcasting added in the forward)")
-    if len(got) == len(want) and got == want[::-1]:
-        return base + ": transposed?"
-    if int(np.prod(got)) == int(np.prod(want)):
-        return base + ": same number of elements; reshape to the input's shape"
-    if len(got) == len(want) and sum(a != b for a, b in zip(got, want)) == 1:
-        return base + ": summed over the wrong axis?"
-    return base
-
-
-def _value_hints(row, expected, x, others, sizes, threshold, floor):
-    """Hints for a gradient of the right shape whose values are wrong.
-
-    expected: the most trusted oracle's gradient; x: the input's values; others: {name:
-    expected gradient} of the other inputs (to spot swapped gradients); sizes: axis lengths
-    seen in the inputs.
-    """
-    mine = row.got
-    if not np.all(np.isfinite(mine)):
-        return ["contains NaN or inf (a division by zero, or sqrt of a negative variance?)"]
-    if not np.any(mine) and np.any(expected):
-        return ["is all zeros: is the gradient still a placeholder?"]
-    hints = []
-    if rel_error(mine, -expected, floor) < threshold:
-        return ["the sign is flipped: yours is -1 times the expected gradient"]
-    for other, g in others.items():
-        if g.shape == mine.shape and rel_error(mine, g, floor) < threshold:
-            hints.append(f"these values are the gradient of {other}: swapped return order?")
-    square = mine.ndim == 2 and mine.shape[0] == mine.shape[1]
-    if square and rel_error(mine.T, expected, floor) < threshold:
-        hints.append("these values are the transpose of the expected gradient")
-    denom = float(np.sum(expected * expected))
-    if denom > 0:
-        c = float(np.sum(mine * expected)) / denom
-        if abs(c - 1) > 1e-6 and rel_error(mine, c * expected, floor) < 1e-6:
-            hints.append(f"off by a constant factor: yours is {c:.6g} times the expected "
-                         f"gradient" + _factor_hint(c, sizes))
-    diff = mine - expected
-    hints += _error_pattern_hints(diff, x)
-    wrong = np.abs(diff) > threshold * np.maximum(floor, np.abs(mine) + np.abs(expected))
-    if 0 < wrong.sum() <= max(1, wrong.size // 4):
-        first = tuple(int(i) for i in np.argwhere(wrong)[0])
-        hints.append(f"only {int(wrong.sum())} of {wrong.size} elements are wrong, the first at "
-                     f"{shape_text(first)}")
-    return hints
-
-
-def _error_pattern_hints(diff, x):
-    """Is the error constant along an axis, or proportional to x - mean(x) along it?
-
-    A dropped or wrong term of a normalization's dx leaves exactly these traces: the mean's
-    path adds a constant per reduced slice, the variance's path a multiple of x - mean.
-    """
-    scale = np.max(np.abs(diff))
-    constant, centred = [], []
-    for axis, n in enumerate(diff.shape):
-        if n < 2:
-            continue
-        if np.max(np.abs(diff - diff.mean(axis, keepdims=True))) < 1e-6 * scale:
-            constant.append(axis)
-        elif x is not None and x.shape == diff.shape:
-            d = x - x.mean(axis, keepdims=True)
-            # least-squares factor per slice, then: does c * d explain the whole error?
-            c = np.sum(diff * d, axis, keepdims=True) / np.maximum(
-                np.sum(d * d, axis, keepdims=True), 1e-300)
-            if np.max(np.abs(diff - c * d)) < 1e-6 * scale:
-                centred.append(axis)
-    hints = []
-    if constant:
-        axes = _axes(constant)
-        hints.append(f"the error is the same all along {axes}: a term summed over {axes} (the "
-                     f"path through the mean, -sum(g)/m) is missing or wrong")
-    if centred:
-        axes = _axes(centred)
-        hints.append(f"the error is proportional to x - mean(x) along {axes}: the path through "
-                     f"the variance is missing or scaled wrong (1/(m-1) instead of 1/m?)")
-    return hints
-
-
-def _axes(axes):
-    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + shape_text(tuple(axes))
-
-
-def _factor_hint(c, sizes):
-    """Name the likely cause of a constant factor: a stray m, or m - 1 for m."""
-    for m in sorted(sizes):
-        if m < 2:
-            continue
-        for value, why in ((m, f"an extra factor {m}"), (1 / m, f"a stray 1/{m}"),
-                           (m / (m - 1), f"m - 1 instead of m = {m}"),
-                           ((m - 1) / m, f"m instead of m - 1, m = {m}")):
-            if abs(c - value) < 1e-6 * max(1, abs(value)):
-                return f" ({why}?)"
-    return ""
