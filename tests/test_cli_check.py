@@ -1,12 +1,14 @@
 """Tests for `minigrad check`: exit codes 0/1/2, the exercises as shipped and with a solution
 dropped in, custom functions with --shape/--const/--reference, and --help."""
 import ast
+import json
 import os
 import pathlib
 import re
 import shlex
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -167,7 +169,7 @@ def test_usage_errors_exit_2(affine_file, capsys):
     assert code == 2 and "--shape" in err
     code, _, err = check(capsys, affine_file, "--forward", "affine_forward", "--backward",
                          "affine_backward", "--shape", "x=4,5")
-    assert code == 2 and "no --shape given for w, b" in err
+    assert code == 2 and "no --shape (an input) or --const (a constant) given for w, b" in err
     code, _, err = check(capsys, affine_file, "--forward", "affine_forward", "--backward",
                          "affine_backward", "--shape", "x=4,5", "--shape", "w=5,3",
                          "--shape", "b=3", "--reference", "no_such_module_xyz:f")
@@ -205,3 +207,121 @@ def test_exit_status_of_the_real_command(backward, status, affine_file):
                           capture_output=True, text=True, env=env, cwd=affine_file.parent)
     assert done.returncode == status, done.stdout + done.stderr
     assert ("PASSED" if status == 0 else "FAILED: wrong gradient for b.") in done.stdout
+
+
+# ----------------------------------------------------------------------------
+# A whole assignment, CS231n's signatures, the teachers' formats
+# ----------------------------------------------------------------------------
+
+@pytest.fixture
+def layers_file(tmp_path):
+    path = tmp_path / "layers.py"
+    path.write_text((SOLUTIONS / "cs231n_layers.py").read_text())
+    return path
+
+
+def test_the_whole_assignment_prints_one_table(layers_file, capsys):
+    code, out, _ = check(capsys, layers_file, "--assignment", "cs231n")
+    assert code == 0, out
+    assert re.search(r"^function +verdict +worst rel err +hint$", out, re.M)
+    assert re.search(r"^batchnorm_backward_alt +PASS +\d\.\de-\d\d$", out, re.M)
+    assert "13 of 13 pass." in out and "PASSED: every function is right." in out
+
+
+def test_one_function_of_the_assignment_in_full_and_as_json(layers_file, tmp_path, capsys):
+    code, out, _ = check(capsys, layers_file, "--assignment", "cs231n", "--only", "batchnorm")
+    assert code == 0
+    assert "check_backward(batchnorm_forward, batchnorm_backward)" in out
+    assert "1 of 1 pass." in out
+    results = tmp_path / "results.json"
+    code, out, _ = check(capsys, layers_file, "--assignment", "cs231n", "--only", "relu",
+                         "--only", "svm_loss", "--format", "json", "--gradescope", results)
+    data = json.loads(out)
+    assert code == 0 and data["score"] == 2 and data["functions"][1]["name"] == "svm_loss"
+    graded = json.loads(results.read_text())
+    assert graded["score"] == 2.0 and len(graded["tests"]) == 2
+    assert set(graded["tests"][0]) >= {"name", "score", "max_score", "output"}
+    code, _, err = check(capsys, layers_file, "--assignment", "cs231n", "--only", "batchnrm")
+    assert code == 2 and "no function 'batchnrm'" in err
+
+
+def test_cs231n_signatures_in_the_single_function_mode(layers_file, capsys):
+    code, out, _ = check(capsys, layers_file, "--forward", "batchnorm_forward", "--backward",
+                         "batchnorm_backward", "--shape", "x=4,5", "--shape", "gamma=5",
+                         "--shape", "beta=5", "--const", "bn_param={'mode': 'train'}",
+                         "--init", "x=5*randn+12")
+    assert code == 0, out
+    code, out, _ = check(capsys, layers_file, "--forward", "conv_forward_naive", "--backward",
+                         "conv_backward_naive", "--shape", "x=2,3,4,4", "--shape", "w=2,3,3,3",
+                         "--shape", "b=2", "--const", "conv_param={'stride': 1, 'pad': 1}")
+    assert code == 0, out
+
+
+def test_an_exercise_on_a_cs231n_file_says_the_signature_differs(layers_file, capsys):
+    code, _, err = check(capsys, layers_file, "--exercise", "batchnorm")
+    assert code == 2
+    assert "takes (x, gamma, beta, bn_param), but the batchnorm exercise's signature differs" \
+        in err and "--assignment cs231n" in err
+
+
+def test_init_draws_like_the_notebook(affine_file, capsys):
+    from minigrad.cli.check import _init_spec
+    assert _init_spec("x=5*randn+12") == ("x", (5.0, 12.0))
+    assert _init_spec("x = 0.001 * randn") == ("x", (0.001, 0.0))
+    assert _init_spec("x=randn*2-1") == ("x", (2.0, -1.0))
+    with pytest.raises(SystemExit):
+        cli.main(["check", str(affine_file), "--init", "x=5*rand+12"])
+    code, out, _ = check(capsys, affine_file, "--forward", "affine_forward", "--backward",
+                         "affine_backward", "--shape", "x=4,5", "--shape", "w=5,3", "--shape",
+                         "b=3", "--init", "x=5*randn+12")
+    assert code == 0, out
+
+
+RELU = '''
+import numpy as np
+
+def relu_forward(x):
+    return np.maximum(x, 0), x
+
+def relu_backward(dout, x):
+    return dout * (x > 0)
+
+def loud_forward(x):
+    for k in range(200):
+        print("computing", k)
+    return np.maximum(x, 0), x
+
+def stuck_backward(dout, x):
+    while True:
+        pass
+'''
+
+
+@pytest.fixture
+def relu_file(tmp_path):
+    path = tmp_path / "relu.py"
+    path.write_text(RELU)
+    return path
+
+
+def test_relu_at_its_kink_is_not_a_false_alarm(relu_file, capsys):
+    code, out, _ = check(capsys, relu_file, "--forward", "relu_forward", "--backward",
+                         "relu_backward", "--shape", "x=10,10", "--seed", "1056")
+    assert code == 0, out
+    assert "finite differences unreliable here" in out and "WRONG" not in out
+
+
+def test_a_hang_is_one_line_within_the_limit(relu_file, capsys):
+    start = time.perf_counter()
+    code, out, _ = check(capsys, relu_file, "--forward", "relu_forward", "--backward",
+                         "stuck_backward", "--shape", "x=3,4", "--timeout", "0.5")
+    assert time.perf_counter() - start < 5
+    assert code == 1
+    assert "FAILED: stuck_backward (your backward) did not return within 0.5 s" in out
+
+
+def test_printing_does_not_bury_the_report(relu_file, capsys):
+    code, out, _ = check(capsys, relu_file, "--forward", "loud_forward", "--backward",
+                         "relu_backward", "--shape", "x=3,4")
+    assert code == 0
+    assert len(out.splitlines()) < 40 and "your code printed" in out
