@@ -84,7 +84,7 @@ BUGS = [
     ("batchnorm_backward", "dgamma = np.sum(dout * x_hat, axis=0)",
      "dgamma = -np.sum(dout * x_hat, axis=0)", "batchnorm", "gamma", "sign is flipped"),
     ("batchnorm_backward", "dx_hat = dout * gamma", "dx_hat = dout", "batchnorm", "x",
-     "1/gamma; did you forget to multiply by gamma"),
+     "c = 1/gamma: did you forget to multiply by gamma"),
     ("batchnorm_backward_alt", "m * g - g.sum(axis=0) - ", "m * g - ", "batchnorm_alt", "x",
      "path through the mean"),
     ("layernorm_backward", "dx = inv_std / D * (", "dx = 1 / D * (", "layernorm", "x",

@@ -46,8 +46,7 @@ def shape_hint(got, want, others=None):
             f"{shape_text(got)}")
     same = [name for name, shape in (others or {}).items() if tuple(shape) == tuple(got)]
     if same:
-        return (base + f", the shape of {' and '.join(same)}: swapped return order? return "
-                f"the gradients in the order of the forward's inputs")
+        return base + f", the shape of {' and '.join(same)}: swapped return order?"
     if len(got) > len(want):
         if tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1):
             return base + ": drop the kept size-1 axes (keepdims=True) or reshape"
@@ -132,10 +131,9 @@ def _per_axis_factor(mine, expected, values, name, floor):
         if np.ptp(c) < 1e-3 * np.max(np.abs(c)) or \
                 rel_error(mine, c.reshape(shape) * expected, floor) > FIT:
             continue
-        where = {0: "per row (along axis 0)", 1: "per column (along axis 1)"}.get(axis) \
+        where = {0: "per row (axis 0)", 1: "per column (axis 1)"}.get(axis) \
             if mine.ndim == 2 else f"per index of axis {axis}"
-        text = (f"off by a factor that changes {where}: yours is c[k] times the expected "
-                f"gradient, c = {_short_list(c)}")
+        text = f"off by a factor {where}: yours is c[k] times the expected gradient"
         return [text + _name_the_factor(c, axis, values, name)]
     return []
 
@@ -148,20 +146,20 @@ def _name_the_factor(c, axis, values, name):
         if flat.size != c.size or other == name or np.asarray(v).ndim > 4:
             continue
         if close(c, 1 / flat):
-            return f": these are 1/{other}; did you forget to multiply by {other}?"
+            return f", c = 1/{other}: did you forget to multiply by {other}?"
         if close(c, flat):
-            return f": these are {other}; an extra factor {other}?"
+            return f", c = {other}: an extra factor {other}?"
     for other, v in values.items():
         v = np.asarray(v)
         if v.ndim <= axis or v.shape[axis] != c.size or v.ndim < 2:
             continue
         std = v.std(axis=tuple(a for a in range(v.ndim) if a != axis))
         if close(c, std):
-            return (f": these are the standard deviations of {other} along the other axes; did "
-                    f"you forget the factor 1/std (inv_std)?")
+            return (f", c = the std of {other} over the other axes: did you forget the factor "
+                    f"1/std (inv_std)?")
         if close(c, 1 / std):
-            return f": these are 1/std of {other} along the other axes; an extra 1/std?"
-    return ""
+            return f", c = 1/std of {other} over the other axes: an extra 1/std?"
+    return f", c = {_short_list(c)}"
 
 
 def _short_list(c):
