@@ -74,6 +74,14 @@ def test_clicking_next_walks_the_graph_without_the_network(browser, tmp_path, ma
     assert browser.find_elements("css selector", "#rows tr")          # the table filled in
     browser.find_element("tag name", "body").send_keys("\ue012")      # the left arrow key
     assert shown(browser)[2] == f"{steps - 1} / {steps}"
+    browser.execute_script("const s = document.getElementById('slider'); s.value = 3;"
+                           "s.dispatchEvent(new Event('input'))")
+    assert shown(browser)[1:] == seen[3][1:]                          # the slider's frame
+    play = browser.find_element("id", "play")
+    play.click()
+    assert "pause" in play.text                                       # autoplay runs ...
+    play.click()
+    assert "play" in play.text                                        # ... and stops
 
     requested = requests_made(browser, path.as_uri())
     assert requested and all(u.startswith(("file:", "data:")) for u in requested), requested

@@ -156,3 +156,9 @@ def test_a_leaf_as_root_is_one_step():
     x = mg.Tensor(1.5, requires_grad=True, name="x")
     (step,) = backward_steps(x)
     assert isinstance(step.node, AccumulateGrad) and step.caption == "x.grad = 1"
+
+
+def test_code_between_steps_still_records_a_graph():
+    x = mg.Tensor(2.0, requires_grad=True)
+    for _ in backward_steps(mg.exp(x)):
+        assert (x * 3.0).requires_grad

@@ -172,7 +172,7 @@ def slide_svg(svg, heading, caption, chars_per_line=95):
             line = f"{line} {word}".strip()
     lines.append(line)
     top = 30 + 17 * len(lines)
-    width = max(width, 6.5 * max(len(line) for line in lines) + 20)
+    width = max(width, 6.5 * max(len(line) for line in lines) + 20, 7.8 * len(heading) + 20)
     # The drawing nested below the caption, in the outer picture's units (points).
     inner = (f'<svg x="0" y="{top}" width="{box[1].split()[2]}" height="{box[1].split()[3]}" '
              f'viewBox="{box[1]}"' + svg[box.end():])

@@ -205,7 +205,7 @@ def _intro(root, d):
     return dict(steps=[], heading="before the walk", current=[], receive=[start] if start else [],
                 flow=[], rows=[], details=[],
                 caption="backward() starts at the output with g = d output / d output and "
-                        "walks back to the leaves, newest operation first. Press → (next).")
+                        "walks back to the leaves, newest operation first.")
 
 
 def _drawn(step, d):
@@ -219,15 +219,13 @@ def _travels(step, d):
     """(edges, receiving nodes) of the drawing that a step's gradients travel."""
     me = _drawn(step, d)
     edges, receive = [], []
-    for send in step.sends:
+    for send, edge in zip(step.sends, step.node.edges):
         if send is None or send.grad is None:
             continue
-        parent = send.to
+        parent, k = edge
         if type(parent) is AccumulateGrad:
             path = [d.ids.get(id(parent.variable)), me]
-        else:
-            k = next(k for e in step.node.edges if e is not None and e[0] is parent
-                     for k in [e[1]])
+        else:                   # through the box of the parent's result, when it has one
             box = d.ids.get((parent, k))
             path = [d.ref.get(parent), box, me] if box else [d.ref.get(parent), me]
         path = [p for p in path if p is not None]

@@ -118,49 +118,48 @@ def backward_steps(root, gradient=None, names=None):
     heap = [(-start.seq, start)]
     leaf_grads = {}         # id(leaf) -> its .grad so far in the replay
     number = 0
-    with no_grad():
-        while heap:
-            node = heappop(heap)[1]
-            grads, came = pending.pop(node), arrivals.pop(node)
-            number += 1
-            if type(node) is AccumulateGrad:
-                leaf = node.variable
-                before = leaf_grads.get(id(leaf), None if leaf.grad is None else leaf.grad.data)
-                after = before
-                if grads[0] is not None:        # what _accumulate in autograd.py does
-                    add = np.array(grads[0], dtype=leaf.dtype)
-                    after = add if before is None else before + add
-                leaf_grads[id(leaf)] = after
-                step = Step(number, node, namer.leaf(leaf), grads, came, leaf=leaf,
-                            leaf_grad=after)
-                step.caption = _leaf_caption(step, before)
-                yield step
-                continue
-            if node.released:
-                raise RuntimeError(
-                    f"backward_steps: {node.name} has already released its saved values "
-                    f"(backward() frees them). Replay the walk before calling backward(), or "
-                    f"call backward(retain_graph=True).")
-            input_grads, summed_from = _engine_step(node, grads)
-            step = Step(number, node, namer.op(node), grads, came,
-                        [namer.output(node, k) for k in range(node.n_outputs)])
-            for i, edge in enumerate(node.edges):
-                if edge is None:
-                    step.sends.append(None)
-                    continue
-                parent, k = edge
-                if parent not in pending:
-                    pending[parent] = [None] * parent.n_outputs
-                    arrivals[parent] = [[] for _ in range(parent.n_outputs)]
-                    heappush(heap, (-parent.seq, parent))
-                sent = input_grads[i]
-                if sent is not None:
-                    slot = pending[parent]
-                    slot[k] = sent if slot[k] is None else slot[k] + sent
-                    arrivals[parent][k].append((number, sent))
-                step.sends.append(Send(parent, namer.input(node, i), sent, summed_from[i]))
-            step.caption = _op_caption(step, namer)
+    while heap:
+        node = heappop(heap)[1]
+        grads, came = pending.pop(node), arrivals.pop(node)
+        number += 1
+        if type(node) is AccumulateGrad:
+            leaf = node.variable
+            before = leaf_grads.get(id(leaf), None if leaf.grad is None else leaf.grad.data)
+            after = before
+            if grads[0] is not None:        # what _accumulate in autograd.py does
+                add = np.array(grads[0], dtype=leaf.dtype)
+                after = add if before is None else before + add
+            leaf_grads[id(leaf)] = after
+            step = Step(number, node, namer.leaf(leaf), grads, came, leaf=leaf,
+                        leaf_grad=after)
+            step.caption = _leaf_caption(step, before)
             yield step
+            continue
+        if node.released:
+            raise RuntimeError(
+                f"backward_steps: {node.name} has already released its saved values "
+                f"(backward() frees them). Replay the walk before calling backward(), or "
+                f"call backward(retain_graph=True).")
+        input_grads, summed_from = _engine_step(node, grads)
+        step = Step(number, node, namer.op(node), grads, came,
+                    [namer.output(node, k) for k in range(node.n_outputs)])
+        for i, edge in enumerate(node.edges):
+            if edge is None:
+                step.sends.append(None)
+                continue
+            parent, k = edge
+            if parent not in pending:
+                pending[parent] = [None] * parent.n_outputs
+                arrivals[parent] = [[] for _ in range(parent.n_outputs)]
+                heappush(heap, (-parent.seq, parent))
+            sent = input_grads[i]
+            if sent is not None:
+                slot = pending[parent]
+                slot[k] = sent if slot[k] is None else slot[k] + sent
+                arrivals[parent][k].append((number, sent))
+            step.sends.append(Send(parent, namer.input(node, i), sent, summed_from[i]))
+        step.caption = _op_caption(step, namer)
+        yield step
 
 
 def _engine_step(node, grads):
@@ -173,7 +172,8 @@ def _engine_step(node, grads):
         grads = _fill_missing(node, grads, False)
     if grads is None or grads[0] is None:
         return [None] * n, [None] * n             # no gradient reached this node
-    raw = node.op.input_grads(node, grads, False)
+    with no_grad():             # (as in the walk: the VJPs record no graph)
+        raw = node.op.input_grads(node, grads, False)
     fitted, summed_from = [None] * n, [None] * n
     for i, edge in enumerate(node.edges):
         g = raw[i]
@@ -212,7 +212,7 @@ class _Names:
         for node in sorted(ops, key=lambda n: n.seq):
             count[node.op.name] = count.get(node.op.name, 0) + 1
             self.ops[node] = f"{node.op.name}#{count[node.op.name]}"
-        for node, label in self.ops.items():
+        for node in self.ops:
             if count[node.op.name] == 1:
                 self.ops[node] = node.op.name
         self.unnamed = {id(t): f"input#{k + 1}" for k, t in enumerate(
