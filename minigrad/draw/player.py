@@ -32,6 +32,7 @@ from minigrad.draw.steps import backward_steps, describe
 from minigrad.node import AccumulateGrad
 
 STEP_FORMATS = ("html", "svg", "png", "gif")
+MERGED_ROWS = 30        # rows of the gradient table kept from a frame of many steps
 
 
 class BackwardPlayer:
@@ -251,8 +252,8 @@ def _frames(steps, d):
                               f"{step.caption}"
             last["flow"] += [e for e in edges if e not in last["flow"]]
             last["receive"] += [r for r in receive if r not in last["receive"]]
-            last["rows"] += rows
-            last["details"] += details
+            last["rows"] = (last["rows"] + rows)[-MERGED_ROWS:]    # a long run: its last rows
+            last["details"] = details
             continue
         kind = "leaf" if step.is_leaf else step.node.name
         frames.append(dict(steps=[step.number], heading=f"step {step.number} of {total}: {kind}",
