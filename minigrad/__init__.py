@@ -22,11 +22,12 @@ from minigrad.ops import (
     tanh, transpose, var, where,
 )
 from minigrad.ops import (
-    acos, all, any, arccos, arcsin, arctan, argmax, argmin, argsort, asin, atan, ceil, cos, cosh,
-    cumprod, cumsum, diag, diagonal, erf, exp2, expm1, fix, floor, fmod, gather, index_add,
-    isfinite, isinf, isnan, log1p, log2, log10, logsumexp, masked_fill, mod, norm, prod,
-    reciprocal, remainder, round, rsqrt, scatter_add, sign, sin, sinh, sort, square,
-    take_along_axis, tan, topk, trace, tril, triu, trunc,
+    acos, all, any, arccos, arcsin, arctan, argmax, argmin, argsort, array_split, asin, atan,
+    ceil, chunk, cos, cosh, cumprod, cumsum, diag, diagonal, dot, einsum, erf, exp2, expm1, fix,
+    flip, floor, fmod, gather, hstack, index_add, inner, isfinite, isinf, isnan, log10, log1p,
+    log2, logsumexp, masked_fill, mod, moveaxis, norm, outer, prod, reciprocal, remainder,
+    repeat, repeat_interleave, roll, round, rsqrt, scatter_add, sign, sin, sinh, sort, split,
+    square, take_along_axis, tan, tensordot, tile, topk, trace, tril, triu, trunc, vstack,
 )
 from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.function import Function
@@ -48,10 +49,12 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
     "backward_steps", "save_backward_steps",
     "nn", "optim",
-    "acos", "all", "any", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort", "asin",
-    "atan", "ceil", "cos", "cosh", "cumprod", "cumsum", "diag", "diagonal", "erf", "exp2",
-    "expm1", "fix", "floor", "fmod", "gather", "index_add", "isfinite", "isinf", "isnan", "log1p",
-    "log2", "log10", "logsumexp", "masked_fill", "mod", "norm", "prod", "reciprocal",
-    "remainder", "round", "rsqrt", "scatter_add", "sign", "sin", "sinh", "sort", "square",
-    "take_along_axis", "tan", "topk", "trace", "tril", "triu", "trunc",
+    "acos", "all", "any", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort",
+    "array_split", "asin", "atan", "ceil", "chunk", "cos", "cosh", "cumprod", "cumsum", "diag",
+    "diagonal", "dot", "einsum", "erf", "exp2", "expm1", "fix", "flip", "floor", "fmod",
+    "gather", "hstack", "index_add", "inner", "isfinite", "isinf", "isnan", "log10", "log1p",
+    "log2", "logsumexp", "masked_fill", "mod", "moveaxis", "norm", "outer", "prod",
+    "reciprocal", "remainder", "repeat", "repeat_interleave", "roll", "round", "rsqrt",
+    "scatter_add", "sign", "sin", "sinh", "sort", "split", "square", "take_along_axis", "tan",
+    "tensordot", "tile", "topk", "trace", "tril", "triu", "trunc", "vstack",
 ]

@@ -31,6 +31,8 @@ The table is split by family, one file each:
   more_elementwise.py  log1p, expm1, log2, square, rsqrt, erf, rounding, mod, isnan ...
   more_reductions.py   cumsum, cumprod, prod, logsumexp, norm, all, any
   sorting.py      argmax, argmin, sort, argsort, topk
+  arrange.py      flip, roll, repeat, tile, split, chunk, moveaxis, vstack, hstack
+  contract.py     einsum, and dot, inner, outer, tensordot as einsums
   indexing.py     take_along_axis/gather, scatter_add, index_add, one_hot, masked_fill,
                   tril/triu, diag/diagonal/trace
 """
@@ -45,6 +47,11 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.reductions import max, mean, min, std, sum, var
 from minigrad.ops.linalg import fold, matmul, unfold
+from minigrad.ops.arrange import (
+    array_split, chunk, flip, hstack, moveaxis, repeat, repeat_interleave, roll, split, tile,
+    vstack,
+)
+from minigrad.ops.contract import dot, einsum, inner, outer, tensordot
 from minigrad.ops.indexing import (
     diag, diagonal, gather, index_add, masked_fill, one_hot, scatter_add, take_along_axis, trace,
     tril, triu,
@@ -70,4 +77,6 @@ __all__ = [
     "take_along_axis", "trace", "tril", "triu",
     "all", "any", "cumprod", "cumsum", "logsumexp", "norm", "prod",
     "argmax", "argmin", "argsort", "sort", "topk",
+    "array_split", "chunk", "flip", "hstack", "moveaxis", "repeat", "repeat_interleave", "roll",
+    "split", "tile", "vstack", "dot", "einsum", "inner", "outer", "tensordot",
 ]
