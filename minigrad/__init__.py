@@ -1,12 +1,14 @@
 """minigrad: a small reverse-mode autograd engine on NumPy, written to be read.
 
 The rooms of the house, bottom up. The engine is the files at the top:
-  tensor.py      Tensor and the graph Node
-  ops.py         the derivative table: every primitive with its forward and VJPs
+  tensor.py      Tensor (its operation methods in tensor_methods.py)
+  node.py        the graph Node
+  ops/           the derivative table: every primitive with its forward and VJPs
+  spellings.py   PyTorch's dim=/keepdim= for NumPy's axis=/keepdims=
   autograd.py    the backward walk, grad(), no_grad, detect_anomaly
   function.py    user-defined operations (Function)
   gradcheck.py   finite-difference checks of the engine
-  creation.py    zeros, ones, randn, arange and the random generator
+  creation.py    zeros, ones, full, eye, randn, rand, ... and the random generator
 On top of the engine, each in a folder of its own:
   nn/, optim.py  modules, losses and optimizers (PyTorch's names); datasets.py, data/
   draw/          pictures of a finished graph (needs the graphviz package only when drawing)
@@ -15,11 +17,14 @@ On top of the engine, each in a folder of its own:
 A lower room never imports a higher one.
 """
 from minigrad.tensor import Tensor, tensor
-from minigrad.creation import arange, default_rng, manual_seed, ones, randn, zeros
+from minigrad.creation import (
+    arange, default_rng, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
+    ones_like, rand, randint, randn, zeros, zeros_like,
+)
 from minigrad.ops import (
-    abs, astype, broadcast_to, clip, concatenate, exp, expand_dims, log, matmul, max, maximum,
-    mean, min, minimum, pad, relu, reshape, sigmoid, sqrt, squeeze, stack, std, sum, swapaxes,
-    tanh, transpose, var, where,
+    abs, argmax, argmin, astype, broadcast_to, cat, clip, clone, concatenate, exp, expand_dims,
+    flatten, log, matmul, max, maximum, mean, min, minimum, pad, relu, reshape, sigmoid, sqrt,
+    squeeze, stack, std, sum, swapaxes, tanh, transpose, var, where,
 )
 from minigrad.ops import (
     acos, all, any, arccos, arcsin, arctan, argmax, argmin, argsort, array_split, asin, atan,
@@ -42,6 +47,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "arange", "manual_seed", "default_rng",
+    "eye", "from_numpy", "full", "full_like", "linspace", "ones_like", "rand", "randint",
+    "zeros_like", "argmax", "argmin", "cat", "clone", "flatten",
     "abs", "astype", "broadcast_to", "clip", "concatenate", "exp", "expand_dims", "log",
     "matmul", "max", "maximum", "mean", "min", "minimum", "pad", "relu", "reshape", "sigmoid",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",

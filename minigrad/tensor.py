@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from minigrad.node import STATE, AccumulateGrad
+from minigrad.tensor_methods import TensorMethods
 
 # ----------------------------------------------------------------------------
 # Dtype rules
@@ -46,7 +47,7 @@ def _as_array(data, dtype, where):
 # Tensor
 # ----------------------------------------------------------------------------
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that remembers how it was computed.
 
     Tensor(data, requires_grad=False, dtype=None, name=None)
@@ -339,7 +340,7 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    # -- operators (the derivatives live in ops.py) ----------------------------
+    # -- operators (the derivatives live in ops/; methods such as sum in tensor_methods.py)
     def __add__(self, other): return _ops.add(self, other)
     def __radd__(self, other): return _ops.add(other, self)
     def __sub__(self, other): return _ops.sub(self, other)
@@ -363,35 +364,6 @@ class Tensor:
     def __ge__(self, other): return _ops.compare(np.greater_equal, self, other)
     def __eq__(self, other): return _ops.compare(np.equal, self, other)
     def __ne__(self, other): return _ops.compare(np.not_equal, self, other)
-
-    # -- methods, as NumPy names them -----------------------------------------
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return _ops.var(self, axis, keepdims, ddof)
-    def std(self, axis=None, keepdims=False, ddof=0): return _ops.std(self, axis, keepdims, ddof)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
-    def reshape(self, *shape): return _ops.reshape(self, *shape)
-    def transpose(self, *axes): return _ops.transpose(self, *axes)
-    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
-    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
-    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def flatten(self): return _ops.reshape(self, -1)
-    def matmul(self, other): return _ops.matmul(self, other)
-    def astype(self, dtype): return _ops.astype(self, dtype)
-
-    @property
-    def T(self):
-        return _ops.transpose(self)
 
 
 def _result(data, grad_fn):

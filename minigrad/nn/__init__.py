@@ -2,8 +2,12 @@
 from minigrad.nn import functional
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus
-from minigrad.nn.modules import Conv2d, Flatten, Linear, ReLU, Sequential, Tanh
+from minigrad.nn.modules import (
+    Conv2d, CrossEntropyLoss, Flatten, Identity, Linear, ModuleList, MSELoss, ReLU, Sequential,
+    Sigmoid, Tanh,
+)
 
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "ReLU", "Tanh", "Flatten", "Sequential",
            "functional",
+           "CrossEntropyLoss", "Identity", "ModuleList", "MSELoss", "Sigmoid",
            "ELU", "GELU", "LeakyReLU", "LogSoftmax", "SiLU", "Softmax", "Softplus"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import ops
+from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 
@@ -106,29 +107,16 @@ def relu(x):
     return ops.relu(x)
 
 
-def _axis(x, axis, where):
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
-    return ops._norm_axes(axis, x.ndim, where, x.shape)[0]
-
-
-def _log_softmax(x, axis):
-    """x - logsumexp(x), computed after subtracting the max so exp never overflows.
-    The max is a constant here: logsumexp's gradient does not depend on it."""
-    shifted = x - np.max(x.data, axis=axis, keepdims=True)
-    return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
-
-
+@numpy_or_torch_names
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along axis, stable for huge logits."""
-    x = as_float_tensor(x, "log_softmax")
-    return _log_softmax(x, _axis(x, axis, "log_softmax"))
+    """log(softmax(x)) along axis, stable for huge logits (ops/reductions.py)."""
+    return ops.log_softmax(as_float_tensor(x, "log_softmax"), axis)
 
 
+@numpy_or_torch_names
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along axis, as exp(log_softmax(x))."""
-    x = as_float_tensor(x, "softmax")
-    return ops.exp(_log_softmax(x, _axis(x, axis, "softmax")))
+    """exp(x) / sum(exp(x)) along axis; F.softmax(x, dim=1) as in PyTorch."""
+    return ops.softmax(as_float_tensor(x, "softmax"), axis)
 
 
 def _reduce(loss, reduction, where):
@@ -148,7 +136,7 @@ def cross_entropy(logits, target, reduction="mean"):
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    log_p = _log_softmax(logits, -1)
+    log_p = ops.log_softmax(logits, -1)
     classes = logits.shape[-1]
     if target_data.dtype.kind in "iu":
         if target_data.shape != logits.shape[:-1]:

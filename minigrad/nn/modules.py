@@ -1,4 +1,5 @@
-"""The basic modules: Linear, Conv2d, activations, Flatten, Sequential.
+"""The basic modules: Linear, Conv2d, activations, Flatten, Sequential, Identity,
+ModuleList and the loss modules.
 
 Initialisation follows PyTorch's: weights and biases drawn from
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)).
@@ -135,3 +136,112 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class Identity(Module):
+    """Returns its input unchanged; any constructor arguments are ignored (PyTorch's)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class MSELoss(Module):
+    """F.mse_loss as a module: MSELoss()(prediction, target)."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, x, target):
+        return F.mse_loss(x, target, reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(Module):
+    """F.cross_entropy as a module: CrossEntropyLoss()(logits, class_indices)."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        return F.cross_entropy(logits, target, reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the owner sees: children named "0", "1", ...
+    (state_dict keys such as "layers.0.weight", as in PyTorch). It has no forward:
+    the owner's forward loops over it."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _check(self, module, where):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.{where}: expected a Module, got {type(module).__name__}")
+        return module
+
+    def _index(self, i, where):
+        n = len(self._modules)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"ModuleList.{where}: index must be an int or a slice, got {i!r}")
+        if not -n <= i < n:
+            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
+        return int(i) % n
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def append(self, module):
+        setattr(self, str(len(self._modules)), self._check(module, "append"))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, self._check(module, "insert"))
+        self._renumber(modules)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ModuleList(list(self._modules.values())[i])
+        return self._modules[str(self._index(i, "__getitem__"))]
+
+    def __setitem__(self, i, module):
+        setattr(self, str(self._index(i, "__setitem__")), self._check(module, "__setitem__"))
+
+    def __delitem__(self, i):
+        modules = list(self._modules.values())
+        del modules[i if isinstance(i, slice) else self._index(i, "__delitem__")]
+        self._renumber(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: loop over it in your module's "
+                                  "forward, e.g. `for layer in self.layers: x = layer(x)`")

@@ -38,14 +38,16 @@ The table is split by family, one file each:
 """
 from minigrad.ops.primitive import Primitive, _norm_axes, primitive
 from minigrad.ops.shape import (
-    broadcast_to, concatenate, expand_dims, getitem, pad, reshape, squeeze, stack, sum_to,
-    swapaxes, transpose,
+    broadcast_to, cat, concatenate, expand_dims, flatten, getitem, pad, reshape, squeeze, stack,
+    sum_to, swapaxes, transpose,
 )
 from minigrad.ops.elementwise import (
-    abs, add, astype, clip, compare, div, exp, log, maximum, minimum, mul, neg, power, relu,
-    sigmoid, sqrt, sub, tanh, where,
+    abs, add, astype, clip, clone, compare, div, exp, log, maximum, minimum, mul, neg, power,
+    relu, sigmoid, sqrt, sub, tanh, where,
 )
-from minigrad.ops.reductions import max, mean, min, std, sum, var
+from minigrad.ops.reductions import (
+    argmax, argmin, log_softmax, max, mean, min, softmax, std, sum, var,
+)
 from minigrad.ops.linalg import fold, matmul, unfold
 from minigrad.ops.arrange import (
     array_split, chunk, flip, hstack, moveaxis, repeat, repeat_interleave, roll, split, tile,
@@ -65,7 +67,8 @@ from minigrad.ops.sorting import argmax, argmin, argsort, sort, topk
 from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cosh, sin, sinh, tan
 
 __all__ = [
-    "Primitive", "primitive", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
+    "Primitive", "primitive", "argmax", "argmin", "cat", "clone", "flatten", "log_softmax",
+    "softmax", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
     "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",

@@ -28,6 +28,8 @@ div = primitive("div", np.true_divide,
                 lambda g, ans, a, b: -g * a / (b * b))
 neg = primitive("neg", np.negative,
                 lambda g, ans, x: -g)
+clone = primitive("clone", np.copy,             # a copy that stays in the graph (PyTorch's clone)
+                  lambda g, ans, x: g)
 
 
 def _log_base(a):

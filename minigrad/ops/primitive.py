@@ -8,6 +8,11 @@ import operator
 
 import numpy as np
 
+try:
+    from numpy.exceptions import AxisError      # both a ValueError and an IndexError
+except ImportError:                             # NumPy < 1.25
+    from numpy import AxisError
+
 from minigrad.checks import check_operand
 from minigrad.node import STATE, Node
 from minigrad.tensor import Tensor, _result
@@ -161,10 +166,10 @@ def _norm_axes(axis, ndim, op, shape=None):
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
         if ndim == 0:
-            raise ValueError(f"{op}: a 0-d tensor has no axes, got axis {a} (use axis=None)")
+            raise AxisError(f"{op}: a 0-d tensor has no axes, got axis {a} (use axis=None)")
         if not -ndim <= a < ndim:
             where = f" of shape {shape}" if shape is not None else ""
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor{where} with {ndim} "
+            raise AxisError(f"{op}: axis {a} is out of range for a tensor{where} with {ndim} "
                              f"dimensions (valid: {-ndim} to {ndim - 1})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):

@@ -1,13 +1,16 @@
-"""Reductions: sum, max, min and what is composed from them (mean, var, std)."""
+"""Reductions: sum, max, min and what is composed from them (mean, var, std,
+softmax, log_softmax); argmax and argmin, which have no gradient."""
 from __future__ import annotations
 
 import builtins
 
 import numpy as np
 
-from minigrad.ops.elementwise import where
+from minigrad.ops.elementwise import exp, log, where
 from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
 from minigrad.ops.shape import broadcast_to, reshape
+from minigrad.spellings import numpy_or_torch_names
+from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
 # Reductions
@@ -37,10 +40,12 @@ _min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=
                  _extremum_vjp)
 
 
+@numpy_or_torch_names
 def sum(x, axis=None, keepdims=False):
     return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), bool(keepdims))
 
 
+@numpy_or_torch_names
 def max(x, axis=None, keepdims=False):
     axes = _norm_axes(axis, len(_shape(x)), "max", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
@@ -48,6 +53,7 @@ def max(x, axis=None, keepdims=False):
     return _max(x, axes, bool(keepdims))
 
 
+@numpy_or_torch_names
 def min(x, axis=None, keepdims=False):
     axes = _norm_axes(axis, len(_shape(x)), "min", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
@@ -62,6 +68,7 @@ def _count(shape, axes):
     return n
 
 
+@numpy_or_torch_names
 def mean(x, axis=None, keepdims=False):
     axes = _norm_axes(axis, len(_shape(x)), "mean", _shape(x))
     return sum(x, axes, keepdims) / _count(_shape(x), axes)
@@ -73,6 +80,7 @@ def _dof(shape, axes, ddof):
     return builtins.max(_count(shape, axes) - ddof, 0)
 
 
+@numpy_or_torch_names
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance by the two-pass formula mean((x - mean(x))**2): no cancellation
     when the mean is large compared with the spread."""
@@ -96,6 +104,55 @@ _std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, kee
                  _std_vjp)
 
 
+@numpy_or_torch_names
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
     return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), bool(keepdims), ddof)
+
+
+def _arg_extremum(np_function, x, axis, keepdims, op):
+    shape = _shape(x)
+    if axis is not None:
+        axis = _norm_axes(axis, len(shape), op, shape)
+        if len(axis) != 1:
+            raise TypeError(f"{op}: axis must be None or one int, got {axis!r}")
+        axis = axis[0]
+    if (shape[axis] if axis is not None else np.size(_data(x))) == 0:
+        raise ValueError(f"{op}: cannot reduce over an empty axis (tensor shape {shape})")
+    return Tensor._make(np_function(_data(x), axis=axis, keepdims=bool(keepdims)))
+
+
+@numpy_or_torch_names
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest value along axis (of the flattened tensor when axis is None),
+    an int64 tensor outside the graph: an index has no gradient."""
+    return _arg_extremum(np.argmax, x, axis, keepdims, "argmax")
+
+
+@numpy_or_torch_names
+def argmin(x, axis=None, keepdims=False):
+    """Index of the smallest value along axis; see argmax."""
+    return _arg_extremum(np.argmin, x, axis, keepdims, "argmin")
+
+
+@numpy_or_torch_names
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along one axis: x - log(sum(exp(x))), after subtracting the max so
+    that exp never overflows. The max is a constant here: the gradient of
+    log(sum(exp(x))) does not depend on it. A 0-d tensor is a softmax over one value
+    (log_softmax 0, softmax 1), as in PyTorch."""
+    shape = _shape(x)
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"log_softmax: axis must be an int, got {axis!r}")
+    if len(shape) == 0:
+        _norm_axes(axis, 1, "log_softmax", shape)           # only 0 or -1
+        return reshape(log_softmax(reshape(x, (1,)), 0), ())
+    axis = _norm_axes(axis, len(shape), "log_softmax", shape)[0]
+    shifted = x - np.max(_data(x), axis=axis, keepdims=True)
+    return shifted - log(sum(exp(shifted), axis, keepdims=True))
+
+
+@numpy_or_torch_names
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along one axis, as exp(log_softmax(x))."""
+    return exp(log_softmax(x, axis))

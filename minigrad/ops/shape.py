@@ -8,6 +8,7 @@ import numpy as np
 
 from minigrad.checks import operand, operand_text
 from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, primitive
+from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
@@ -83,8 +84,10 @@ def transpose(x, *axes):
     axes = _integers(axes, "transpose", "axes")
     in_range = builtins.all(-ndim <= a < ndim for a in axes)
     if len(axes) != ndim or not in_range or sorted(a % ndim for a in axes) != list(range(ndim)):
+        hint = (f" (PyTorch's transpose(dim0, dim1) swaps two dimensions: here that is "
+                f"swapaxes{tuple(axes)})" if len(axes) == 2 and ndim != 2 else "")
         raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                         f"{ndim} dimensions of shape {_shape(x)}")
+                         f"{ndim} dimensions of shape {_shape(x)}{hint}")
     return _transpose(x, tuple(a % ndim for a in axes))
 
 
@@ -97,6 +100,7 @@ def swapaxes(x, axis1, axis2):
     return _transpose(x, tuple(perm))
 
 
+@numpy_or_torch_names
 def expand_dims(x, axis):
     shape = _shape(x)
     ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
@@ -105,6 +109,7 @@ def expand_dims(x, axis):
     return reshape(x, tuple(1 if i in axis else next(it) for i in range(ndim)))
 
 
+@numpy_or_torch_names
 def squeeze(x, axis=None):
     shape = _shape(x)
     if axis is None:
@@ -116,6 +121,19 @@ def squeeze(x, axis=None):
                 raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} "
                                  f"(tensor shape {shape})")
     return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Dimensions start_dim..end_dim merged into one (PyTorch's flatten; all by default)."""
+    shape = _shape(x)
+    if len(shape) == 0:
+        return reshape(x, (1,))             # PyTorch: a 0-d tensor flattens to shape (1,)
+    start, end = (_norm_axes(d, len(shape), "flatten", shape)[0] for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {shape}")
+    merged = int(np.prod(shape[start:end + 1]))
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
 def _normalize_index(index):
@@ -167,6 +185,7 @@ _concatenate = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axi
                          variadic_vjp=_concatenate_vjp)
 
 
+@numpy_or_torch_names
 def concatenate(seq, axis=0):
     seq = _sequence(seq, "concatenate")
     ndim = len(_shape(seq[0]))
@@ -180,6 +199,9 @@ def concatenate(seq, axis=0):
     return _concatenate(*seq, axis=axis)
 
 
+cat = concatenate           # PyTorch's name: mg.cat(tensors, dim=0)
+
+
 def _stack_vjp(g, ans, *xs, axis):
     """Input k's gradient is slice k of g along the new axis."""
     before = (slice(None),) * axis
@@ -190,6 +212,8 @@ _stack = primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
                    variadic_vjp=_stack_vjp)
 
 
+
+@numpy_or_torch_names
 def stack(seq, axis=0):
     seq = _sequence(seq, "stack")
     shapes = {_shape(s) for s in seq}
