@@ -67,8 +67,8 @@ def randn(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
 
 
 def arange(*args, dtype=None, requires_grad=False, name=None):
-    """Like np.arange; float64 unless dtype is given."""
-    dtype = np.float64 if dtype is None else _dtype(dtype, "arange")
+    """np.arange: arange(5) is int64, arange(0, 1, 0.25) float64, unless dtype is given."""
+    dtype = None if dtype is None else _dtype(dtype, "arange")
     try:
         data = np.arange(*args, dtype=dtype)
     except (TypeError, ValueError) as e:

@@ -30,13 +30,12 @@ def _as_array(data, dtype, where):
     if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
         arr = np.array(data, dtype=dtype)
     else:
-        # Python numbers and (nested) lists become float64, like a float literal.
+        # Python numbers and lists as NumPy and PyTorch read them: ints int64,
+        # floats float64, bools bool.
         try:
             arr = np.array(data, dtype=dtype)
         except (ValueError, TypeError) as e:
             raise TypeError(f"{where}: cannot make a tensor from {type(data).__name__}: {e}") from None
-        if dtype is None and arr.dtype.kind in "biuf":
-            arr = arr.astype(np.float64)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{where}: unsupported dtype {arr.dtype}; minigrad tensors hold "
                         f"booleans, integers or floats")
@@ -52,9 +51,9 @@ class Tensor(TensorMethods):
 
     Tensor(data, requires_grad=False, dtype=None, name=None)
 
-    `data` is a scalar, a nested list or an ndarray (copied). Python numbers and
-    lists become float64; an ndarray keeps its dtype. Only floating-point
-    tensors can require gradients.
+    `data` is a scalar, a nested list or an ndarray (copied). Dtypes as in NumPy
+    and PyTorch: Python ints give int64, floats float64, bools bool; an ndarray
+    keeps its dtype. Only floating-point tensors can require gradients.
     """
 
     # data and the graph link are slots; the other attributes keep their class
@@ -121,7 +120,8 @@ class Tensor(TensorMethods):
             return
         if value and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad: only floating-point tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
+                            f"got dtype {self.data.dtype}; use floats (mg.tensor([1.0, 2.0]), "
+                            f"not [1, 2]) or convert with .double()")
         self._requires_grad = value
 
     @property

@@ -51,12 +51,15 @@ def test_randn_looks_standard_normal():
     assert abs(x.mean()) < 0.03 and abs(x.std() - 1) < 0.03
 
 
-def test_arange_is_float64_unless_told():
+def test_arange_follows_numpy():
     t = mg.arange(5)
-    assert t.dtype == np.float64 and t.data.tolist() == [0, 1, 2, 3, 4]
+    assert t.dtype == np.int64 and t.data.tolist() == [0, 1, 2, 3, 4]
     assert mg.arange(1, 2, 0.25).data.tolist() == [1.0, 1.25, 1.5, 1.75]
+    assert mg.arange(1, 2, 0.25).dtype == np.float64 == mg.arange(3.0).dtype
     assert mg.arange(3, dtype=np.int32).dtype == np.int32
-    assert mg.arange(3, requires_grad=True).requires_grad
+    assert mg.arange(3, dtype=np.float64, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="use floats"):
+        mg.arange(3, requires_grad=True)
 
 
 def test_dtype_rng_and_argument_errors_name_the_constructor():

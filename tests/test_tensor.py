@@ -11,11 +11,20 @@ from minigrad import Tensor
 # Construction and dtypes
 # ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [3, 2.5, [1, 2], [[1, 2], [3, 4]], [1.5, 2], True])
-def test_python_numbers_and_lists_become_float64(data):
+@pytest.mark.parametrize("data, dtype", [(3, np.int64), (2.5, np.float64), ([1, 2], np.int64),
+                                         ([[1, 2], [3, 4]], np.int64), ([1.5, 2], np.float64),
+                                         (True, np.bool_), ([True, False], np.bool_)])
+def test_python_numbers_and_lists_get_numpys_dtypes(data, dtype):
+    # as np.array and torch.tensor: ints int64, floats float64, bools bool
     t = Tensor(data)
-    assert t.dtype == np.float64
-    np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+    assert t.dtype == dtype
+    np.testing.assert_array_equal(t.data, np.asarray(data))
+
+
+def test_requires_grad_on_integers_says_to_use_floats():
+    with pytest.raises(TypeError, match=r"use floats \(mg.tensor\(\[1.0, 2.0\]\)"):
+        Tensor([1, 2], requires_grad=True)
+    assert Tensor([1.0, 2], requires_grad=True).dtype == np.float64
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int32, np.int64, np.bool_])

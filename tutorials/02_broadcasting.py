@@ -31,13 +31,19 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. Tensors
 # A minigrad Tensor wraps a NumPy array: `.data` is that array, with its shape and dtype.
-# Python numbers and lists become float64, as a float literal would.
+# Dtypes are NumPy's (and PyTorch's): Python ints give int64, floats float64. Only floats
+# can carry gradients, so write `mg.arange(6.0)` or `mg.tensor([1.0, 2.0])` for anything
+# you will differentiate; integers are for counts and class labels.
 
 # %%
 section("1. Tensors")
-A = mg.arange(6).reshape(2, 3)
-print(f"A = mg.arange(6).reshape(2, 3)\n{A.data}\nshape {A.shape}, ndim {A.ndim}, dtype {A.dtype}")
+A = mg.arange(6.0).reshape(2, 3)
+print(f"A = mg.arange(6.0).reshape(2, 3)\n{A.data}\nshape {A.shape}, ndim {A.ndim}, dtype {A.dtype}")
 check("a tensor has the shape and dtype of its NumPy array", A.shape == (2, 3) and A.dtype == np.float64)
+labels = mg.tensor([0, 2, 1])
+print(f"mg.tensor([0, 2, 1]) has dtype {labels.dtype}; mg.tensor([0.0, 2.0, 1.0]) has dtype "
+      f"{mg.tensor([0.0, 2.0, 1.0]).dtype}")
+check("a list of Python ints is int64, as in NumPy and PyTorch", labels.dtype == np.int64)
 
 # %% [markdown]
 # ## 2. Broadcasting

@@ -151,6 +151,10 @@ def cross_entropy(logits, target, reduction="mean"):
         else:
             loss = -log_p[np.arange(logits.shape[0]), target_data]
     elif target_data.dtype.kind == "f":
+        if target_data.shape == logits.shape[:-1]:
+            raise TypeError(f"cross_entropy: class indices must be integers, got a "
+                            f"{target_data.dtype} target of shape {target_data.shape}; make it with integers "
+                            f"(mg.tensor([0, 2]), not [0.0, 2.0]) or convert it with .long()")
         if target_data.shape != logits.shape:
             raise ValueError(f"cross_entropy: probability target must have the logits' shape "
                              f"{logits.shape}, got {target_data.shape}")

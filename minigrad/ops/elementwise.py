@@ -32,23 +32,29 @@ clone = primitive("clone", np.copy,             # a copy that stays in the graph
                   lambda g, ans, x: g)
 
 
-def _log_base(a):
-    # d(a**b)/db = a**b * log(a); where a == 0 the limit used by PyTorch is 0.
-    return log(where(_data(a) == 0, 1.0, a))
-
-
 def _power_base_vjp(g, ans, a, b):
-    # Where b == 0, b * a**(b-1) would be 0 * inf = nan at a == 0; the derivative of
-    # the constant a**0 is 0, and any finite power times b = 0 gives that 0.
-    exponent = b - 1
-    if np.any(_data(b) == 0):
-        exponent = where(_data(b) == 0, 1.0, exponent)
-    return g * b * a ** exponent
+    # d(a**b)/da = b * a**(b-1). Where b == 0, a**0 is the constant 1 and its derivative
+    # 0, but the formula gives 0 * inf = nan at a == 0 and a = ±inf: there a is read as 1.
+    zero = _data(b) == 0
+    if np.any(zero):
+        a, b_minus_1 = where(zero, 1.0, a), where(zero, 0.0, b - 1)
+        return g * b * a ** b_minus_1
+    return g * b * a ** (b - 1)
+
+
+def _power_exponent_vjp(g, ans, a, b):
+    # d(a**b)/db = a**b * log(a). At a == 0 with b >= 0, a**b is 0 (or 1) from the right
+    # and PyTorch takes the derivative as 0, so log(0) is read as 0 there. With b < 0,
+    # a**b = inf and the derivative stays inf * log(0) = -inf, as in PyTorch.
+    log_of_zero_is_zero = (_data(a) == 0) & (_data(b) >= 0)
+    if np.any(log_of_zero_is_zero):
+        a = where(log_of_zero_is_zero, 1.0, a)
+    return g * ans * log(a)
 
 
 power = primitive("pow", np.power,
                   _power_base_vjp,
-                  lambda g, ans, a, b: g * ans * _log_base(a))
+                  _power_exponent_vjp)
 
 exp = primitive("exp", np.exp,
                 lambda g, ans, x: g * ans)

@@ -51,6 +51,8 @@ class Primitive:
                              else a._edge())
             else:
                 if type(a) is not float:        # (floats: the usual case, always fine)
+                    if type(a) in (list, tuple) and _holds_tensors(a):
+                        return self(*_stacked(args), **kwargs)      # mg.mean([x, y])
                     check_operand(self, i, a)   # data with the Tensor constructor's dtypes
                     numpy_scalars = numpy_scalars or isinstance(a, np.generic)
                 arrays.append(a)
@@ -113,6 +115,20 @@ def _numbers_for_numpy_scalars(args, arrays):
         return args, arrays
     args = tuple(a.item() if isinstance(a, np.generic) else a for a in args)
     return args, [a.item() if isinstance(a, np.generic) else a for a in arrays]
+
+
+def _holds_tensors(sequence):
+    return any(isinstance(v, Tensor) or type(v) in (list, tuple) and _holds_tensors(v)
+               for v in sequence)
+
+
+def _stacked(args):
+    """A list of tensors given as one operand is stacked into one tensor, as NumPy
+    reads a list of arrays (np.mean([a, b])); stacking keeps the graph, where reading
+    the numbers would give a gradient of 0."""
+    from minigrad.ops.shape import stack        # (shape.py builds on this file)
+    return tuple(stack(a) if type(a) in (list, tuple) and _holds_tensors(a) else a
+                 for a in args)
 
 
 def _shapes(args):
