@@ -22,7 +22,7 @@ from minigrad.creation import (
     ones_like, rand, randint, randn, zeros, zeros_like,
 )
 from minigrad.ops import (
-    abs, argmax, argmin, astype, broadcast_to, cat, clip, clone, concatenate, exp, expand_dims,
+    abs, astype, broadcast_to, cat, clip, clone, concatenate, exp, expand_dims,
     flatten, log, matmul, max, maximum, mean, min, minimum, pad, relu, reshape, sigmoid, sqrt,
     squeeze, stack, std, sum, swapaxes, tanh, transpose, var, where,
 )
@@ -48,7 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "arange", "manual_seed", "default_rng",
     "eye", "from_numpy", "full", "full_like", "linspace", "ones_like", "rand", "randint",
-    "zeros_like", "argmax", "argmin", "cat", "clone", "flatten",
+    "zeros_like", "cat", "clone", "flatten",
     "abs", "astype", "broadcast_to", "clip", "concatenate", "exp", "expand_dims", "log",
     "matmul", "max", "maximum", "mean", "min", "minimum", "pad", "relu", "reshape", "sigmoid",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",

@@ -368,3 +368,31 @@ def test_an_out_of_range_axis_is_both_value_error_and_index_error(torch):
         tx.sum(dim=2)
     with pytest.raises(np.exceptions.AxisError):    # NumPy: AxisError, the same pair
         X.sum(axis=2)
+
+
+def _takes_axis(fn):
+    import inspect
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return bool({"axis", "keepdims", "ddof"} & set(parameters))
+
+
+def test_every_function_and_method_with_axis_also_takes_dim():
+    """The rule, checked over everything public: a new op with axis= gets dim= too."""
+    from minigrad import ops
+    places = [(mg, n) for n in mg.__all__] + [(ops, n) for n in ops.__all__] + \
+        [(F, n) for n in dir(F) if not n.startswith("_")] + \
+        [(mg.Tensor, n) for n in dir(mg.Tensor) if not n.startswith("_")]
+    without = [f"{getattr(where, '__name__', where)}.{name}" for where, name in places
+               if _takes_axis(getattr(where, name)) and not hasattr(getattr(where, name), "__wrapped__")]
+    assert not without, f"take axis= but not dim= (decorate with @numpy_or_torch_names): {without}"
+
+
+@pytest.mark.parametrize("name", ["prod", "logsumexp", "cumsum", "argmax", "all"])
+def test_reductions_added_later_take_dim_too(torch, name):
+    x, tx = both(torch, X)
+    if name == "all":
+        x, tx = x > 0, tx > 0
+    same(getattr(mg, name)(x, dim=1), getattr(torch, name)(tx, dim=1))

@@ -46,7 +46,7 @@ from minigrad.ops.elementwise import (
     relu, sigmoid, sqrt, sub, tanh, where,
 )
 from minigrad.ops.reductions import (
-    argmax, argmin, log_softmax, max, mean, min, softmax, std, sum, var,
+    log_softmax, max, mean, min, softmax, std, sum, var,
 )
 from minigrad.ops.linalg import fold, matmul, unfold
 from minigrad.ops.arrange import (
@@ -67,7 +67,7 @@ from minigrad.ops.sorting import argmax, argmin, argsort, sort, topk
 from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cosh, sin, sinh, tan
 
 __all__ = [
-    "Primitive", "primitive", "argmax", "argmin", "cat", "clone", "flatten", "log_softmax",
+    "Primitive", "primitive", "cat", "clone", "flatten", "log_softmax",
     "softmax", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
     "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",

@@ -16,6 +16,7 @@ from minigrad.ops.elementwise import where
 from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
 from minigrad.ops.reductions import sum
 from minigrad.ops.shape import _scatter_add, broadcast_to, getitem, transpose
+from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
@@ -67,6 +68,7 @@ def _same_ndim(x, idx, op):
                          f"the input of shape {_shape(x)}")
 
 
+@numpy_or_torch_names
 def take_along_axis(x, indices, axis=-1):
     """out[..., i, ...] = x[..., indices[..., i, ...], ...] along axis (NumPy's: the
     other axes broadcast). The gradient adds back where each value came from."""

@@ -13,6 +13,7 @@ from minigrad.ops.more_elementwise import sign
 from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
 from minigrad.ops.reductions import max, min, sum
 from minigrad.ops.shape import _getitem, reshape, transpose
+from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
@@ -66,17 +67,20 @@ def _running(op, x, axis):
     return op(x, _norm_axes(axis, len(_shape(x)), op.name, _shape(x))[0])
 
 
+@numpy_or_torch_names
 def cumsum(x, axis=None):
     """Running sum along axis: out[..., k] = x[..., 0] + ... + x[..., k]
     (axis=None: over the flattened tensor)."""
     return _running(_cumsum, x, axis)
 
 
+@numpy_or_torch_names
 def cumprod(x, axis=None):
     """Running product along axis; zeros included (the gradient is exact there too)."""
     return _running(_cumprod, x, axis)
 
 
+@numpy_or_torch_names
 def prod(x, axis=None, keepdims=False):
     """Product over axis (None: all): the last entry of the running product over the
     reduced axes, flattened into one. Zeros need no rule of their own: one zero
@@ -97,6 +101,7 @@ def prod(x, axis=None, keepdims=False):
 # logsumexp and norms
 # ----------------------------------------------------------------------------
 
+@numpy_or_torch_names
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over axis, after subtracting the max so that exp never
     overflows. The max is a constant here (the result does not depend on it);
@@ -136,6 +141,7 @@ def _pnorm_forward(x, p, axes, keepdims):
 _pnorm = primitive("norm", _pnorm_forward, _pnorm_vjp)
 
 
+@numpy_or_torch_names
 def norm(x, ord=None, axis=None, keepdims=False):
     """np.linalg.norm for vectors and the Frobenius norm of matrices.
 
@@ -172,12 +178,14 @@ def norm(x, ord=None, axis=None, keepdims=False):
 # all / any: boolean results, never part of the graph
 # ----------------------------------------------------------------------------
 
+@numpy_or_torch_names
 def all(x, axis=None, keepdims=False):
     """True where every element over axis is nonzero (nan counts as nonzero)."""
     axes = _norm_axes(axis, len(_shape(x)), "all", _shape(x))
     return Tensor._make(np.all(_data(x), axis=axes, keepdims=bool(keepdims)))
 
 
+@numpy_or_torch_names
 def any(x, axis=None, keepdims=False):
     """True where some element over axis is nonzero."""
     axes = _norm_axes(axis, len(_shape(x)), "any", _shape(x))

@@ -1,5 +1,5 @@
 """Reductions: sum, max, min and what is composed from them (mean, var, std,
-softmax, log_softmax); argmax and argmin, which have no gradient."""
+softmax, log_softmax)."""
 from __future__ import annotations
 
 import builtins
@@ -108,31 +108,6 @@ _std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, kee
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
     return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), bool(keepdims), ddof)
-
-
-def _arg_extremum(np_function, x, axis, keepdims, op):
-    shape = _shape(x)
-    if axis is not None:
-        axis = _norm_axes(axis, len(shape), op, shape)
-        if len(axis) != 1:
-            raise TypeError(f"{op}: axis must be None or one int, got {axis!r}")
-        axis = axis[0]
-    if (shape[axis] if axis is not None else np.size(_data(x))) == 0:
-        raise ValueError(f"{op}: cannot reduce over an empty axis (tensor shape {shape})")
-    return Tensor._make(np_function(_data(x), axis=axis, keepdims=bool(keepdims)))
-
-
-@numpy_or_torch_names
-def argmax(x, axis=None, keepdims=False):
-    """Index of the largest value along axis (of the flattened tensor when axis is None),
-    an int64 tensor outside the graph: an index has no gradient."""
-    return _arg_extremum(np.argmax, x, axis, keepdims, "argmax")
-
-
-@numpy_or_torch_names
-def argmin(x, axis=None, keepdims=False):
-    """Index of the smallest value along axis; see argmax."""
-    return _arg_extremum(np.argmin, x, axis, keepdims, "argmin")
 
 
 @numpy_or_torch_names

@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.ops.indexing import take_along_axis
 from minigrad.ops.primitive import _data, _norm_axes, _shape
 from minigrad.ops.shape import reshape
+from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -38,12 +39,14 @@ def _extreme_index(find, x, axis, keepdims, op):
                                    dtype=np.int64))
 
 
+@numpy_or_torch_names
 def argmax(x, axis=None, keepdims=False):
     """The index of the largest element along axis (None: of the flattened tensor).
     With ties, the first; a nan counts as the largest. No gradient."""
     return _extreme_index(np.argmax, x, axis, keepdims, "argmax")
 
 
+@numpy_or_torch_names
 def argmin(x, axis=None, keepdims=False):
     """The index of the smallest element along axis; with ties, the first."""
     return _extreme_index(np.argmin, x, axis, keepdims, "argmin")
@@ -60,12 +63,14 @@ def _sort_indices(data, axis, descending):
     return np.flip(n - 1 - flipped, axis)
 
 
+@numpy_or_torch_names
 def argsort(x, axis=-1, descending=False):
     """Indices that sort x along axis (None: the flattened tensor), stably."""
     x, axis = _flat_or_axis(x, axis, "argsort")
     return Tensor._make(_sort_indices(np.asarray(_data(x)), axis, descending).astype(np.int64))
 
 
+@numpy_or_torch_names
 def sort(x, axis=-1, descending=False):
     """The sorted values along axis (None: of the flattened tensor), NumPy's sort
     (values only; argsort gives the indices). Differentiable: each value's
@@ -74,6 +79,7 @@ def sort(x, axis=-1, descending=False):
     return take_along_axis(x, _sort_indices(np.asarray(_data(x)), axis, descending), axis)
 
 
+@numpy_or_torch_names
 def topk(x, k, axis=-1, largest=True, sorted=True):
     """torch.topk: the k largest (largest=False: smallest) values along axis and
     their indices, as a (values, indices) pair, in order. Among equal values the
