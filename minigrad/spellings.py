@@ -5,6 +5,7 @@ Students move between NumPy (`x.sum(axis=1, keepdims=True)`) and PyTorch
 names; `@numpy_or_torch_names` lets it be called with PyTorch's too:
 
     dim=       -> axis=        keepdim=    -> keepdims=       correction= -> ddof=
+    dims=      -> axis=        (flip and roll take several: torch.flip(x, dims=(0, 1)))
 
 Giving both spellings of one argument is a TypeError, as a repeated keyword is.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-TORCH_TO_NUMPY = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof"}
+TORCH_TO_NUMPY = {"dim": "axis", "dims": "axis", "keepdim": "keepdims", "correction": "ddof"}
 
 
 def numpy_or_torch_names(fn):

@@ -396,3 +396,9 @@ def test_reductions_added_later_take_dim_too(torch, name):
     if name == "all":
         x, tx = x > 0, tx > 0
     same(getattr(mg, name)(x, dim=1), getattr(torch, name)(tx, dim=1))
+
+
+def test_flip_and_roll_take_dims(torch):
+    x, tx = both(torch, X)
+    same(mg.flip(x, dims=(0, 1)), torch.flip(tx, dims=(0, 1)))
+    same(mg.roll(x, 1, dims=1), torch.roll(tx, 1, dims=1))

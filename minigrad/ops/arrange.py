@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad.ops.primitive import _integers, _norm_axes, _shape
 from minigrad.ops.shape import broadcast_to, concatenate, getitem, reshape, transpose
+from minigrad.spellings import numpy_or_torch_names
 
 
 def _along(ndim, axis, index):
@@ -21,6 +22,7 @@ def _along(ndim, axis, index):
     return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
 
 
+@numpy_or_torch_names
 def flip(x, axis=None):
     """Reverse the order of elements along axis (None: along every axis)."""
     shape = _shape(x)
@@ -29,6 +31,7 @@ def flip(x, axis=None):
                             for d in range(len(shape))))
 
 
+@numpy_or_torch_names
 def roll(x, shift, axis=None):
     """Shift elements along axis by `shift`, wrapping around (NumPy's roll; axis=None
     rolls the flattened tensor; shift and axis may be tuples)."""
@@ -49,6 +52,7 @@ def roll(x, shift, axis=None):
     return x
 
 
+@numpy_or_torch_names
 def repeat(x, repeats, axis=None):
     """NumPy's repeat (PyTorch's repeat_interleave): each element repeated `repeats`
     times along axis, next to itself ([a, b] -> [a, a, b, b]); repeats may give a
@@ -93,6 +97,7 @@ def _pieces(x, bounds, axis):
             for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
+@numpy_or_torch_names
 def array_split(x, indices_or_sections, axis=0):
     """NumPy's array_split: like split, but n sections need not divide the length
     (the first ones get one element more)."""
@@ -112,6 +117,7 @@ def array_split(x, indices_or_sections, axis=0):
     return _pieces(x, [int(b) for b in bounds], axis)
 
 
+@numpy_or_torch_names
 def split(x, indices_or_sections, axis=0):
     """NumPy's split: an int n cuts axis into n equal pieces (an error if n does not
     divide it); a list of indices cuts at those positions."""
