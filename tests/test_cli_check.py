@@ -325,3 +325,29 @@ def test_printing_does_not_bury_the_report(relu_file, capsys):
                          "relu_backward", "--shape", "x=3,4")
     assert code == 0
     assert len(out.splitlines()) < 40 and "your code printed" in out
+
+
+def test_one_function_as_json_and_for_gradescope(affine_file, tmp_path, capsys):
+    results = tmp_path / "results.json"
+    code, out, _ = check(capsys, affine_file, "--forward", "affine_forward", "--backward",
+                         "affine_backward_bad_db", "--shape", "x=4,5", "--shape", "w=5,3",
+                         "--shape", "b=3", "--format", "json", "--gradescope", results)
+    assert code == 1
+    data = json.loads(out)
+    assert data["passed"] is False and [r["verdict"] for r in data["inputs"]] == \
+        ["ok", "ok", "WRONG"]
+    graded = json.loads(results.read_text())
+    assert graded["score"] == 0.0 and graded["tests"][0]["max_score"] == 1.0
+    assert "FAILED: wrong gradient for b." in graded["tests"][0]["output"]
+
+
+def test_a_file_that_hangs_or_breaks_on_import_still_gets_a_grade(tmp_path, capsys):
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("while True:\n    pass\n")
+    results = tmp_path / "results.json"
+    start = time.perf_counter()
+    code, out, _ = check(capsys, stuck, "--assignment", "cs231n", "--timeout", "0.5",
+                         "--gradescope", results)
+    assert time.perf_counter() - start < 5
+    assert code == 1 and "did not finish within 0.5 s" in out
+    assert json.loads(results.read_text())["score"] == 0.0

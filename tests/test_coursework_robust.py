@@ -36,10 +36,12 @@ def test_relu_across_its_kink_is_not_failed():
     assert wrong.wrong == ["x"]                # a real error is still caught there
 
 
-def test_relu_kink_with_agreeing_references_blames_nothing():
+def test_relu_kink_with_agreeing_references_blames_nothing(torch):
     inputs = make_inputs({"x": (10, 10)}, 1056)
-    report = check_backward(relu_forward, relu_backward, inputs, mg.relu, seed=1056)
+    report = check_backward(relu_forward, relu_backward, inputs, mg.relu, seed=1056,
+                            torch_reference=torch.relu)
     assert report.passed and report.output.ok, str(report)
+    assert report["x"].comparisons["autograd"].rel == report["x"].comparisons["torch"].rel == 0
     text = str(report)
     assert "references agree" in text and "forward differs" not in text
 

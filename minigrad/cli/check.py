@@ -211,7 +211,17 @@ def run(args):
         print(f"minigrad check: error: {e}", file=sys.stderr)
         return 2
     except SubmissionError as e:
-        print(f"FAILED: {e}")
+        # an autograder still gets its file: nothing could be graded, so nothing scores
+        if args.format == "json":
+            print(json.dumps({"passed": False, "error": str(e)}, indent=2))
+        else:
+            print(f"FAILED: {e}")
+        if args.gradescope:
+            with open(args.gradescope, "w") as f:
+                json.dump({"score": 0.0, "output": f"FAILED: {e}",
+                           "tests": [{"name": f"loading {args.file}", "score": 0.0,
+                                      "max_score": 1.0, "status": "failed",
+                                      "output": str(e)}]}, f, indent=2)
         return 1
     print(json.dumps(report.to_dict(), indent=2) if args.format == "json" else report)
     if args.gradescope:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import html
 import textwrap
 
 import numpy as np
 
 from minigrad.coursework import cs231n
 from minigrad.coursework.check import THRESHOLD, check_backward
-from minigrad.coursework.report import html_table
+from minigrad.coursework.report import json_number, html_table
 from minigrad.coursework.runner import DEFAULT_TIMEOUT
 
 ASSIGNMENTS = {"cs231n": ("CS231n assignment 2 (the layers of cs231n/layers.py)", cs231n.CASES)}
@@ -50,7 +51,7 @@ class Result:
     def to_dict(self):
         return {"name": self.case.name, "function": self.function,
                 "forward": self.case.forward, "backward": self.case.backward,
-                "verdict": self.verdict, "worst_relative_error": self.worst,
+                "verdict": self.verdict, "worst_relative_error": json_number(self.worst),
                 "hint": self.hint, "report": self.report.to_dict() if self.report else None}
 
 
@@ -133,8 +134,8 @@ class AssignmentReport:
         header, body = self._cells()
         lines = str(self).split("\n")
         footer = lines[next(k for k in range(len(lines) - 1, -1, -1) if not lines[k]) + 1:]
-        return (f"<p><b>{self.title}</b></p>\n" + html_table(header, body) +
-                "\n<pre>" + "\n".join(footer) + "</pre>")
+        return (f"<p><b>{html.escape(self.title)}</b></p>\n" + html_table(header, body) +
+                "\n<pre>" + html.escape("\n".join(footer)) + "</pre>")
 
 
 def check_assignment(functions, assignment="cs231n", *, only=None, timeout=DEFAULT_TIMEOUT,

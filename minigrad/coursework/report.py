@@ -110,7 +110,7 @@ class Row:
     def to_dict(self):
         return {"name": self.name, "shape": list(self.shape), "verdict": self.verdict,
                 "ok": self.ok, "problem": self.problem or None, "hints": list(self.hints),
-                "errors": {o: {"relative": _number(c.rel), "absolute": _number(c.abs),
+                "errors": {o: {"relative": json_number(c.rel), "absolute": json_number(c.abs),
                                "worst_at": list(c.worst), "unreliable": c.unreliable or None}
                            for o, c in self.comparisons.items()}}
 
@@ -233,7 +233,7 @@ class CheckReport:
         """The report as plain data (for json.dumps): verdict, rows, hints, notes."""
         return {"title": self.title, "passed": self.passed, "status": self.status,
                 "error": self.error, "threshold": self.threshold,
-                "worst_relative_error": _number(self.worst_error()),
+                "worst_relative_error": json_number(self.worst_error()),
                 "oracles": dict(self.oracles),
                 "output": self.output.to_dict() if self.output else None,
                 "inputs": [r.to_dict() for r in self.rows], "notes": list(self.notes),
@@ -268,7 +268,7 @@ def html_table(header, body):
     return "<table>" + row(header, "th") + "".join(row(r, "td") for r in body) + "</table>"
 
 
-def _number(value):
+def json_number(value):
     """A float for JSON: inf and NaN become strings, which JSON cannot hold as numbers."""
     if value is None:
         return None
