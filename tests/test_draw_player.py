@@ -3,6 +3,7 @@ self-contained page whose frames name nodes and edges that exist in its drawing;
 as numbered files; collapse and max_nodes shorten the walk; no dot, no crash.
 (tests/test_draw_browser.py clicks through the page in a real browser.)"""
 import json
+import sys
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -130,3 +131,10 @@ def test_cli_writes_png_frames_and_refuses_what_it_cannot_do(dot, tmp_path, monk
     assert main(["graph", "--steps", "LayerNorm", "--view", "backward"]) == 2
     err = capsys.readouterr().err
     assert "--format pdf is not one of html, svg, png, gif" in err and "leave out --view" in err
+
+
+def test_cli_gif_without_pillow_says_what_to_install(dot, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "PIL", None)          # `from PIL import Image` now fails
+    assert main(["graph", "--steps", "--expr", "exp(x)", "--shape", "1",
+                 "-o", str(tmp_path / "walk.gif")]) == 1
+    assert "an animated gif needs Pillow (pip install pillow" in capsys.readouterr().err

@@ -100,7 +100,11 @@ def run(args):
         return 2
     try:
         if args.steps:
-            files = graph.save(args.output or f"{stem}_steps.{fmt}", fmt)
+            try:
+                files = graph.save(args.output or f"{stem}_steps.{fmt}", fmt)
+            except RuntimeError as e:           # a gif without Pillow
+                print(f"minigrad graph: {e}", file=sys.stderr)
+                return 1
             shown = files[0] if len(files) == 1 else f"{files[0]} … {files[-1].name}"
             print(f"wrote {shown} ({len(graph.frames)} frames, {len(graph.steps)} steps)")
             return 0

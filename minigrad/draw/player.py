@@ -20,6 +20,7 @@ them in one animated file when Pillow (which matplotlib needs) is installed.
 from __future__ import annotations
 
 import html
+import io
 import re
 import shutil
 import sys
@@ -131,16 +132,15 @@ class BackwardPlayer:
 
     def _slide_png(self, k, frame):
         graph = self.graph.copy()
-        look = HIGHLIGHT
         done = {n for f in self.frames[1:k] for n in f["current"]} - set(frame["current"])
         for kind, names in (("done", done), ("receive", frame["receive"]),
                             ("current", frame["current"])):
-            graph.body += [f"\t{name} [{look[kind]}]\n" for name in names]
+            graph.body += [f"\t{name} [{HIGHLIGHT[kind]}]\n" for name in names]
         flow = set(map(tuple, frame["flow"]))
         for i, line in enumerate(graph.body):      # an edge line: "\tn0 -> n1" or "... [label=0]"
             m = re.fullmatch(r"\t(\S+) -> (\S+)(?: \[(.*)\])?\n", line)
             if m and (m[1], m[2]) in flow:
-                graph.body[i] = f"\t{m[1]} -> {m[2]} [{look['flow']} {m[3] or ''}]\n"
+                graph.body[i] = f"\t{m[1]} -> {m[2]} [{HIGHLIGHT['flow']} {m[3] or ''}]\n"
         text = f"{self.title} · {frame['heading']}: {frame['caption']}"
         graph.attr(label=_wrap(text, 100), labelloc="t",
                    labeljust="l", fontsize="13", dpi="110")
@@ -152,7 +152,6 @@ class BackwardPlayer:
         except ImportError:
             raise RuntimeError("an animated gif needs Pillow (pip install pillow; matplotlib "
                                "installs it); --format png writes the frames as files") from None
-        import io
         images = [Image.open(io.BytesIO(self._slide_png(k, f))).convert("RGB")
                   for k, f in enumerate(self.frames)]
         width, height = max(i.width for i in images), max(i.height for i in images)
