@@ -101,7 +101,7 @@ def standardize(x, reduction, eps):
         centred = xv
         var = mean_of_squares(xv, axes)
     inv_std = 1 / square_root(var + eps)
-    x_hat = centred * spread(inv_std, xv.shape)
+    x_hat = scale(centred, spread(inv_std, xv.shape), own=centred is not xv)
     if reduction.view is not None:
         x_hat = x_hat.reshape(x.shape)
     return x_hat, mean, var, inv_std
@@ -264,3 +264,12 @@ def mean_of_squares(c, axes):
 def square_root(a):
     """sqrt of a Tensor (a graph node) or of an array (np.sqrt)."""
     return sqrt(a) if isinstance(a, Tensor) else np.sqrt(a)
+
+
+def scale(a, c, own):
+    """a * c. When a is an array this computation made itself (own), in place: the
+    one-node forward then holds one input-sized array fewer."""
+    if own and isinstance(a, np.ndarray):
+        a *= c
+        return a
+    return a * c
