@@ -33,7 +33,9 @@ elements, then applies an affine; only R differs:
 
    RMSNorm has no mean, so its mean_R g term drops. With fixed statistics (eval
    mode's running estimates) mean and var do not depend on x and both
-   correction terms drop: dx = inv_std * g.
+   correction terms drop: dx = inv_std * g. Weight Standardization's unbiased
+   forms divide the sum of squares by m - 1 instead of m; then the variance
+   path's mean_R(g * x_hat) becomes sum_R(g * x_hat) / (m - 1).
 
 3. Two ways to run it. backward="autograd" composes the forward of minigrad
    operations and lets the engine differentiate it; backward="manual" makes
@@ -63,10 +65,13 @@ class Reduction:
     centred  subtract the mean (False for RMSNorm)
     fixed    (mean, var) to use instead of the input's own, shaped to broadcast
              against the view (eval mode's running estimates), or None
+    ddof     var divides the sum of squares by m - ddof: 0 (every layer), or 1
+             (the unbiased variance of some Weight Standardization sources)
     """
 
-    def __init__(self, axes, view=None, centred=True, fixed=None):
+    def __init__(self, axes, view=None, centred=True, fixed=None, ddof=0):
         self.axes, self.view, self.centred, self.fixed = tuple(axes), view, centred, fixed
+        self.ddof = ddof
 
     def __repr__(self):
         # Short, for graph labels: "axes (0, 2, 3)", "axes (2,) of view (2, 4, -1)".
@@ -75,6 +80,8 @@ class Reduction:
             text += ", uncentred"
         if self.fixed is not None:
             text += ", running estimates"
+        if self.ddof:
+            text += f", ddof {self.ddof}"
         return text
 
 
@@ -95,11 +102,11 @@ def standardize(x, reduction, eps):
     elif reduction.centred:
         mean = xv.mean(axis=axes, keepdims=True)
         centred = xv - spread(mean, xv.shape)
-        var = mean_of_squares(centred, axes)
+        var = mean_of_squares(centred, axes, reduction.ddof)
     else:
         mean = np.zeros((), dtype=x.dtype)
         centred = xv
-        var = mean_of_squares(xv, axes)
+        var = mean_of_squares(xv, axes, reduction.ddof)
     inv_std = 1 / square_root(var + eps)
     x_hat = scale(centred, spread(inv_std, xv.shape), own=centred is not xv)
     if reduction.view is not None:
@@ -128,14 +135,15 @@ def affine(x_hat, weight, bias):
 def input_grad(g, x_hat, scale, sum_g, sum_g_x_hat, reduction):
     """dx = scale * (g - mean_R g - x_hat * mean_R(g * x_hat)), from the two sums
     over R (kept dims, in the reduction's view); the mean_R g term only when
-    centred, both terms only when the statistics are the input's own."""
+    centred, both terms only when the statistics are the input's own. (With
+    ddof, the last mean divides by m - ddof.)"""
     view = reduction.view if reduction.view is not None else g.shape
     d, x_hat = g.reshape(view), x_hat.reshape(view)
     m = count(x_hat.shape, reduction.axes)
     if reduction.fixed is None:
         if reduction.centred:
             d = d - spread(sum_g / m, d.shape)
-        d = d - x_hat * spread(sum_g_x_hat / m, d.shape)
+        d = d - x_hat * spread(sum_g_x_hat / (m - reduction.ddof), d.shape)
     return (d * spread(scale, d.shape)).reshape(g.shape)
 
 
@@ -249,16 +257,19 @@ def spread(c, shape):
     return c + np.zeros(target, dtype=c.dtype)
 
 
-def mean_of_squares(c, axes):
-    """mean_R c^2, keeping the reduced axes. On an array np.einsum sums the
-    squares without building the c * c temporary (about 2.5x faster)."""
+def mean_of_squares(c, axes, ddof=0):
+    """sum_R c^2 / (m - ddof), keeping the reduced axes. On an array np.einsum sums
+    the squares without building the c * c temporary (about 2.5x faster)."""
+    m = count(c.shape, axes) - ddof
     if isinstance(c, Tensor):
-        return (c * c).mean(axis=axes, keepdims=True)
+        if not ddof:
+            return (c * c).mean(axis=axes, keepdims=True)
+        return (c * c).sum(axis=axes, keepdims=True) / m
     index = list(range(c.ndim))
     kept = [i for i in index if i not in axes]
     total = np.einsum(c, index, c, index, kept)
     kept_shape = [1 if i in axes else n for i, n in enumerate(c.shape)]
-    return total.reshape(kept_shape) / count(c.shape, axes)
+    return total.reshape(kept_shape) / m
 
 
 def square_root(a):

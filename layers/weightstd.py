@@ -27,7 +27,9 @@ Backward, with c = W - mean, k = I or I - 1, and dW_hat the upstream gradient
 (means and sums over each row):
     eps inside,  s = sqrt(sum(c^2)/k + eps):
         dW = (dW_hat - mean(dW_hat)) / s - c * sum(dW_hat * c) / (k s^3)
-        (for k = I: dW = (1/s) [dW_hat - mean(dW_hat) - W_hat mean(dW_hat * W_hat)])
+           = (1/s) [dW_hat - mean(dW_hat) - W_hat sum(dW_hat * W_hat) / k]
+        which is the shared normalization of layers/_maths.py over each row
+        (R = the row, no affine, ddof = I - k): the eps-inside forms run on it.
     eps outside, sigma = sqrt(sum(c^2)/k), s = sigma + eps:
         dW = (dW_hat - mean(dW_hat)) / s - c * sum(dW_hat * c) / (k sigma s^2)
         (the second term taken as 0 where sigma = 0, its limit)
@@ -36,12 +38,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import Function, nn, sqrt
-from minigrad import where
+from minigrad import Function, nn, where
 from minigrad.nn import functional as F
 from layers._checks import (
     check_backward_mode, check_channels, check_dtype, check_input, check_rank,
 )
+from layers._maths import Reduction, normalize
 
 # variant name -> (ddof of the variance, is eps inside the square root?)
 VARIANTS = {
@@ -56,14 +58,10 @@ def _row_axes(weight):
     return tuple(range(1, weight.ndim))
 
 
-def _standardize(weight, eps, ddof, eps_inside):
-    """(W_hat, c, sigma_or_None, s): the forward, in minigrad operations."""
+def _standardize_eps_outside(weight, eps, ddof):
+    """(W_hat, c, sigma, s) with s = sigma + eps, in minigrad operations."""
     axes = _row_axes(weight)
     c = weight - weight.mean(axis=axes, keepdims=True)
-    if eps_inside:
-        var = (c * c).sum(axis=axes, keepdims=True) / (_row_size(weight.shape) - ddof)
-        s = sqrt(var + eps)
-        return c / s, c, None, s
     sigma = weight.std(axis=axes, keepdims=True, ddof=ddof)    # its gradient at sigma = 0 is 0
     s = sigma + eps
     return c / s, c, sigma, s
@@ -78,33 +76,31 @@ def _row_size(shape):
 
 
 class WeightStandardizeFunction(Function):
-    """W_hat = (W - mean) / s per output channel, as one node whose backward is
-    the closed form in this module's docstring, written in minigrad operations
-    (recomputed from the saved W) so second derivatives work."""
+    """W_hat = (W - mean) / (sigma + eps) per output channel (the eps-outside
+    forms), as one node whose backward is the closed form in this module's
+    docstring, written in minigrad operations (recomputed from the saved W) so
+    second derivatives work."""
 
     @staticmethod
-    def forward(ctx, weight, eps, ddof, eps_inside):
+    def forward(ctx, weight, eps, ddof):
         ctx.save_for_backward(weight)
-        ctx.config = (eps, ddof, eps_inside)
-        return _standardize(weight, eps, ddof, eps_inside)[0]
+        ctx.config = (eps, ddof)
+        return _standardize_eps_outside(weight, eps, ddof)[0]
 
     @staticmethod
     def backward(ctx, d_w_hat):
         (weight,) = ctx.saved_tensors
-        eps, ddof, eps_inside = ctx.config
-        _, c, sigma, s = _standardize(weight, eps, ddof, eps_inside)
+        eps, ddof = ctx.config
+        _, c, sigma, s = _standardize_eps_outside(weight, eps, ddof)
         axes = _row_axes(weight)
         k = _row_size(weight.shape) - ddof
         centred_grad = d_w_hat - d_w_hat.mean(axis=axes, keepdims=True)
         projection = (d_w_hat * c).sum(axis=axes, keepdims=True)
-        if eps_inside:
-            d_weight = centred_grad / s - c * projection / (k * s * s * s)
-        else:
-            # On a constant row (sigma = 0) the second term is 0/0 with limit 0, as std's.
-            constant = sigma.data == 0
-            through_sigma = c * projection / (k * where(constant, 1.0, sigma) * s * s)
-            d_weight = centred_grad / s - where(constant, 0.0, through_sigma)
-        return d_weight, None, None, None
+        # On a constant row (sigma = 0) the second term is 0/0 with limit 0, as std's.
+        constant = sigma.data == 0
+        through_sigma = c * projection / (k * where(constant, 1.0, sigma) * s * s)
+        d_weight = centred_grad / s - where(constant, 0.0, through_sigma)
+        return d_weight, None, None
 
 
 def weight_standardize(weight, eps=1e-5, backward="autograd", variant="biased_eps_inside"):
@@ -127,9 +123,15 @@ def _check_weight_shape(shape, variant, op):
 def _weight_standardize(weight, eps, backward, variant):
     """weight_standardize on arguments already checked (by it or by a module)."""
     ddof, eps_inside = VARIANTS[variant]
+    if eps_inside:
+        # The shared standardization of layers/_maths.py over each output channel's
+        # row, without affine; its manual backward is the formula above for eps inside.
+        reduction = Reduction(_row_axes(weight), ddof=ddof)
+        w_hat, _, _ = normalize(weight, None, None, reduction, eps, backward)
+        return w_hat
     if backward == "manual":
-        return WeightStandardizeFunction.apply(weight, eps, ddof, eps_inside)
-    return _standardize(weight, eps, ddof, eps_inside)[0]
+        return WeightStandardizeFunction.apply(weight, eps, ddof)
+    return _standardize_eps_outside(weight, eps, ddof)[0]
 
 
 class WSConv2d(nn.Conv2d):

@@ -145,3 +145,17 @@ def test_statistics_of_float32_stay_float32(rng):
     for mode in MODES:
         y, mean, var = normalize(x, None, None, Reduction((0,)), 1e-5, mode)
         assert y.dtype == mean.dtype == var.dtype == np.float32
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unbiased_variance_of_weight_standardization(mode, rng):
+    """ddof=1: var divides the sum of squares by m - 1, and the closed form's
+    variance term follows; first and second derivatives in both modes."""
+    w = rng.standard_normal((3, 2, 4))
+    x_hat, _, var = normalize(Tensor(w), None, None, Reduction((1, 2), ddof=1), 1e-5, mode)
+    np.testing.assert_allclose(var, w.var(axis=(1, 2), ddof=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(x_hat.data, (w - w.mean(axis=(1, 2), keepdims=True)) /
+                               np.sqrt(w.var(axis=(1, 2), ddof=1, keepdims=True) + 1e-5),
+                               rtol=0, atol=1e-14)
+    check_derivatives(lambda t: normalize(t, None, None, Reduction((1, 2), ddof=1), 1e-5,
+                                          mode)[0], w)

@@ -136,9 +136,15 @@ def test_layers_gradcheck_through_the_convolution(rng, backward):
     assert mg.gradgradcheck(lambda x, w: layer(x), (x, layer.weight))
 
 
-def test_manual_mode_is_one_node(rng):
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_manual_mode_is_one_node(variant, rng):
+    """eps inside the root: the shared one-node normalization (layers/_maths.py);
+    eps outside: WeightStandardizeFunction."""
     w = mg.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
-    assert weight_standardize(w, backward="manual").grad_fn.op.cls is WeightStandardizeFunction
+    node = weight_standardize(w, backward="manual", variant=variant).grad_fn
+    expected = "Normalize" if VARIANTS[variant][1] else "WeightStandardizeFunction"
+    assert node.op.cls.__name__ == expected
+    assert [edge[0].name for edge in node.edges if edge is not None] == ["AccumulateGrad"]
 
 
 def test_large_offset_standardizes_correctly(rng):
