@@ -2,6 +2,7 @@
 from minigrad.nn import functional
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus
+from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, NLLLoss, SmoothL1Loss
 from minigrad.nn.modules import (
     Conv2d, CrossEntropyLoss, Flatten, Identity, Linear, ModuleList, MSELoss, ReLU, Sequential,
     Sigmoid, Tanh,
@@ -10,4 +11,5 @@ from minigrad.nn.modules import (
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "ReLU", "Tanh", "Flatten", "Sequential",
            "functional",
            "CrossEntropyLoss", "Identity", "ModuleList", "MSELoss", "Sigmoid",
-           "ELU", "GELU", "LeakyReLU", "LogSoftmax", "SiLU", "Softmax", "Softplus"]
+           "ELU", "GELU", "LeakyReLU", "LogSoftmax", "SiLU", "Softmax", "Softplus",
+           "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "NLLLoss", "SmoothL1Loss"]

@@ -129,10 +129,14 @@ def _reduce(loss, reduction, where):
     raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits, target, reduction="mean"):
+def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index=-100,
+                  label_smoothing=0.0):
     """Softmax cross-entropy. logits: (N, C) or (C,). target: class indices
     (N,) / () of an integer dtype, or class probabilities of logits' shape."""
     logits = as_float_tensor(logits, "cross_entropy")
+    if losses.needs_options(logits, target, weight, ignore_index, label_smoothing):
+        return losses.cross_entropy_with_options(logits, target, reduction, weight, ignore_index,
+                                                 label_smoothing)      # (nn/losses.py)
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -178,5 +182,9 @@ def mse_loss(x, target, reduction="mean"):
 # More functions, each family in a file of its own (imported last: they build on the above).
 from minigrad.nn.activations import (  # noqa: E402
     elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, selu, silu, softplus,
+)
+from minigrad.nn import losses  # noqa: E402
+from minigrad.nn.losses import (  # noqa: E402
+    binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, nll_loss, smooth_l1_loss,
 )
 from minigrad.ops import one_hot  # noqa: E402

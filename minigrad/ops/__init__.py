@@ -33,6 +33,7 @@ The table is split by family, one file each:
   sorting.py      argmax, argmin, sort, argsort, topk
   arrange.py      flip, roll, repeat, tile, split, chunk, moveaxis, vstack, hstack
   contract.py     einsum, and dot, inner, outer, tensordot as einsums
+  losses.py       binary_cross_entropy with PyTorch's clamped logs and gradient
   indexing.py     take_along_axis/gather, scatter_add, index_add, one_hot, masked_fill,
                   tril/triu, diag/diagonal/trace
 """
@@ -58,6 +59,7 @@ from minigrad.ops.indexing import (
     diag, diagonal, gather, index_add, masked_fill, one_hot, scatter_add, take_along_axis, trace,
     tril, triu,
 )
+from minigrad.ops.losses import binary_cross_entropy
 from minigrad.ops.more_elementwise import (
     ceil, erf, exp2, expm1, fix, floor, fmod, isfinite, isinf, isnan, log1p, log2, log10, mod,
     reciprocal, remainder, round, rsqrt, sign, square, trunc,
@@ -82,4 +84,5 @@ __all__ = [
     "argmax", "argmin", "argsort", "sort", "topk",
     "array_split", "chunk", "flip", "hstack", "moveaxis", "repeat", "repeat_interleave", "roll",
     "split", "tile", "vstack", "dot", "einsum", "inner", "outer", "tensordot",
+    "binary_cross_entropy",
 ]
