@@ -141,6 +141,8 @@ def test_loss_modules_and_state_dict(torch, rng):
             pos_weight=torch.tensor(w)), x, bits),
         (mg.nn.SmoothL1Loss(beta=0.5), torch.nn.SmoothL1Loss(beta=0.5), x, probs),
         (mg.nn.HuberLoss("sum", 0.5), torch.nn.HuberLoss("sum", 0.5), x, probs),
+        (mg.nn.CrossEntropyLoss(w, ignore_index=0, label_smoothing=0.1), torch.nn.CrossEntropyLoss(
+            torch.tensor(w), ignore_index=0, label_smoothing=0.1), x, t),
     ]
     for ours, theirs, inp, target in pairs:
         compare(torch, lambda s: ours(s, target), lambda s: theirs(s, torch.tensor(target)), inp)

@@ -168,14 +168,19 @@ class MSELoss(Module):
 
 
 class CrossEntropyLoss(Module):
-    """F.cross_entropy as a module: CrossEntropyLoss()(logits, class_indices)."""
+    """F.cross_entropy as a module: CrossEntropyLoss()(logits, class_indices), with
+    PyTorch's options (weight is a buffer, in state_dict as in PyTorch)."""
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
         self.reduction = reduction
 
     def forward(self, logits, target):
-        return F.cross_entropy(logits, target, reduction=self.reduction)
+        return F.cross_entropy(logits, target, reduction=self.reduction, weight=self.weight,
+                               ignore_index=self.ignore_index,
+                               label_smoothing=self.label_smoothing)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
