@@ -3,6 +3,8 @@ graphs, clusters for modules, collapsing and caps, the backward graph,
 determinism, and drawings made after backward()."""
 import re
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -365,10 +367,31 @@ def test_collapse_chains_draws_a_run_as_one_node():
     assert titles(g) == ["exp × 2", "mul", "output", "tanh", "x"]
 
 
-def test_ten_thousand_operations_draw_without_recursion():
-    g = draw_graph(chain(10_000))
+def test_ten_thousand_operations_draw_whole_without_recursion_when_asked():
+    g = draw_graph(chain(10_000), max_nodes=None)
     nodes, edges = parse(g)
     assert len(nodes) == 10_002 and len(edges) == 10_001
+
+
+def test_a_big_graph_is_cut_by_default_with_a_notice_saying_how_to_draw_it_whole():
+    y = chain(10_000)
+    with pytest.warns(UserWarning, match=r"10,000 operations.*2,000 nearest.*max_nodes=None"):
+        nodes, _ = parse(draw_graph(y))
+    assert len(nodes) == 2_000 + 2 and "… 8,000 more operations" in str(nodes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a small graph, or an explicit choice: no notice
+        parse(draw_graph(chain(1_000)))
+        assert len(parse(draw_graph(y, max_nodes=5_000))[0]) == 5_000 + 2
+
+
+def test_a_collapsed_drawing_is_whole_and_warns_only_when_still_too_big():
+    y = chain(3_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nodes, _ = parse(draw_graph(y * 1.0, collapse_chains=True))
+    assert len(nodes) < 10
+    with pytest.warns(UserWarning, match="even shortened the drawing has 3,00"):
+        draw_graph((y + 1.0).tanh(), collapse=True)         # no modules: nothing to collapse
 
 
 # ----------------------------------------------------------------------------

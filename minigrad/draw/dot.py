@@ -193,6 +193,11 @@ INSTALL_HINT = ("install Graphviz (apt-get install graphviz / brew install graph
                 "conda install graphviz)")
 
 
+# Graphviz lays out a couple of thousand nodes in a second or two, but 10,000 take ~10 s
+# and 100,000 more than 7 minutes: by default draw_graph stops here, and says so.
+DEFAULT_MAX_NODES = 2_000
+
+
 def save_graph(graph, path, format=None):
     """Render graph to path as svg, png, pdf or dot (by default path's suffix, else svg).
 
@@ -205,6 +210,10 @@ def save_graph(graph, path, format=None):
         raise ValueError(f"save_graph: format must be one of {FORMATS}, got {fmt!r}")
     if fmt != "dot" and shutil.which("dot") is not None:
         graphviz = graphviz_package()
+        n_nodes = sum(" [label=" in line for line in graph.body)
+        if n_nodes > DEFAULT_MAX_NODES:
+            print(f"save_graph: Graphviz lays out {n_nodes:,} nodes for {path}, which can take "
+                  f"minutes (draw_graph's max_nodes= draws fewer)", file=sys.stderr)
         sharp = graph
         if fmt == "png" and not any("dpi" in a for a in graph.body):
             sharp = graph.copy()

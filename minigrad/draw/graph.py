@@ -31,22 +31,26 @@ DOT text) and how it is saved.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from minigrad.draw.collapse import plan_chains, plan_collapse
-from minigrad.draw.dot import arg_text, dtype_name, emit, statement, summary
+from minigrad.draw.dot import (
+    DEFAULT_MAX_NODES, arg_text, dtype_name, emit, statement, summary,
+)
 from minigrad.draw.read import (
     arg_name, frame_label, is_box, node_input, out_meta, retained, walk,
 )
+from minigrad.checks import flag, operand_text
 from minigrad.node import AccumulateGrad
 from minigrad.tensor import Tensor
 
 INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "**"}
 OPTIONS = dict(names=None, show_values=False, show_grad=False, intermediates=False,
-               clusters=True, collapse=False, collapse_chains=False, max_nodes=None,
+               clusters=True, collapse=False, collapse_chains=False, max_nodes="auto",
                backward_of=None, legend=False, title=None, rankdir="TB")
-
-
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 # ----------------------------------------------------------------------------
@@ -216,8 +220,11 @@ def draw_graph(*roots, **options):
                              names: the modules with those class or attribute names
       collapse_chains=False  True or a length n (True means 3): n or more of the same
                              operation, each feeding only the next, become one node
-      max_nodes=None         draw at most this many operations, those nearest the
-                             roots; one "… N more operations" node stands for the rest
+      max_nodes="auto"       draw at most this many operations, those nearest the
+                             roots; one "… N more operations" node stands for the rest.
+                             "auto": all of them up to 2,000 (or when collapse= or
+                             collapse_chains= shortens the drawing), else the 2,000
+                             nearest, with a warning; None: all of them
       backward_of=None       the output(s) whose backward(create_graph=True) made the
                              roots: the forward operations are drawn faded
       legend=False, title=None, rankdir="TB" (or "LR")
@@ -231,19 +238,13 @@ def plan(*roots, **options):
     """What draw_graph(*roots, **options) places, before it becomes DOT: the
     _Drawing, whose .ref (operation -> its DOT name) and .ids (leaf or result ->
     its box) tell the backward player (player.py) which drawn node is which."""
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise TypeError(f"draw_graph: unknown option(s) {unknown}; the options are "
-                        f"{sorted(OPTIONS)}")
     if not roots:
         raise ValueError("draw_graph: give at least one tensor to draw the graph of")
     for r in roots:
         if not isinstance(r, Tensor):
             raise TypeError(f"draw_graph: expected Tensors, got {type(r).__name__}")
-    o = {**OPTIONS, **options}
+    o = _checked_options(options)
     limit = o["max_nodes"]
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {limit!r}")
     named = (o["names"] or {}).items()
     o["names"] = {id(t): n for n, t in named}
     d = _Drawing(o)
@@ -252,6 +253,8 @@ def plan(*roots, **options):
 
     roots = list({id(r): r for r in roots}.values())
     ops, leaves = walk(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None)))
+    if limit == "auto":
+        limit = _default_limit(len(ops), o)
     hidden = ops[limit:] if limit else []
     ops = sorted(ops[:len(ops) - len(hidden)], key=lambda n: n.seq)
     d.learn_modules(dict.fromkeys(n.scope for n in ops))
@@ -264,6 +267,12 @@ def plan(*roots, **options):
                [f"the {len(hidden)} operations furthest from the roots are not drawn"])
     plan_collapse(d, ops)
     chains = plan_chains(d, ops, roots)
+    if o["max_nodes"] == "auto" and len(ops) > DEFAULT_MAX_NODES:
+        drawn = len(set(d.ref.values()) - {"more"})
+        if drawn > DEFAULT_MAX_NODES:       # collapse=... asked for, but it left too many
+            warnings.warn(f"draw_graph: even shortened the drawing has {drawn:,} operation "
+                          f"nodes, which Graphviz may take minutes to lay out; pass max_nodes="
+                          f"{DEFAULT_MAX_NODES} to draw the nearest ones only", stacklevel=3)
     grad_of = {id(t.grad): d.name_of(t, "input") + ".grad" for t in leaves if t.grad is not None}
     forward_end = max([t.grad_fn.seq for t in _as_list(o["backward_of"]) if t.grad_fn] or [-1])
 
@@ -296,6 +305,63 @@ def plan(*roots, **options):
                 d.edge(d.source(parent, k, value if known else None), me,
                        str(k) if parent.n_outputs > 1 and d.ref[parent] != "more" else None)
     return d
+
+
+def _default_limit(n_ops, o):
+    """max_nodes="auto": every operation of a small graph, or of one shortened by
+    collapse=/collapse_chains=; else the DEFAULT_MAX_NODES nearest the roots, with a notice."""
+    shortened = o["collapse"] not in (False, None) and o["clusters"] or o["collapse_chains"]
+    if n_ops <= DEFAULT_MAX_NODES or shortened:
+        return None
+    warnings.warn(f"draw_graph: the graph has {n_ops:,} operations, too many for Graphviz to "
+                  f"lay out in seconds, so the {DEFAULT_MAX_NODES:,} nearest the output are "
+                  f"drawn; draw it whole with max_nodes=None, or shorten it with collapse=True "
+                  f"or collapse_chains=True", stacklevel=4)
+    return DEFAULT_MAX_NODES
+
+
+def _checked_options(options):
+    """draw_graph's options, merged with the defaults, each checked by name."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"draw_graph: unknown option(s) {unknown}; the options are "
+                        f"{sorted(OPTIONS)}")
+    o = {**OPTIONS, **options}
+    for name in ("show_values", "show_grad", "intermediates", "clusters", "legend"):
+        flag(o[name], "draw_graph", name)
+    names = o["names"]
+    if names is not None and (not isinstance(names, dict) or not all(
+            isinstance(k, str) and isinstance(t, Tensor) for k, t in names.items())):
+        raise TypeError(f"draw_graph: names must be a dict of {{label: tensor}}, got "
+                        f"{type(names).__name__} {operand_text(names)}")
+    limit = o["max_nodes"]
+    if limit not in (None, "auto") and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, None (draw all) or "
+                         f"'auto', got {limit!r}")
+    collapse = o["collapse"]
+    if not (collapse is None or isinstance(collapse, (bool, str)) or
+            type(collapse) is int and collapse >= 1 or
+            isinstance(collapse, (set, frozenset, list, tuple))
+            and all(isinstance(c, str) for c in collapse)):
+        raise TypeError(f"draw_graph: collapse must be True, a nesting depth (an int >= 1), or "
+                        f"a module class or attribute name (or a set of them), got "
+                        f"{collapse!r}")
+    chains = o["collapse_chains"]
+    if not (isinstance(chains, bool) or type(chains) is int and chains >= 2):
+        raise TypeError(f"draw_graph: collapse_chains must be True, False or a run length "
+                        f"(an int >= 2), got {chains!r}")
+    of = o["backward_of"]
+    if not (of is None or isinstance(of, Tensor) or isinstance(of, (list, tuple)) and
+            all(isinstance(t, Tensor) for t in of)):
+        raise TypeError(f"draw_graph: backward_of must be a Tensor or a list of Tensors, got "
+                        f"{operand_text(o['backward_of'])}")
+    if o["title"] is not None and not isinstance(o["title"], str):
+        raise TypeError(f"draw_graph: title must be a string, got {o['title']!r}")
+    if o["rankdir"] not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS} (top to bottom, left "
+                         f"to right, ...), got {o['rankdir']!r}")
+    return o
 
 
 def _as_list(x):
