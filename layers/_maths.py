@@ -8,6 +8,7 @@ elements, then applies an affine; only R differs:
     GroupNorm     R = the channels of a group and the spatial axes, per (sample, group)
     InstanceNorm  R = the spatial axes, per (sample, channel)
     RMSNorm       as LayerNorm, but without centring
+    WS            R = one output channel's row of a weight (no affine); see weightstd.py
 
 1. Forward. The variance is the biased one, taken in two passes (first the
    mean, then the mean square about it), so a large mean does not cancel the
