@@ -103,6 +103,7 @@ def test_never_one_times():
     report = run("batchnorm", backward)
     assert report.wrong == ["x"]
     assert "1 times" not in str(report)
+    assert "1 times" not in str(run("batchnorm", "dgamma_sign_flipped"))     # nor -1 times
 
 
 def test_the_hint_never_contradicts_the_forward_row():

@@ -77,7 +77,7 @@ def value_hints(row, expected, values, others, sizes, threshold, floor):
     if not np.any(mine) and np.any(expected):
         return ["is all zeros: is the gradient still a placeholder?"]
     if rel_error(mine, -expected, floor) < threshold:
-        return ["the sign is flipped: yours is -1 times the expected gradient"]
+        return ["the sign is flipped: yours is the negative of the expected gradient"]
     hints = []
     for other, g in others.items():
         if g.shape == mine.shape and rel_error(mine, g, floor) < threshold:
