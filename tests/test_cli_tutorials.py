@@ -1,4 +1,5 @@
 """`minigrad tutorials list / run`: lesson discovery, selection, streaming, summary and exit code."""
+import json
 import os
 import subprocess
 import sys
@@ -78,12 +79,85 @@ def test_missing_tutorials_folder_is_explained(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tutorials_cli, "tutorials_dir", lambda: tmp_path / "nowhere")
     assert cli.main(["tutorials", "list"]) == 2
     err = capsys.readouterr().err
-    assert "no tutorials folder" in err and "source repository" in err
+    assert "the course is not installed" in err and "pip install" in err
 
 
 def test_no_action_prints_usage(capsys):
     assert cli.main(["tutorials"]) == 2
-    assert "list,run" in capsys.readouterr().err
+    assert "list,run,copy,notebook" in capsys.readouterr().err
+
+
+def test_copy_writes_the_course_and_never_overwrites_without_force(course, tmp_path, capsys):
+    (course / "exercises").mkdir()
+    (course / "exercises" / "ex.py").write_text("# an exercise\n")
+    (course / "data").mkdir()
+    (course / "data" / "make.py").write_text("")            # a maintainer's script: left out
+    target = tmp_path / "mine"
+    assert cli.main(["tutorials", "copy", str(target)]) == 0
+    assert "copied 2 lessons" in capsys.readouterr().out
+    assert (target / "01_first.py").read_text() == PASSING
+    assert (target / "exercises" / "ex.py").exists() and not (target / "data").exists()
+    (target / "01_first.py").write_text("# my edits")
+    assert cli.main(["tutorials", "copy", str(target)]) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert (target / "01_first.py").read_text() == "# my edits"
+    assert cli.main(["tutorials", "copy", str(target), "--force"]) == 0
+    assert (target / "01_first.py").read_text() == PASSING
+
+
+def test_a_copied_lesson_runs_from_the_copy(tmp_path):
+    """The real course, copied: a lesson imports the copy's _lesson and runs anywhere."""
+    assert cli.main(["tutorials", "copy", str(tmp_path / "course")]) == 0
+    assert (tmp_path / "course" / "_lesson.py").exists()
+    assert (tmp_path / "course" / "exercises" / "batchnorm_backward.py").exists()
+    env = dict(os.environ, MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, str(tmp_path / "course" / "01_chain_rule.py"), "--out",
+                           str(tmp_path / "o"), "--fast"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (tmp_path / "o" / "finite_differences.png").exists()
+
+
+def test_notebook_has_the_lessons_cells(tmp_path):
+    assert cli.main(["tutorials", "notebook", "1", "3", "--out", str(tmp_path)]) == 0
+    notebook = json.loads((tmp_path / "01_chain_rule.ipynb").read_text(encoding="utf-8"))
+    assert notebook["nbformat"] == 4 and notebook["metadata"]["kernelspec"]["name"] == "python3"
+    kinds = [cell["cell_type"] for cell in notebook["cells"]]
+    assert kinds[:3] == ["markdown", "code", "code"] and kinds.count("markdown") >= 3
+    title = "".join(notebook["cells"][0]["source"])
+    assert title.startswith("# Lesson 1:") and "What you will learn" in title
+    first_code = "".join(notebook["cells"][1]["source"])
+    assert 'NOTEBOOK_LESSON = "01_chain_rule"' in first_code
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        assert "# %%" not in text
+        if cell["cell_type"] == "code":
+            compile(text, "<cell>", "exec")                  # every code cell is Python
+        else:
+            assert not text.startswith("# %%")
+    assert (tmp_path / "03_first_network.ipynb").exists()
+
+
+KERNEL = """import json, sys
+sys.argv = ["ipykernel_launcher.py", "-f", "kernel-1.json"]     # what a kernel's argv looks like
+namespace = {{"__name__": "__main__"}}
+for cell in json.load(open({notebook!r}, encoding="utf-8"))["cells"]:
+    if cell["cell_type"] == "code":
+        exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)
+"""
+
+
+def test_a_notebook_runs_from_another_folder_and_saves_into_its_own(tmp_path):
+    """The generated notebook's cells, run in order as a kernel would, from a folder that
+    is not the course's: _lesson is found and the figures go to tutorial_output/01_chain_rule."""
+    assert cli.main(["tutorials", "notebook", "1", "--out", str(tmp_path)]) == 0
+    notebook = tmp_path / "01_chain_rule.ipynb"
+    env = dict(os.environ, MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, "-c", KERNEL.format(notebook=str(notebook))],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    out = tmp_path / "tutorial_output" / "01_chain_rule"
+    assert (out / "finite_differences.png").exists() and (out / "graph_gradients.svg").exists()
 
 
 def test_the_real_course_is_found_next_to_the_package():

@@ -16,9 +16,10 @@ truth stops running.
     python tutorials/03_first_network.py --out /tmp/t3    # figures in /tmp/t3
     python tutorials/10_training_experiment.py --fast     # fewer steps (what the tests run)
 
-In a notebook (jupytext / VS Code opening the `# %%` cells) the kernel's own
-command-line arguments are ignored and the figures go to ./tutorial_output/NN_name, the name
-taken from the notebook's path when Jupyter or VS Code tell it (else ./tutorial_output/lesson).
+In a notebook (`minigrad tutorials notebook N`, or VS Code / jupytext opening the `# %%`
+cells) the kernel's own command-line arguments are ignored and the figures go to
+./tutorial_output/NN_name: the name is the one a generated notebook sets (NOTEBOOK_LESSON),
+else the notebook's path when Jupyter or VS Code tell it (else ./tutorial_output/lesson).
 """
 from __future__ import annotations
 
@@ -32,21 +33,22 @@ if "ipykernel" not in sys.modules:
     os.environ["MPLBACKEND"] = "Agg"
 
 _OUT: Path | None = None
+NOTEBOOK_LESSON: str | None = None      # set by the first cell of a generated notebook
 
 
 def setup(lesson_file=None, argv=None):
     """Parse --out and --fast for the lesson at `lesson_file`, create the output folder.
 
     lesson_file defaults to the running script. In a notebook, where __file__ is not defined,
-    it is the notebook's path as VS Code (__vsc_ipynb_file__) or Jupyter (JPY_SESSION_NAME)
-    give it, else just "lesson".
+    it is NOTEBOOK_LESSON when a generated notebook set it, else the notebook's path as VS
+    Code (__vsc_ipynb_file__) or Jupyter (JPY_SESSION_NAME) give it, else just "lesson".
     Returns the argparse namespace: args.out (a Path) and args.fast (bool).
     Unknown arguments (a notebook kernel's) are ignored.
     """
     global _OUT
     if lesson_file is None:
         import __main__
-        lesson_file = (getattr(__main__, "__file__", None)
+        lesson_file = (getattr(__main__, "__file__", None) or NOTEBOOK_LESSON
                        or getattr(__main__, "__vsc_ipynb_file__", None)
                        or os.environ.get("JPY_SESSION_NAME") or "lesson")
     stem = Path(lesson_file).stem

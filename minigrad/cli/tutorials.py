@@ -1,22 +1,27 @@
-"""List the tutorials, or run one, several or all of them.
+"""List the tutorials, run them, copy them to edit, or turn them into notebooks.
 
-The tutorials are numbered scripts in the repository's tutorials/ folder (next to
-the minigrad package). Each runs as its own Python process, with this Python, so a
-lesson behaves exactly as `python tutorials/NN_name.py --out DIR/NN_name` would;
-its output is streamed as it runs, and a summary with the times follows.
+The course (numbered lessons, exercises, worked answers) installs with minigrad as
+the package minigrad_course; in a source checkout it is the tutorials/ folder. Each
+lesson runs as its own Python process, with this Python, so a lesson behaves exactly
+as `python NN_name.py --out DIR/NN_name` would; its output is streamed as it runs,
+and a summary with the times follows.
 
 examples:
   minigrad tutorials list
   minigrad tutorials run 1                       # figures in ./tutorial_output/01_chain_rule
   minigrad tutorials run 4 5 --out /tmp/tut
   minigrad tutorials run all --out /tmp/tut --fast
+  minigrad tutorials copy course                 # your own copy: python course/01_chain_rule.py
+  minigrad tutorials notebook all --out nb       # nb/01_chain_rule.ipynb, ...
 The exit code is non-zero if any lesson failed.
 """
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,9 +31,16 @@ LESSON_NAME = re.compile(r"^(\d\d)_\w+\.py$")
 
 
 def tutorials_dir():
-    """The tutorials/ folder beside the minigrad package (a source checkout)."""
+    """The course folder: tutorials/ beside the minigrad package in a source checkout
+    (so a clone runs its own lessons), else the installed minigrad_course package."""
     import minigrad
-    return Path(minigrad.__file__).resolve().parents[1] / "tutorials"
+    checkout = Path(minigrad.__file__).resolve().parents[1] / "tutorials"
+    if (checkout / "_lesson.py").is_file():
+        return checkout
+    spec = importlib.util.find_spec("minigrad_course")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return checkout
 
 
 def find_lessons(folder):
@@ -58,14 +70,25 @@ def add_arguments(parser):
                           "(default: ./tutorial_output)")
     run.add_argument("--fast", action="store_true",
                      help="fewer steps and samples (what the tests run; a few seconds each)")
+    copy = sub.add_parser("copy", help="copy the course (lessons, exercises, answers) into DIR "
+                                       "to edit and run there")
+    copy.add_argument("dir", type=Path, metavar="DIR", help="where to put the copy")
+    copy.add_argument("--force", action="store_true",
+                      help="overwrite files that already exist in DIR")
+    notebook = sub.add_parser("notebook", help="write lessons as Jupyter notebooks (.ipynb)")
+    notebook.add_argument("lessons", nargs="+", metavar="N", help="lesson numbers, names or 'all'")
+    notebook.add_argument("--out", type=Path, default=Path("."),
+                          help="folder for the .ipynb files (default: the current folder); "
+                               "each notebook saves its figures in tutorial_output/NN_name "
+                               "next to it")
 
 
 def run(args):
     folder = tutorials_dir()
     if not folder.is_dir():
-        print(f"minigrad tutorials: there is no tutorials folder at {folder}. The tutorials ship "
-              f"with the source repository, not with an installed wheel: clone the repository "
-              f"and install it with 'pip install -e .[tutorials]'.", file=sys.stderr)
+        print(f"minigrad tutorials: the course is not installed (no folder {folder}). Reinstall "
+              f"minigrad ('pip install minigrad[tutorials]', or 'pip install -e .[tutorials]' "
+              f"in a clone of the source repository).", file=sys.stderr)
         return 2
     lessons = find_lessons(folder)
     if not lessons:
@@ -75,18 +98,59 @@ def run(args):
     if args.action == "list":
         for number, path in lessons.items():
             print(f"{number:2d}  {path.stem:32s} {summary_line(path)}")
-        print(f"\nrun one with 'minigrad tutorials run N', all with 'minigrad tutorials run all'")
+        print(f"\nrun one with 'minigrad tutorials run N', all with 'minigrad tutorials run all'"
+              f"\n(the course: {folder})")
         return 0
-    if args.action != "run":
-        print("usage: minigrad tutorials {list,run} ... (see 'minigrad tutorials --help')",
-              file=sys.stderr)
+    if args.action == "copy":
+        return _copy_course(folder, args.dir, args.force)
+    if args.action not in ("run", "notebook"):
+        print("usage: minigrad tutorials {list,run,copy,notebook} ... "
+              "(see 'minigrad tutorials --help')", file=sys.stderr)
         return 2
     try:
         chosen = _select(args.lessons, lessons)
     except ValueError as error:
-        print(f"minigrad tutorials run: {error}", file=sys.stderr)
+        print(f"minigrad tutorials {args.action}: {error}", file=sys.stderr)
         return 2
+    if args.action == "notebook":
+        from minigrad.cli.notebook import write_notebook
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in chosen:
+            print(f"wrote {write_notebook(path, args.out / (path.stem + '.ipynb'))}")
+        print(f"run one with 'jupyter nbconvert --to notebook --execute --inplace "
+              f"{args.out / (chosen[0].stem + '.ipynb')}' (pip install notebook), or open it "
+              f"in Jupyter or VS Code")
+        return 0
     return _run_lessons(chosen, args.out, args.fast)
+
+
+# What `copy` leaves out: compiled files, and the maintainers' scripts that re-make the
+# data (data/) and the README's pictures (images/refresh.py).
+NOT_COPIED = {"__pycache__", "data", "refresh.py"}
+
+
+def _copy_course(folder, target, force):
+    """The course's files under `target`, the lessons at its top, so that
+    `python target/01_chain_rule.py` runs the copy (it imports target/_lesson.py)."""
+    sources = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".pyc"
+               and not NOT_COPIED & set(p.relative_to(folder).parts)]
+    clashes = [target / p.relative_to(folder) for p in sources
+               if (target / p.relative_to(folder)).exists()]
+    if clashes and not force:
+        print(f"minigrad tutorials copy: {len(clashes)} file(s) already exist in {target} "
+              f"(e.g. {clashes[0]}); your edits would be lost. Choose another folder, or "
+              f"give --force to overwrite them.", file=sys.stderr)
+        return 2
+    for path in sources:
+        destination = target / path.relative_to(folder)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    lessons = find_lessons(target)
+    print(f"copied {len(lessons)} lessons, the exercises and the answers to {target}/\n"
+          f"run one:   python {target / lessons[min(lessons)].name} --out out\n"
+          f"grade one: minigrad check {target / 'exercises' / 'batchnorm_backward.py'} "
+          f"--exercise batchnorm")
+    return 0
 
 
 def _select(requested, lessons):
