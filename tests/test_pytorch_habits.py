@@ -402,3 +402,12 @@ def test_flip_and_roll_take_dims(torch):
     x, tx = both(torch, X)
     same(mg.flip(x, dims=(0, 1)), torch.flip(tx, dims=(0, 1)))
     same(mg.roll(x, 1, dims=1), torch.roll(tx, 1, dims=1))
+
+
+def test_the_cheatsheet_is_linked_from_the_readme():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    assert "(docs/cheatsheet.md)" in (root / "README.md").read_text(encoding="utf-8")
+    sheet = (root / "docs" / "cheatsheet.md").read_text(encoding="utf-8")
+    for topic in ("x.size", "float64", "x.max(dim=1)", "correction", "transpose", "micrograd"):
+        assert topic in sheet, topic
