@@ -10,7 +10,7 @@ The rooms of the house, bottom up. The engine is the files at the top:
   gradcheck.py   finite-difference checks of the engine
   creation.py    zeros, ones, full, eye, randn, rand, ... and the random generator
 On top of the engine, each in a folder of its own:
-  nn/, optim.py  modules, losses and optimizers (PyTorch's names); datasets.py, data/
+  nn/, optim/    modules, losses, optimizers, lr schedulers (PyTorch's names); datasets.py, data/
   draw/          pictures of a finished graph (needs the graphviz package only when drawing)
   coursework/    check_backward: grading a hand-written NumPy backward pass
   cli/           the `minigrad` command; the only part that imports `layers`

@@ -1,4 +1,5 @@
-"""Optimizers: SGD (with momentum and weight decay) and Adam, as in PyTorch.
+"""Optimizers: SGD (with momentum and weight decay), Adam, AdamW and RMSprop,
+with PyTorch's update rules and defaults.
 
 They update parameter arrays in place, outside the graph, from p.grad.
 """
@@ -92,18 +93,76 @@ class Adam(Optimizer):
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
 
     def step(self):
+        for p, g in self._gradients(self.weight_decay):
+            self._update(p, g)
+
+    def _update(self, p, g):
         b1, b2 = self.betas
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = {"step": 0, "m": np.zeros_like(p.data),
+                                     "v": np.zeros_like(p.data)}
+        state["step"] += 1
+        t, m, v = state["step"], state["m"], state["v"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        step_size = self.lr / (1 - b1 ** t)
+        denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
+        p.data -= step_size * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): first
+    p <- p (1 - lr weight_decay), then Adam's step on the plain gradient."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def step(self):
+        for p, g in self._gradients(0.0):
+            p.data *= 1 - self.lr * self.weight_decay
+            self._update(p, g)
+
+
+class RMSprop(Optimizer):
+    """RMSprop as in PyTorch: s <- alpha s + (1 - alpha) g^2 (g with weight decay
+    added), p <- p - lr g / (sqrt(s) + eps). centered subtracts the squared running
+    mean of g under the root; momentum keeps a buffer b <- momentum b + g / (...)
+    and steps by lr b."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        super().__init__(params, lr)
+        if not 0 <= alpha <= 1 or eps < 0 or weight_decay < 0 or momentum < 0:
+            raise ValueError(f"RMSprop: invalid alpha {alpha}, eps {eps}, weight_decay "
+                             f"{weight_decay} or momentum {momentum}")
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, centered
+
+    def step(self):
+        a = self.alpha
         for p, g in self._gradients(self.weight_decay):
             state = self.state.get(p)
             if state is None:
-                state = self.state[p] = {"step": 0, "m": np.zeros_like(p.data),
-                                         "v": np.zeros_like(p.data)}
-            state["step"] += 1
-            t, m, v = state["step"], state["m"], state["v"]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            step_size = self.lr / (1 - b1 ** t)
-            denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
-            p.data -= step_size * m / denom
+                state = self.state[p] = {"square_avg": np.zeros_like(p.data),
+                                         "grad_avg": np.zeros_like(p.data),
+                                         "momentum_buffer": np.zeros_like(p.data)}
+            square_avg = state["square_avg"]
+            square_avg *= a
+            square_avg += (1 - a) * g * g
+            if self.centered:
+                grad_avg = state["grad_avg"]
+                grad_avg *= a
+                grad_avg += (1 - a) * g
+                denom = np.sqrt(square_avg - grad_avg * grad_avg) + self.eps
+            else:
+                denom = np.sqrt(square_avg) + self.eps
+            if self.momentum:
+                buf = state["momentum_buffer"]
+                buf *= self.momentum
+                buf += g / denom
+                p.data -= self.lr * buf
+            else:
+                p.data -= self.lr * g / denom
