@@ -2,7 +2,9 @@
 from minigrad.nn import functional
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus
+from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, NLLLoss, SmoothL1Loss
+from minigrad.nn.sparse import Dropout, Embedding
 from minigrad.nn.modules import (
     Conv2d, CrossEntropyLoss, Flatten, Identity, Linear, ModuleList, MSELoss, ReLU, Sequential,
     Sigmoid, Tanh,
@@ -12,4 +14,5 @@ __all__ = ["Module", "Parameter", "Linear", "Conv2d", "ReLU", "Tanh", "Flatten",
            "functional",
            "CrossEntropyLoss", "Identity", "ModuleList", "MSELoss", "Sigmoid",
            "ELU", "GELU", "LeakyReLU", "LogSoftmax", "SiLU", "Softmax", "Softplus",
-           "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "NLLLoss", "SmoothL1Loss"]
+           "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "NLLLoss", "SmoothL1Loss",
+           "Dropout", "Embedding", "MultiheadAttention"]

@@ -184,7 +184,9 @@ from minigrad.nn.activations import (  # noqa: E402
     elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, selu, silu, softplus,
 )
 from minigrad.nn import losses  # noqa: E402
+from minigrad.nn.attention import scaled_dot_product_attention  # noqa: E402
 from minigrad.nn.losses import (  # noqa: E402
     binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, nll_loss, smooth_l1_loss,
 )
+from minigrad.nn.sparse import dropout, embedding, pad  # noqa: E402
 from minigrad.ops import one_hot  # noqa: E402
