@@ -61,6 +61,17 @@ def check_momentum(momentum, op, role=""):
         raise TypeError(f"{op}: momentum{role} must be a number, got {momentum!r}")
 
 
+def check_eps(eps, op):
+    """eps as a non-negative real number. PyTorch's batch_norm refuses a negative one
+    (it gives NaN); a complex one would make the whole output complex."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: eps must be a real number, got {type(eps).__name__} {eps!r}")
+    if not eps >= 0:
+        raise ValueError(f"{op}: eps must be non-negative (it keeps the variance away from "
+                         f"zero), got {eps!r}")
+    return eps
+
+
 def check_input(x, op):
     """The input as a floating-point Tensor."""
     if x is None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import Tensor, nn
-from layers._checks import check_backward_mode, check_dtype, check_momentum, check_positive_int
+from layers._checks import (
+    check_backward_mode, check_dtype, check_eps, check_momentum, check_positive_int,
+)
 
 
 def register_affine(module, shape, enabled, bias=True, dtype=np.float64):
@@ -45,7 +47,7 @@ class RunningStatsNorm(nn.Module):
         check_backward_mode(backward, op)
         if momentum is not None:
             check_momentum(momentum, op)
-        self.eps, self.momentum, self.affine = eps, momentum, affine
+        self.eps, self.momentum, self.affine = check_eps(eps, op), momentum, affine
         self.track_running_stats, self.backward = track_running_stats, backward
         register_affine(self, (num_features,), affine, bias, dtype)
         register_running_stats(self, num_features, track_running_stats, dtype)

@@ -326,6 +326,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """
     outputs = _tensors(outputs, "outputs")
     inputs = _tensors(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("grad: inputs is empty; give the tensors to differentiate with "
+                           "respect to (as in PyTorch, an empty list is an error, not ())")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)):

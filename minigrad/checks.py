@@ -43,8 +43,8 @@ def operand(value, op, what="input"):
     if kind is None and isinstance(value, (list, tuple)):
         try:
             kind = np.asarray(value).dtype.kind
-        except ValueError:
-            raise ValueError(f"{_name(op)}: the {what} is a ragged list (rows of different "
+        except ValueError:          # (a TypeError, as the Tensor constructor's)
+            raise TypeError(f"{_name(op)}: the {what} is a ragged list (rows of different "
                              f"lengths), which is not an array: {operand_text(value)}") from None
     if kind is None:
         raise TypeError(f"{_name(op)}: the {what} must be a Tensor, an array or a number, "

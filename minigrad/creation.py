@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.checks import allocation
 from minigrad.tensor import Tensor
 
 _rng = np.random.default_rng()
@@ -50,18 +51,21 @@ def _dtype(dtype, op, floating=False):
 
 
 def zeros(*shape, dtype=np.float64, requires_grad=False, name=None):
-    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros")),
-                  requires_grad=requires_grad, name=name)
+    shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
+    allocation(shape, dtype, "zeros")
+    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def ones(*shape, dtype=np.float64, requires_grad=False, name=None):
-    return Tensor(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones")),
-                  requires_grad=requires_grad, name=name)
+    shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
+    allocation(shape, dtype, "ones")
+    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def randn(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
     """Standard normal samples; rng is a numpy Generator or a seed (default: manual_seed's)."""
     shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn", floating=True)
+    allocation(shape, np.float64, "randn")         # (drawn in float64, then cast)
     data = _generator(rng, "randn").standard_normal(shape).astype(dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
@@ -69,6 +73,8 @@ def randn(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
 def arange(*args, dtype=None, requires_grad=False, name=None):
     """np.arange: arange(5) is int64, arange(0, 1, 0.25) float64, unless dtype is given."""
     dtype = None if dtype is None else _dtype(dtype, "arange")
+    if len(args) == 3 and isinstance(args[2], (int, float, np.number)) and args[2] == 0:
+        raise ValueError(f"arange: step must not be zero, got arange{args}")
     try:
         data = np.arange(*args, dtype=dtype)
     except (TypeError, ValueError) as e:
@@ -108,6 +114,7 @@ def full(shape, fill_value, dtype=None, requires_grad=False, name=None):
     """A tensor of `shape` holding fill_value everywhere."""
     shape = _shape((shape,) if not isinstance(shape, (tuple, list, np.ndarray)) else (shape,),
                    "full")
+    allocation(shape, np.float64, "full")
     return Tensor(_fill(shape, fill_value, dtype, "full"), requires_grad=requires_grad, name=name)
 
 
@@ -132,6 +139,7 @@ def _generator(rng, op):
 def rand(*shape, rng=None, dtype=np.float64, requires_grad=False, name=None):
     """Uniform samples in [0, 1) (PyTorch's rand)."""
     shape, dtype = _shape(shape, "rand"), _dtype(dtype, "rand", floating=True)
+    allocation(shape, np.float64, "rand")
     data = _generator(rng, "rand").random(shape).astype(dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad, name=name)
 

@@ -51,6 +51,10 @@ class _FunctionOp:
     def input_grads(self, node, grads, create_graph):
         ctx = node.kwargs["ctx"]
         grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
+        if self.cls.backward is Function.backward:
+            raise NotImplementedError(f"{self.name}.backward is not defined: a Function needs "
+                                      f"@staticmethod backward(ctx, *grad_outputs) returning one "
+                                      f"gradient per input of forward")
         result = self.cls.backward(ctx, *grads)
         if not isinstance(result, (tuple, list)):
             result = (result,)
@@ -68,14 +72,20 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args):
-        raise NotImplementedError
+        raise NotImplementedError("Function: a subclass must define @staticmethod "
+                                  "forward(ctx, *inputs) returning its output(s)")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError
+        raise NotImplementedError("Function: a subclass must define @staticmethod "
+                                  "backward(ctx, *grad_outputs) returning one gradient per "
+                                  "input of forward (None where there is none)")
 
     @classmethod
     def apply(cls, *args):
+        if cls.forward is Function.forward:
+            raise NotImplementedError(f"{cls.__name__}.forward is not defined: a Function needs "
+                                      f"@staticmethod forward(ctx, *inputs)")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(needs)
         saved_mode, anomaly = STATE.grad_enabled, STATE.anomaly
@@ -113,8 +123,10 @@ def _numbers(value, where, what):
     """A Function's output or gradient that is not a Tensor, as a numeric array."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{where} returned {type(value).__name__} as its {what}; expected a "
-                        f"Tensor, an array or a number")
+        kind = type(value).__name__ + (f" of dtype {array.dtype}" if isinstance(
+            value, np.ndarray) or array.dtype.kind == "c" else "")
+        raise TypeError(f"{where} returned {kind} as its {what}; expected a Tensor, an array "
+                        f"or a number of boolean, integer or float dtype")
     return array
 
 

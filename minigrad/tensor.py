@@ -35,11 +35,19 @@ def _as_array(data, dtype, where):
         try:
             arr = np.array(data, dtype=dtype)
         except (ValueError, TypeError) as e:
+            if isinstance(data, (list, tuple)) and "inhomogeneous" in str(e):
+                raise TypeError(f"{where}: the nested list is ragged (rows of different "
+                                f"lengths), so it is not an array: {_short(data)}") from None
             raise TypeError(f"{where}: cannot make a tensor from {type(data).__name__}: {e}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{where}: unsupported dtype {arr.dtype}; minigrad tensors hold "
                         f"booleans, integers or floats")
     return arr
+
+
+def _short(value):
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ----------------------------------------------------------------------------
@@ -75,8 +83,8 @@ class Tensor(TensorMethods):
         self._grad_fn = None
         if name is not None:
             self.name = name
-        if requires_grad:
-            self.requires_grad = True
+        if requires_grad is not False:
+            self.requires_grad = requires_grad      # (the setter checks it is a bool)
 
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0):
@@ -112,6 +120,9 @@ class Tensor(TensorMethods):
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if not isinstance(value, (bool, np.bool_)):     # "no" would count as True
+            raise TypeError(f"requires_grad must be True or False, got "
+                            f"{type(value).__name__} {value!r}")
         value = bool(value)
         if self._grad_fn is not None:
             if not value:
@@ -219,6 +230,9 @@ class Tensor(TensorMethods):
     def register_hook(self, fn):
         """Call fn(grad) when this tensor's gradient is computed; a non-None
         return value replaces the gradient. Returns a handle with .remove()."""
+        if not callable(fn):            # refused now, not in the middle of the next backward
+            raise TypeError(f"register_hook: the hook must be a function of the gradient, got "
+                            f"{type(fn).__name__} {fn!r}")
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that "
                                "does not require grad")

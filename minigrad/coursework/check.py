@@ -43,6 +43,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from minigrad.checks import number
 from minigrad.coursework.hints import explain, shape_hint
 from minigrad.coursework.oracles import (
     FiniteDifferences, autograd_oracle, torch_available, torch_oracle,
@@ -84,6 +85,7 @@ def check_backward(forward, backward, inputs, reference=None, *, torch_reference
     if not 0 < threshold < 1:
         raise ValueError(f"check_backward: threshold is a relative error between 0 and 1, got "
                          f"{threshold!r}")
+    number(h, "check_backward", "the finite-difference step h", low=0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"check_backward: seed must be a non-negative integer, got {seed!r}")
     if not finite_differences and reference is None and torch_reference is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import ops
+from minigrad.checks import operand
 from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
@@ -16,7 +17,7 @@ from minigrad.tensor import Tensor
 def as_float_tensor(x, where):
     """The input as a floating-point Tensor (ndarrays and lists are wrapped)."""
     if not isinstance(x, Tensor):
-        x = Tensor(x)
+        x = Tensor(operand(x, where))
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     return x
@@ -29,9 +30,19 @@ def cast_like(param, x):
     return param.astype(x.dtype)
 
 
+def as_parameter(value, op, name, optional=False):
+    """A weight or bias given to a function: a Tensor, or real numbers wrapped as
+    one (a string or complex weight is refused, never cast to floats). None only
+    when optional (a bias)."""
+    if value is None and optional or isinstance(value, Tensor):
+        return value
+    return Tensor(operand(value, op, name))
+
+
 def _target_like(target, x):
     """A loss's float target in the input's dtype: a float64 NumPy target must
     not turn a float32 model's loss (and its gradients) into float64."""
+    operand(target, "loss", "target or weight")
     if isinstance(target, Tensor):
         return cast_like(target, x)
     return np.asarray(target, dtype=x.dtype)
@@ -50,6 +61,11 @@ def _pair(v, what, where):
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, weight of shape (out_features, in_features)."""
     x = as_float_tensor(x, "linear")
+    weight = as_parameter(weight, "linear", "weight")
+    bias = as_parameter(bias, "linear", "bias", optional=True)
+    if weight.ndim not in (1, 2):
+        raise ValueError(f"linear: weight must have shape (out_features, in_features), got "
+                         f"{weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: expected input with last dimension {weight.shape[-1]} "
                          f"(weight shape {weight.shape}), got input of shape {x.shape}")
@@ -69,6 +85,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     x: (N, C, H, W) or (C, H, W); weight: (O, C, kh, kw); bias: (O,).
     """
     x = as_float_tensor(x, "conv2d")
+    weight = as_parameter(weight, "conv2d", "weight")
+    bias = as_parameter(bias, "conv2d", "bias", optional=True)
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must have shape (out, in, kh, kw), got {weight.shape}")
     unbatched = x.ndim == 3
@@ -172,6 +190,7 @@ def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index
 def mse_loss(x, target, reduction="mean"):
     """Mean squared error. Shapes must match: silent broadcasting is a classic bug."""
     x = as_float_tensor(x, "mse_loss")
+    operand(target, "mse_loss", "target")
     shape = target.shape if isinstance(target, Tensor) else np.shape(target)
     if tuple(shape) != x.shape:
         raise ValueError(f"mse_loss: input shape {x.shape} and target shape {tuple(shape)} differ")

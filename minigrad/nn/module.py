@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from minigrad.checks import flag
 from minigrad.node import STATE
 from minigrad.tensor import Tensor
 
@@ -184,8 +185,9 @@ class Module:
 
     # -- modes and gradients ------------------------------------------------------
     def train(self, mode=True):
+        mode = flag(mode, f"{type(self).__name__}.train", "mode")
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            object.__setattr__(m, "training", mode)
         return self
 
     def eval(self):

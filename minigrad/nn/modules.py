@@ -11,11 +11,13 @@ import math
 import numpy as np
 
 from minigrad import creation, ops
+from minigrad.checks import allocation
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module, Parameter
 
 
-def _uniform(shape, bound, dtype):
+def _uniform(shape, bound, dtype, op):
+    allocation(shape, np.float64, op)           # (drawn in float64, then cast)
     return creation.default_rng().uniform(-bound, bound, size=shape).astype(dtype)
 
 
@@ -33,8 +35,8 @@ class Linear(Module):
         self.in_features = _positive(in_features, "in_features", "Linear")
         self.out_features = _positive(out_features, "out_features", "Linear")
         bound = 1 / math.sqrt(in_features)
-        self.weight = Parameter(_uniform((out_features, in_features), bound, dtype))
-        self.bias = Parameter(_uniform((out_features,), bound, dtype)) if bias else None
+        self.weight = Parameter(_uniform((out_features, in_features), bound, dtype, "Linear"))
+        self.bias = Parameter(_uniform((out_features,), bound, dtype, "Linear")) if bias else None
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -60,8 +62,9 @@ class Conv2d(Module):
                              f"kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}")
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         bound = 1 / math.sqrt(fan_in)
-        self.weight = Parameter(_uniform((out_channels, in_channels, *self.kernel_size), bound, dtype))
-        self.bias = Parameter(_uniform((out_channels,), bound, dtype)) if bias else None
+        self.weight = Parameter(_uniform((out_channels, in_channels, *self.kernel_size), bound,
+                                         dtype, "Conv2d"))
+        self.bias = Parameter(_uniform((out_channels,), bound, dtype, "Conv2d")) if bias else None
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)

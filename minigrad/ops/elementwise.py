@@ -104,7 +104,7 @@ _where = primitive("where", np.where,
 
 def where(condition, a, b):
     """Elementwise `a if condition else b`; the condition gets no gradient."""
-    cond = _data(condition)
+    cond = _data(operand(condition, "where", "condition"))
     return _where(np.asarray(cond, dtype=bool), a, b)
 
 
@@ -130,6 +130,10 @@ def clip(x, min=None, max=None):
     """Clamp to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
+    x = operand(x, "clip")
+    for bound, name in ((min, "min"), (max, "max")):
+        if bound is not None:
+            operand(bound, "clip", name)
     if builtins.any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):
         # Bounds that need a gradient: each element's gradient goes to whichever
         # of x, min, max it came from (torch.clamp), which is what where does.
@@ -154,6 +158,10 @@ def astype(x, dtype):
         dtype = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"astype: {dtype!r} is not a NumPy dtype") from None
+    x = operand(x, "astype")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"astype: minigrad computes with booleans, integers or floats, got "
+                        f"dtype {dtype}")
     if dtype.kind != "f":
         return Tensor._make(np.asarray(_data(x)).astype(dtype))
     return _astype(x, dtype)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.checks import operand
 from minigrad.ops.primitive import _shape, primitive
 from minigrad.ops.shape import expand_dims, squeeze, swapaxes
 
@@ -32,6 +33,7 @@ _matmul = primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 
 def matmul(a, b):
+    a, b = operand(a, "matmul", "first operand"), operand(b, "matmul", "second operand")
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from minigrad.checks import flag, operand
 from minigrad.ops.elementwise import exp, log, where
 from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
 from minigrad.ops.shape import broadcast_to, reshape
@@ -42,23 +43,26 @@ _min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=
 
 @numpy_or_torch_names
 def sum(x, axis=None, keepdims=False):
-    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), bool(keepdims))
+    x, keepdims = operand(x, "sum"), flag(keepdims, "sum", "keepdims")
+    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), keepdims)
 
 
 @numpy_or_torch_names
 def max(x, axis=None, keepdims=False):
+    x, keepdims = operand(x, "max"), flag(keepdims, "max", "keepdims")
     axes = _norm_axes(axis, len(_shape(x)), "max", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
         raise ValueError(f"max: cannot reduce over an empty axis (tensor shape {_shape(x)})")
-    return _max(x, axes, bool(keepdims))
+    return _max(x, axes, keepdims)
 
 
 @numpy_or_torch_names
 def min(x, axis=None, keepdims=False):
+    x, keepdims = operand(x, "min"), flag(keepdims, "min", "keepdims")
     axes = _norm_axes(axis, len(_shape(x)), "min", _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
         raise ValueError(f"min: cannot reduce over an empty axis (tensor shape {_shape(x)})")
-    return _min(x, axes, bool(keepdims))
+    return _min(x, axes, keepdims)
 
 
 def _count(shape, axes):
@@ -70,6 +74,7 @@ def _count(shape, axes):
 
 @numpy_or_torch_names
 def mean(x, axis=None, keepdims=False):
+    x, keepdims = operand(x, "mean"), flag(keepdims, "mean", "keepdims")
     axes = _norm_axes(axis, len(_shape(x)), "mean", _shape(x))
     return sum(x, axes, keepdims) / _count(_shape(x), axes)
 
@@ -84,6 +89,7 @@ def _dof(shape, axes, ddof):
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance by the two-pass formula mean((x - mean(x))**2): no cancellation
     when the mean is large compared with the spread."""
+    x, keepdims = operand(x, "var"), flag(keepdims, "var", "keepdims")
     axes = _norm_axes(axis, len(_shape(x)), "var", _shape(x))
     centred = x - mean(x, axes, keepdims=True)
     return sum(centred * centred, axes, keepdims) / _dof(_shape(x), axes, ddof)
@@ -107,7 +113,8 @@ _std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, kee
 @numpy_or_torch_names
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
-    return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), bool(keepdims), ddof)
+    x, keepdims = operand(x, "std"), flag(keepdims, "std", "keepdims")
+    return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), keepdims, ddof)
 
 
 @numpy_or_torch_names

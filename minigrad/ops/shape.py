@@ -35,6 +35,7 @@ _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
 
 
 def broadcast_to(x, shape):
+    x = operand(x, "broadcast_to")
     shape = _integers((shape,) if isinstance(shape, (int, np.integer)) else shape,
                       "broadcast_to", "the shape")
     try:
@@ -60,6 +61,7 @@ _reshape = primitive("reshape", _reshape_forward,        # (x's own shape needs 
 
 
 def reshape(x, *shape):
+    x = operand(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     shape = _integers(shape, "reshape", "the new shape")
@@ -76,6 +78,7 @@ _transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
 
 
 def transpose(x, *axes):
+    x = operand(x, "transpose")
     ndim = len(_shape(x))
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
@@ -92,6 +95,7 @@ def transpose(x, *axes):
 
 
 def swapaxes(x, axis1, axis2):
+    x = operand(x, "swapaxes")
     ndim = len(_shape(x))
     a1, a2 = (_norm_axes(axis1, ndim, "swapaxes", _shape(x))[0],
               _norm_axes(axis2, ndim, "swapaxes", _shape(x))[0])
@@ -102,6 +106,7 @@ def swapaxes(x, axis1, axis2):
 
 @numpy_or_torch_names
 def expand_dims(x, axis):
+    x = operand(x, "expand_dims")
     shape = _shape(x)
     ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
     axis = _norm_axes(axis, ndim, "expand_dims")
@@ -111,6 +116,7 @@ def expand_dims(x, axis):
 
 @numpy_or_torch_names
 def squeeze(x, axis=None):
+    x = operand(x, "squeeze")
     shape = _shape(x)
     if axis is None:
         axes = tuple(i for i, n in enumerate(shape) if n == 1)
@@ -248,6 +254,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     """Pad with a constant (NumPy's pad_width conventions)."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    x = operand(x, "pad")
     ndim = len(_shape(x))
     if ndim == 0:
         return reshape(x, ())           # nothing to pad (NumPy returns the 0-d array)

@@ -9,15 +9,17 @@ import math
 
 import numpy as np
 
+from minigrad.checks import number, operand_text
 from minigrad.tensor import Tensor
 
 
 class Optimizer:
     def __init__(self, params, lr):
         name = type(self).__name__
-        if isinstance(params, (Tensor, np.ndarray)):
+        if isinstance(params, (Tensor, np.ndarray, str)) or not hasattr(params, "__iter__"):
             raise TypeError(f"{name}: params must be an iterable of tensors (e.g. "
-                            f"model.parameters() or [w, b]), got one {type(params).__name__}")
+                            f"model.parameters() or [w, b]), got {type(params).__name__} "
+                            f"{operand_text(params)}")
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
@@ -34,9 +36,7 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter {i} is parameter {first_seen[id(p)]} again; "
                                  f"it would be updated twice per step")
             first_seen[id(p)] = i
-        if not lr >= 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}")
-        self.lr = lr
+        self.lr = number(lr, name, "the learning rate lr", low=0)
         self.state = {}
 
     def zero_grad(self):
@@ -62,10 +62,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, "
-                             f"{weight_decay}")
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = number(momentum, "SGD", "momentum", low=0)
+        self.weight_decay = number(weight_decay, "SGD", "weight_decay", low=0)
 
     def step(self):
         for p, d in self._gradients(self.weight_decay):
@@ -87,10 +85,13 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1) or eps < 0 or weight_decay < 0:
-            raise ValueError(f"Adam: invalid betas {betas}, eps {eps} or weight_decay {weight_decay}")
-        self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        b1, b2 = (number(b, "Adam", f"betas[{i}]", low=0, high=1, high_open=True)
+                  for i, b in enumerate(betas))
+        self.betas = (b1, b2)
+        self.eps = number(eps, "Adam", "eps", low=0)
+        self.weight_decay = number(weight_decay, "Adam", "weight_decay", low=0)
 
     def step(self):
         for p, g in self._gradients(self.weight_decay):
