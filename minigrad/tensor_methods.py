@@ -130,3 +130,94 @@ class TensorMethods:
     def long(self): return minigrad.ops.astype(self, np.int64)
     def dim(self): return self.ndim
     def numel(self): return self.size
+
+    # -- the operations of the operations issue (ops/trig.py, more_*.py, ...) ------
+    # NumPy's ndarray methods
+    @numpy_or_torch_names
+    def prod(self, axis=None, keepdims=False): return minigrad.ops.prod(self, axis, keepdims)
+
+    @numpy_or_torch_names
+    def cumsum(self, axis=None): return minigrad.ops.cumsum(self, axis)
+
+    @numpy_or_torch_names
+    def cumprod(self, axis=None): return minigrad.ops.cumprod(self, axis)
+
+    @numpy_or_torch_names
+    def all(self, axis=None, keepdims=False): return minigrad.ops.all(self, axis, keepdims)
+
+    @numpy_or_torch_names
+    def any(self, axis=None, keepdims=False): return minigrad.ops.any(self, axis, keepdims)
+
+    @numpy_or_torch_names
+    def argsort(self, axis=-1, descending=False):
+        return minigrad.ops.argsort(self, axis, descending)
+
+    @numpy_or_torch_names
+    def repeat(self, repeats, axis=None):
+        """NumPy's repeat ([a, b] -> [a, a, b, b]); PyTorch's Tensor.repeat is tile."""
+        return minigrad.ops.repeat(self, repeats, axis)
+
+    def round(self, decimals=0): return minigrad.ops.round(self, decimals)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return minigrad.ops.diagonal(self, offset, axis1, axis2)
+    def trace(self, offset=0, axis1=0, axis2=1): return minigrad.ops.trace(self, offset, axis1, axis2)
+    def dot(self, other): return minigrad.ops.dot(self, other)
+
+    # PyTorch's methods of the same functions
+    def sin(self): return minigrad.ops.sin(self)
+    def cos(self): return minigrad.ops.cos(self)
+    def tan(self): return minigrad.ops.tan(self)
+    def sinh(self): return minigrad.ops.sinh(self)
+    def cosh(self): return minigrad.ops.cosh(self)
+    def asin(self): return minigrad.ops.arcsin(self)
+    def acos(self): return minigrad.ops.arccos(self)
+    def atan(self): return minigrad.ops.arctan(self)
+    def log1p(self): return minigrad.ops.log1p(self)
+    def expm1(self): return minigrad.ops.expm1(self)
+    def log2(self): return minigrad.ops.log2(self)
+    def log10(self): return minigrad.ops.log10(self)
+    def exp2(self): return minigrad.ops.exp2(self)
+    def square(self): return minigrad.ops.square(self)
+    def reciprocal(self): return minigrad.ops.reciprocal(self)
+    def rsqrt(self): return minigrad.ops.rsqrt(self)
+    def erf(self): return minigrad.ops.erf(self)
+    def sign(self): return minigrad.ops.sign(self)
+    def floor(self): return minigrad.ops.floor(self)
+    def ceil(self): return minigrad.ops.ceil(self)
+    def trunc(self): return minigrad.ops.trunc(self)
+    def isnan(self): return minigrad.ops.isnan(self)
+    def isinf(self): return minigrad.ops.isinf(self)
+    def isfinite(self): return minigrad.ops.isfinite(self)
+    def tril(self, diagonal=0): return minigrad.ops.tril(self, diagonal)
+    def triu(self, diagonal=0): return minigrad.ops.triu(self, diagonal)
+    def masked_fill(self, mask, value): return minigrad.ops.masked_fill(self, mask, value)
+    def gather(self, dim, index): return minigrad.ops.gather(self, dim, index)
+    def scatter_add(self, dim, index, src): return minigrad.ops.scatter_add(self, dim, index, src)
+    def index_add(self, dim, index, source, alpha=1):
+        return minigrad.ops.index_add(self, dim, index, source, alpha)
+    def tile(self, reps): return minigrad.ops.tile(self, reps)
+    def chunk(self, chunks, dim=0): return minigrad.ops.chunk(self, chunks, dim)
+    def moveaxis(self, source, destination): return minigrad.ops.moveaxis(self, source, destination)
+    def outer(self, other): return minigrad.ops.outer(self, other)
+
+    @numpy_or_torch_names
+    def flip(self, axis=None): return minigrad.ops.flip(self, axis)
+
+    @numpy_or_torch_names
+    def roll(self, shift, axis=None): return minigrad.ops.roll(self, shift, axis)
+
+    @numpy_or_torch_names
+    def repeat_interleave(self, repeats, axis=None):
+        return minigrad.ops.repeat(self, repeats, axis)
+
+    @numpy_or_torch_names
+    def logsumexp(self, axis=None, keepdims=False):
+        return minigrad.ops.logsumexp(self, axis, keepdims)
+
+    @numpy_or_torch_names
+    def norm(self, ord=None, axis=None, keepdims=False):
+        return minigrad.ops.norm(self, ord, axis, keepdims)
+
+    @numpy_or_torch_names
+    def topk(self, k, axis=-1, largest=True, sorted=True):
+        return minigrad.ops.topk(self, k, axis, largest, sorted)
