@@ -138,14 +138,20 @@ def input_grad(g, x_hat, scale, sum_g, sum_g_x_hat, reduction):
     over R (kept dims, in the reduction's view); the mean_R g term only when
     centred, both terms only when the statistics are the input's own. (With
     ddof, the last mean divides by m - ddof.)"""
-    view = reduction.view if reduction.view is not None else g.shape
-    d, x_hat = g.reshape(view), x_hat.reshape(view)
+    d, x_hat = in_view(g, reduction), in_view(x_hat, reduction)
     m = count(x_hat.shape, reduction.axes)
     if reduction.fixed is None:
         if reduction.centred:
             d = d - spread(sum_g / m, d.shape)
         d = d - x_hat * spread(sum_g_x_hat / (m - reduction.ddof), d.shape)
-    return (d * spread(scale, d.shape)).reshape(g.shape)
+    dx = d * spread(scale, d.shape)
+    return dx if reduction.view is None else dx.reshape(g.shape)
+
+
+def in_view(t, reduction):
+    """t seen in the reduction's view (GroupNorm's (N, G, -1)); t itself when there is
+    none, so that a recorded backward has no reshape that changes nothing."""
+    return t if reduction.view is None else t.reshape(reduction.view)
 
 
 def _constant_over(weight, x, reduction):
@@ -192,7 +198,11 @@ class Normalize(Function):
         x, weight = ctx.saved_tensors
         reduction, x_hat, inv_std = ctx.reduction, ctx.x_hat, ctx.inv_std
         if is_grad_enabled():
+            # create_graph: a recorded backward, whose drawing names what the formula names
             x_hat, _, _, inv_std = standardize(x, reduction, ctx.eps)
+            x_hat.name = "x_hat"
+            if isinstance(inv_std, Tensor):       # (eval mode's inv_std is a constant array)
+                inv_std.name = "inv_std"
         axes, needs_x = reduction.axes, ctx.needs_input_grad[0]
         if _constant_over(weight, x, reduction):
             # BatchNorm, InstanceNorm: weight is one number per reduction set, so it
@@ -207,9 +217,10 @@ class Normalize(Function):
         # view regroups the axes).
         dx = None
         if needs_x:
-            view = reduction.view if reduction.view is not None else x.shape
             g = dy * weight if weight is not None else dy
-            g_v, x_hat_v = g.reshape(view), x_hat.reshape(view)
+            if is_grad_enabled() and weight is not None:
+                g.name = "g = dy * weight"
+            g_v, x_hat_v = in_view(g, reduction), in_view(x_hat, reduction)
             dx = input_grad(g, x_hat, inv_std, g_v.sum(axis=axes, keepdims=True),
                             (g_v * x_hat_v).sum(axis=axes, keepdims=True), reduction)
         return dx, dy * x_hat, dy, None, None
