@@ -6,6 +6,7 @@ The fresh environment gets minigrad only from the wheel; its dependencies (NumPy
 matplotlib, graphviz) are this environment's, reached through a .pth file, so that
 the test needs no network.
 """
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -39,7 +40,10 @@ def wheel(tmp_path_factory):
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "tutorial_output", "out"))
     folder = tmp_path_factory.mktemp("wheel")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    # with setuptools at hand, build with it (no download); else pip fetches it (Python 3.12+
+    # virtual environments come without setuptools)
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation,
          "--disable-pip-version-check", "-q", "-w", folder, source], cwd=folder)
     (path,) = folder.glob("minigrad-*.whl")
     return path
