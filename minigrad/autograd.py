@@ -24,28 +24,32 @@ from heapq import heappop, heappush
 import numpy as np
 
 from minigrad import ops
-from minigrad.node import STATE, AccumulateGrad
+from minigrad.node import ANOMALY, STATE, AccumulateGrad, NotSavedError, anomaly_paused
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
-# Grad mode and anomaly mode
+# Grad mode (per thread) and anomaly mode (for the whole process)
 # ----------------------------------------------------------------------------
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Switch graph recording on or off inside a `with` block or a decorated function."""
+    """Switch graph recording on or off inside a `with` block or a decorated
+    function, in the calling thread only."""
 
     def __init__(self, enabled):
         self.enabled = enabled
-        self._saved = []
+        self.saved = None
+
+    def _recreate_cm(self):
+        return type(self)(self.enabled)      # each call of a decorated function saves its own mode
 
     def __enter__(self):
-        self._saved.append(STATE.grad_enabled)
+        self.saved = STATE.grad_enabled
         STATE.grad_enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        STATE.grad_enabled = self._saved.pop()
+        STATE.grad_enabled = self.saved
         return False
 
 
@@ -60,19 +64,40 @@ def enable_grad(fn=None):
     return _GradMode(True) if fn is None else _GradMode(True)(fn)
 
 
+class set_grad_enabled(_GradMode):
+    """Recording on or off, as PyTorch: `set_grad_enabled(False)` switches at
+    once (for this thread); `with set_grad_enabled(mode):` switches back at the
+    end of the block; `@set_grad_enabled(mode)` switches for each call."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
+        super().__init__(mode)
+        self.saved = STATE.grad_enabled
+        STATE.grad_enabled = mode
+
+    def __enter__(self):
+        return self                              # switched already, in __init__
+
+    def __call__(self, fn):
+        STATE.grad_enabled = self.saved          # a decorator switches when fn runs, not now
+        return _GradMode(self.enabled)(fn)
+
+
 def is_grad_enabled():
     return STATE.grad_enabled
 
 
 @contextlib.contextmanager
 def detect_anomaly():
-    """Raise at the first operation whose forward or backward makes a NaN or inf."""
-    saved = STATE.anomaly
-    STATE.anomaly = True
+    """Raise at the first operation whose forward or backward makes a NaN or inf
+    (in every thread, as PyTorch's anomaly mode)."""
+    saved = ANOMALY.enabled
+    ANOMALY.enabled = True
     try:
         yield
     finally:
-        STATE.anomaly = saved
+        ANOMALY.enabled = saved
 
 
 # ----------------------------------------------------------------------------
@@ -111,75 +136,129 @@ def _leading_to(roots, targets):
     return keep
 
 
-def _run(roots, root_grads, retain_graph, create_graph, capture=None):
-    """Propagate root_grads backwards from the root edges.
-
-    capture: None to accumulate into leaves (backward()), or a dict
-    {(node, index): None} whose entries are filled with the total gradient
-    arriving there instead (grad()).
+class _Walk:
+    """One backward pass: the gradients waiting at each node, summed as they
+    arrive, and the nodes still to visit, newest first.
 
     Inside the walk a gradient is a Tensor when create_graph (it will be
     differentiated again) and a plain ndarray otherwise.
+    capture: None to accumulate into leaves (backward()), or a dict
+    {(node, index): None} whose entries receive the total gradient arriving
+    there instead (grad()).
     """
-    grad_type = Tensor if create_graph else np.ndarray
-    pending = {}            # node -> [gradient per output], summed as they arrive
-    heap = []               # (-seq, node) for every node in pending: newest first
-    for (node, idx), g in zip(roots, root_grads):
-        if node not in pending:
-            pending[node] = [None] * node.n_outputs
-            heappush(heap, (-node.seq, node))
-        slot = pending[node]
-        g = g if create_graph else g.data
-        slot[idx] = g if slot[idx] is None else slot[idx] + g
-    keep = None if capture is None else _leading_to(pending, {node for node, _ in capture})
-    anomaly = STATE.anomaly
 
-    with _GradMode(create_graph):
-        while heap:
-            node = heappop(heap)[1]
-            grads = pending.pop(node)
-            if node.hooks:
-                grads = _call_hooks(node.hooks, grads, create_graph)
-            if type(node) is AccumulateGrad:
-                if node.variable._hooks:
-                    grads = _call_hooks({0: node.variable._hooks}, grads, create_graph)
-                if capture is None:
-                    _accumulate(node.variable, grads[0], create_graph)
-                else:
-                    _capture(capture, node, grads)
-                continue
-            edges = node.edges
-            if capture is not None:
-                _capture(capture, node, grads)
-                edges = [e if e is not None and e[0] in keep else None for e in edges]
-                if not any(edges):
-                    continue          # a non-leaf input of grad(): nothing above it is needed
-            if node.released:
-                raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
-            if node.n_outputs > 1:
-                grads = _fill_missing(node, grads, create_graph)
-            if grads is None or grads[0] is None:
-                input_grads = [None] * len(edges)          # no gradient reached this node
-            elif anomaly:
-                input_grads = _checked_input_grads(node, grads, create_graph)
+    def __init__(self, retain_graph, create_graph, capture=None):
+        self.retain_graph = retain_graph
+        self.create_graph = create_graph
+        self.grad_type = Tensor if create_graph else np.ndarray
+        self.capture = capture
+        self.keep = None          # grad(): the nodes between the roots and the inputs
+        self.pending = {}         # node -> [gradient per output]
+        self.heap = []            # (-seq, node) for every node in pending
+
+    def run(self, roots, root_grads):
+        for (node, idx), g in zip(roots, root_grads):
+            self.send(node, idx, g if self.create_graph else g.data)
+        if self.capture is not None:
+            self.keep = _leading_to(self.pending, {node for node, _ in self.capture})
+        with _GradMode(self.create_graph):
+            while self.heap:
+                node = heappop(self.heap)[1]
+                self.visit(node, self.pending.pop(node))
+
+    def send(self, node, idx, g):
+        """Add g to what output idx of node has pending (g None: nothing, but
+        the node is still visited)."""
+        slot = self.pending.get(node)
+        if slot is None:
+            slot = self.pending[node] = [None] * node.n_outputs
+            heappush(self.heap, (-node.seq, node))
+        if g is not None:
+            slot[idx] = g if slot[idx] is None else slot[idx] + g
+
+    def visit(self, node, grads):
+        """What happens at one node: hooks, then a leaf's gradient is stored, or
+        the node's VJPs run and their results go on to its inputs' nodes."""
+        if node.hooks:
+            grads = _call_hooks(node.hooks, grads, self.create_graph)
+        if type(node) is AccumulateGrad:
+            if node.variable._hooks:
+                grads = _call_hooks({0: node.variable._hooks}, grads, self.create_graph)
+            if self.capture is None:
+                _accumulate(node.variable, grads[0], self.create_graph)
             else:
-                input_grads = node.op.input_grads(node, grads, create_graph)
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                parent, idx = edge
-                slot = pending.get(parent)
-                if slot is None:
-                    slot = pending[parent] = [None] * parent.n_outputs
-                    heappush(heap, (-parent.seq, parent))
+                _capture(self.capture, node, grads)
+            return
+        edges = node.edges
+        if self.capture is not None:
+            _capture(self.capture, node, grads)
+            edges = [e if e is not None and e[0] in self.keep else None for e in edges]
+            if not any(edges):
+                return            # a non-leaf input of grad(): nothing above it is needed
+        if node.released:
+            raise RuntimeError(_RELEASED_MESSAGE.format(name=node.name))
+        if node.n_outputs > 1:
+            grads = _fill_missing(node, grads, self.create_graph)
+        if grads is None or grads[0] is None:
+            input_grads = [None] * len(edges)          # no gradient reached this node
+        else:
+            input_grads = _input_grads(node, grads, self.create_graph)
+        for i, edge in enumerate(edges):
+            if edge is not None:
                 g = input_grads[i]
-                if g is not None:
-                    like = node.args[i].data
-                    if type(g) is not grad_type or g.shape != like.shape or g.dtype is not like.dtype:
-                        g = _fit(g, like, node, i, create_graph)
-                    slot[idx] = g if slot[idx] is None else slot[idx] + g
-            if not retain_graph:
-                node.release()
+                parent, k = edge
+                like = parent.outputs[k]           # the shape and dtype of input i
+                if g is not None and (type(g) is not self.grad_type or g.shape != like.shape
+                                      or g.dtype != like.dtype):
+                    g = _fit(g, like, node, i, self.create_graph)
+                self.send(parent, k, g)
+        if not self.retain_graph:
+            node.release()
+
+
+def _input_grads(node, grads, create_graph):
+    """The gradient for each input of node, given those of its outputs.
+
+    Here the engine decides how the formulas run. With create_graph they run on
+    tensors and record a graph of their own (higher derivatives). Otherwise
+    nobody will differentiate the result, so the very same formulas run on the
+    saved arrays: NumPy evaluates them without building tensors (this buys about
+    46 % on benchmarks/overhead.py).
+    """
+    if node.versions:
+        node.check_versions()
+    inputs, ans = node.inputs, node.outputs[0]
+    if create_graph:
+        inputs = [_in_graph(value, edge) for value, edge in zip(inputs, node.edges)]
+        ans = _in_graph(ans, (node, 0))
+    try:
+        if ANOMALY.enabled:
+            return _checked(node, grads, ans, inputs)
+        return node.op.backward(node, grads, ans, inputs)
+    except NotSavedError as e:
+        raise RuntimeError(f"{node.name}: {e}") from None
+
+
+def _in_graph(value, edge):
+    """A saved array as the tensor it was in the graph (edge: where its gradient goes)."""
+    if edge is None or not isinstance(value, np.ndarray):
+        return value                             # a constant, an attribute, NotSaved
+    node, k = edge
+    if type(node) is AccumulateGrad:
+        return node.variable                     # the leaf itself
+    return Tensor._make(value, node, k)
+
+
+def _checked(node, grads, ans, inputs):
+    """The node's input gradients, checked for nan/inf (detect_anomaly)."""
+    with anomaly_paused():     # report the backward node below, not the ops inside its VJPs
+        input_grads = node.op.backward(node, grads, ans, inputs)
+    for i, g in enumerate(input_grads):
+        data = g.data if isinstance(g, Tensor) else g
+        if data is not None and not np.isfinite(data).all():
+            raise RuntimeError(f"detect_anomaly: {node.name} returned nan/inf values in its "
+                               f"gradient for input {i} (shape {np.shape(data)})")
+    return input_grads
 
 
 def _fit(grad, like, node, i, create_graph):
@@ -210,27 +289,12 @@ def _fill_missing(node, grads, create_graph):
     if all(g is None for g in grads):
         return None
     filled = []
-    for (shape, dtype), g in zip(node.out_meta, grads):
+    for output, g in zip(node.outputs, grads):
         if g is None:
-            g = np.zeros(shape, dtype=dtype)
+            g = np.zeros(output.shape, dtype=output.dtype)
             g = Tensor._make(g) if create_graph else g
         filled.append(g)
     return filled
-
-
-def _checked_input_grads(node, grads, create_graph):
-    """The node's input gradients, checked for nan/inf (detect_anomaly)."""
-    STATE.anomaly = False       # report the backward node below, not the ops inside its VJPs
-    try:
-        input_grads = node.op.input_grads(node, grads, create_graph)
-    finally:
-        STATE.anomaly = True
-    for i, g in enumerate(input_grads):
-        data = g.data if isinstance(g, Tensor) else g
-        if data is not None and not np.isfinite(data).all():
-            raise RuntimeError(f"detect_anomaly: {node.name} returned nan/inf values in its "
-                               f"gradient for input {i} (shape {np.shape(data)})")
-    return input_grads
 
 
 def _call_hooks(hooks, grads, create_graph):
@@ -300,7 +364,7 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
     if retain_graph is None:
         retain_graph = create_graph
     g = _root_gradient(tensor, gradient, "backward")
-    _run([tensor._edge()], [g], retain_graph, create_graph)
+    _Walk(retain_graph, create_graph).run([tensor._edge()], [g])
 
 
 def _tensors(value, what):
@@ -348,7 +412,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     capture = {t._edge(): None for t in inputs}
-    _run(roots, root_grads, retain_graph, create_graph, capture)
+    _Walk(retain_graph, create_graph, capture).run(roots, root_grads)
     results = []
     for k, t in enumerate(inputs):
         g = capture[t._edge()]

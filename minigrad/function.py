@@ -21,19 +21,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.node import STATE, Node
+from minigrad.node import STATE, Node, NotSaved, anomaly_checks, anomaly_paused
 from minigrad.tensor import Tensor
 
 
 class Context:
-    """The `ctx` passed to forward and backward: a place to keep values."""
+    """The `ctx` passed to forward and backward: a place to keep values.
+    save_for_backward declares what the backward reads; the graph keeps that."""
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        self._versions = ()
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
+        self._versions = [t._version if isinstance(t, Tensor) else None for t in tensors]
 
     @property
     def saved_tensors(self):
@@ -41,15 +44,22 @@ class Context:
 
 
 class _FunctionOp:
-    """Adapts a Function subclass to the interface the backward walk expects."""
+    """One call of a Function subclass, as the backward walk sees an op."""
 
-    def __init__(self, cls):
+    def __init__(self, cls, ctx):
         self.cls = cls
+        self.ctx = ctx
         self.name = cls.__name__
         self.backward_name = cls.__name__ + "Backward"
 
-    def input_grads(self, node, grads, create_graph):
-        ctx = node.kwargs["ctx"]
+    def backward(self, node, grads, ans, inputs):
+        """Your backward, on tensors (it reads what ctx saved, not ans or inputs)."""
+        ctx = self.ctx
+        for k, (t, version) in enumerate(zip(ctx._saved, ctx._versions)):
+            if version is not None and t._version != version:
+                raise RuntimeError(f"backward: tensor {k} that {self.name} saved with "
+                                   f"ctx.save_for_backward (shape {t.shape}) was modified by "
+                                   f"an in-place operation after it was saved")
         grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
         if self.cls.backward is Function.backward:
             raise NotImplementedError(f"{self.name}.backward is not defined: a Function needs "
@@ -65,6 +75,9 @@ class _FunctionOp:
         return [None if g is None else g if isinstance(g, Tensor) else
                 Tensor._make(_numbers(g, f"{self.cls.__name__}.backward", f"gradient {i}"))
                 for i, g in enumerate(result)]
+
+    def drop_saved(self):
+        self.ctx = None
 
 
 class Function:
@@ -88,13 +101,13 @@ class Function:
                                       f"@staticmethod forward(ctx, *inputs)")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(needs)
-        saved_mode, anomaly = STATE.grad_enabled, STATE.anomaly
+        saved_mode = STATE.grad_enabled
         STATE.grad_enabled = False
-        STATE.anomaly = False           # checked below on the outputs, naming this Function
         try:
-            result = cls.forward(ctx, *args)
+            with anomaly_paused():      # checked below on the outputs, naming this Function
+                result = cls.forward(ctx, *args)
         finally:
-            STATE.grad_enabled, STATE.anomaly = saved_mode, anomaly
+            STATE.grad_enabled = saved_mode
         single = not isinstance(result, (tuple, list))
         outputs = [result] if single else list(result)
         for k, out in enumerate(outputs):
@@ -103,14 +116,15 @@ class Function:
             elif any(out is a for a in args) or out.grad_fn is not None:
                 out = Tensor._make(out.data)        # never rewire a tensor we did not create
             outputs[k] = out
-        if STATE.anomaly:
+        if anomaly_checks():
             _check_outputs(cls, args, outputs)
         if not (any(needs) and saved_mode):
             return outputs[0] if single else tuple(outputs)
-        op = _FunctionOp(cls)
         edges = [a._edge() if n else None for a, n in zip(args, needs)]
-        node = Node(op, edges, args, {"ctx": ctx}, None, n_outputs=len(outputs))
-        node.out_meta = [(o.shape, o.dtype) for o in outputs]
+        # What the walk and drawing read of the inputs; the values backward reads are in ctx.
+        inputs = [NotSaved(a.shape, a.dtype) if n else a for a, n in zip(args, needs)]
+        node = Node(_FunctionOp(cls, ctx), edges, inputs, [], {},
+                    tuple(NotSaved(o.shape, o.dtype) for o in outputs))
         for k, out in enumerate(outputs):
             if out.dtype.kind == "f":       # integer outputs (indices, counts) carry no gradient
                 out._grad_fn = node

@@ -1,81 +1,143 @@
 """The graph node: what an operation leaves behind for the backward walk.
 
 When an operation runs on tensors that require gradients, it records a `Node`
-(the result's `grad_fn`): which primitive ran, the values its derivative will
-need, and edges to the nodes that produced its inputs. Leaves that require grad
-get an `AccumulateGrad` node, as in PyTorch: the end of every backward path,
-where gradients are added into `tensor.grad`.
+(the result's `grad_fn`): which op ran, the values its backward reads, and an
+edge to the node that produced each input. Leaves that require grad get an
+`AccumulateGrad` node, as in PyTorch: the end of every backward path, where
+gradients are added into `tensor.grad`.
 
-Also here: the switches every operation reads (is the graph being recorded,
-is anomaly detection on, which module's forward is running).
+Also here: the switches every operation reads. Grad mode and the module scope
+(for drawing) belong to the thread, as in PyTorch; anomaly detection is one
+switch for the whole process.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 import weakref
 
 import numpy as np
 
 # ----------------------------------------------------------------------------
-# Global switches: is the graph being recorded, is anomaly detection on,
-# which module's forward is running (for drawing layers as clusters).
+# Switches: is the graph being recorded, which module's forward is running,
+# is anomaly detection on.
 # ----------------------------------------------------------------------------
 
 
-class _State:
+class _ThreadState(threading.local):
+    """Each thread starts recording, outside any module, with its own copy."""
+
     def __init__(self):
-        # Instance attributes (not class ones): read for every operation, and
-        # Python finds those fastest.
         self.grad_enabled = True
-        self.anomaly = False
-        self.scope = ()          # ((module, attribute name), ...) from the outermost module in
+        self.scope = ()               # ((module, attribute name), ...) from the outermost module in
+        self.anomaly_paused = False   # inside a Function's forward or a checked backward step
 
 
-STATE = _State()
+class _Anomaly:
+    enabled = False
+
+
+STATE = _ThreadState()
+ANOMALY = _Anomaly()
 _sequence = itertools.count()
+
+
+def anomaly_checks():
+    """Should this thread check for nan/inf now (detect_anomaly)?"""
+    return ANOMALY.enabled and not STATE.anomaly_paused
+
+
+@contextlib.contextmanager
+def anomaly_paused():
+    """Within a step checked as a whole (a Function's forward, a node's VJPs),
+    the operations inside do not report on their own."""
+    saved = STATE.anomaly_paused
+    STATE.anomaly_paused = True
+    try:
+        yield
+    finally:
+        STATE.anomaly_paused = saved
+
+
+# ----------------------------------------------------------------------------
+# What a node keeps of an input its backward does not read
+# ----------------------------------------------------------------------------
+
+
+class NotSaved:
+    """Stands for a value whose shape and dtype are kept but not its numbers:
+    an output the backward does not read (the walk still needs its shape to
+    reduce a broadcast gradient), an input whose shape a formula reads (sum's)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def _refuse(self, *args, **kwargs):
+        raise NotSavedError(f"a backward formula read the values of an input or output "
+                            f"that its primitive does not save (only its shape {self.shape} "
+                            f"and dtype {self.dtype} are kept): add it to saves=")
+
+    __array__ = __array_ufunc__ = __getitem__ = __neg__ = __float__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse
+
+    def __repr__(self):
+        return f"NotSaved(shape={self.shape}, dtype={self.dtype})"
+
+
+class NotSavedError(RuntimeError):
+    pass
+
+
+# ----------------------------------------------------------------------------
+# The nodes
+# ----------------------------------------------------------------------------
 
 
 class Node:
     """One recorded operation: the backward half of an op, waiting for gradients.
 
-    edges[i] is (parent_node, output_index) for an input that needs a gradient,
-    or None for one that does not (a constant, an int array, a Python number).
+    op        the Primitive (or Function) whose backward runs here
+    edges     per input: (node that made it, which of its outputs), or None for
+              an input that takes no gradient (a constant, an int array, a number)
+    inputs    per input, what the backward reads: the array of a tensor the op
+              saves, NotSaved(shape, dtype) of one whose shape it saves, None
+              for one it does not read; constants and attributes as given
+    versions  [(tensor, its version when saved)] for the saved tensors that an
+              in-place operation could change (leaves and their views): backward
+              refuses to run on a changed one
+    kwargs    keyword attributes (concatenate's axis)
+    outputs   per output, its array if the backward reads it, else NotSaved
+              (the shape and dtype the gradient for that output must have)
+    seq       creation order: a node's inputs always come from older nodes, so
+              newest first is a topological order (autograd.py)
     """
 
-    # Slots only (no instance dict): a node is made for every operation, and the
-    # garbage collector visits each of its fields.
-    __slots__ = ("op", "edges", "args", "arrays", "kwargs", "out_data", "n_outputs",
-                 "seq", "scope", "released", "_out_meta", "consts", "hooks", "out_names")
+    __slots__ = ("op", "edges", "inputs", "versions", "kwargs", "outputs", "n_outputs", "seq",
+                 "scope", "released", "hooks", "out_names")
 
-    def __init__(self, op, edges, args, kwargs, out_data, n_outputs=1, arrays=None):
-        self.op = op                  # the Primitive (or Function) whose vjp we call
+    def __init__(self, op, edges, inputs, versions, kwargs, outputs):
+        self.op = op
         self.edges = edges
-        self.args = args              # inputs saved for the backward formula
-        self.arrays = arrays          # the same inputs as raw arrays (tensors unwrapped)
+        self.inputs = inputs
+        self.versions = versions
         self.kwargs = kwargs
-        self.out_data = out_data      # the forward result, for formulas that use it
-        self.n_outputs = n_outputs
-        # Creation order. A node's inputs always come from older nodes, so going
-        # from the newest node to the oldest is a topological order (autograd.py).
+        self.outputs = outputs
+        self.n_outputs = len(outputs)
         self.seq = next(_sequence)
         self.scope = STATE.scope
         self.released = False
-        self._out_meta = None         # see out_meta
         self.hooks = None             # {output_index: [fn, ...]} for non-leaf hooks
         self.out_names = None         # {output_index: name} of named results, for drawing
-        self.consts = None            # per input: weakref or value, for drawing (release)
-
-    @property
-    def out_meta(self):
-        """[(shape, dtype)] per output, kept for drawing once release() dropped
-        the outputs (None before). A primitive's one output is kept as a bare
-        (shape, dtype) pair: one object less per node."""
-        meta = self._out_meta
-        return (meta,) if type(meta) is tuple else meta
-
-    @out_meta.setter
-    def out_meta(self, value):
-        self._out_meta = None if value is None else list(value)
 
     @property
     def name(self):
@@ -84,35 +146,40 @@ class Node:
     def __repr__(self):
         return f"<{self.name}>"
 
+    def check_versions(self):
+        """Refuse to run on a saved tensor that was changed in place since."""
+        for tensor, version in self.versions:
+            if tensor._version != version:
+                raise RuntimeError(
+                    f"backward: a tensor of shape {tensor.shape} that {self.name} saved for its "
+                    f"gradient was modified by an in-place operation: it is at version "
+                    f"{tensor._version}, {self.name} saved version {version}. Change a copy "
+                    f"instead (w = w - 1, not w -= 1), or make the in-place update after "
+                    f"backward()")
+
     def release(self):
-        """Drop the saved values; the structure stays for drawing."""
-        out = self.out_data
-        if out is not None:                     # (a Function node has out_meta already)
-            self._out_meta = (out.shape, out.dtype)
-        if None in self.edges:
-            # What a drawing shows of the inputs that take no gradient: attributes
-            # (axes, scalars) stay, arrays and tensors only while others hold them.
-            # Written over the list of raw inputs, which is not needed any more.
-            from minigrad.tensor import Tensor     # (here: tensor.py imports this file)
-            consts = self.arrays if self.arrays is not None else list(self.args)
-            for i, edge in enumerate(self.edges):
-                if edge is not None:
-                    consts[i] = None
-                elif isinstance(consts[i], (np.ndarray, Tensor)):  # (refer to the tensor)
-                    consts[i] = weakref.ref(self.args[i])
-            self.consts = consts
-        self.args = None
-        self.arrays = None
-        if "ctx" in self.kwargs:                # a Function's ctx holds its saved tensors;
-            self.kwargs = None                  # a primitive's keywords are attributes
-        self.out_data = None
+        """Drop the saved values once the backward ran. What a drawing reads
+        stays: attributes, output shapes, and weak references to constants
+        (which show while someone else holds them)."""
+        kept = []
+        for value, edge in zip(self.inputs, self.edges):
+            if edge is not None:
+                value = None                    # drawing finds it from the edge
+            elif isinstance(value, np.ndarray) or hasattr(value, "_grad_fn"):   # (a Tensor)
+                value = weakref.ref(value)
+            kept.append(value)
+        self.inputs = kept
+        self.outputs = tuple(v if isinstance(v, NotSaved) else NotSaved(v.shape, v.dtype)
+                             for v in self.outputs)
+        self.versions = []
+        self.op.drop_saved()                    # a Function's ctx holds its saved tensors
         self.released = True
 
 
 class AccumulateGrad:
     """The node at a leaf: gradients that arrive here are added into leaf.grad."""
 
-    __slots__ = ("variable", "edges", "seq", "scope", "__weakref__")
+    __slots__ = ("variable", "outputs", "edges", "seq", "scope", "__weakref__")
     name = "AccumulateGrad"
     released = False
     hooks = None
@@ -120,6 +187,7 @@ class AccumulateGrad:
 
     def __init__(self, variable):
         self.variable = variable
+        self.outputs = (variable,)    # the shape and dtype a gradient arriving here must have
         self.edges = ()
         self.seq = next(_sequence)
         self.scope = ()

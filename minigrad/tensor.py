@@ -73,6 +73,7 @@ class Tensor(TensorMethods):
     _hooks = None           # leaf hooks (a non-leaf's hooks live on its node)
     _accumulator = None     # weakref to the leaf's AccumulateGrad node
     _retains_grad = False
+    _version_counter = None # made when first needed: see _version
 
     # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
@@ -88,7 +89,9 @@ class Tensor(TensorMethods):
 
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0):
-        """Internal fast constructor: no copy, no checks."""
+        """The tensor an operation returns: `data` (an ndarray, not copied, no
+        checks) whose gradient goes to output `output_nr` of the node grad_fn
+        (None: the result needs no gradient)."""
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad_fn = grad_fn
@@ -160,6 +163,29 @@ class Tensor(TensorMethods):
     def is_leaf(self):
         return self._grad_fn is None
 
+    # -- versions: how many in-place changes this tensor's data has seen -------
+    @property
+    def _version(self):
+        """Bumped by every in-place change; a node that saved this tensor for its
+        backward compares it with the version it saved (node.check_versions)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.count
+
+    def _bump_version(self):
+        if self._version_counter is None:
+            self._version_counter = VersionCounter()
+        self._version_counter.count += 1
+
+    def _share_version_with(self, tensors):
+        """This tensor's data is a view into one of `tensors`: an in-place change
+        of either one is a change of both, so they count versions together."""
+        for t in tensors:
+            if isinstance(t, Tensor) and np.may_share_memory(self.data, t.data):
+                if t._version_counter is None:
+                    t._version_counter = VersionCounter()
+                self._version_counter = t._version_counter
+                return
+
     def _edge(self):
         """Where gradients for this tensor go: (node, output index), or None."""
         if self._grad_fn is not None:
@@ -173,8 +199,10 @@ class Tensor(TensorMethods):
         return (acc, 0)
 
     def detach(self):
-        """A tensor sharing this data, cut from the graph."""
-        return Tensor._make(self.data)
+        """A tensor sharing this data (and its version count), cut from the graph."""
+        twin = Tensor._make(self.data)
+        twin._share_version_with([self])
+        return twin
 
     def __deepcopy__(self, memo):
         """A copy of a leaf: its data, requires_grad, name and grad. A result in
@@ -380,18 +408,13 @@ class Tensor(TensorMethods):
     def __ne__(self, other): return _ops.compare(np.not_equal, self, other)
 
 
-def _result(data, grad_fn):
-    """What an operation returns: a Tensor around its ndarray `data` (not copied)
-    whose gradient goes to grad_fn (None if none is needed). Tensor._make cut to
-    the bare minimum, since it runs once per operation."""
-    t = _new_object(Tensor)
-    t.data = data
-    t._grad_fn = grad_fn
-    t._requires_grad = grad_fn is not None
-    return t
+class VersionCounter:
+    """How many in-place changes some data has seen (shared by a tensor and its views)."""
 
+    __slots__ = ("count",)
 
-_new_object = object.__new__
+    def __init__(self):
+        self.count = 0
 
 
 class _HookHandle:

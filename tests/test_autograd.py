@@ -185,8 +185,8 @@ def test_diamond_graph():
 def test_saved_tensor_is_released_after_backward():
     x = leaf(np.ones(1000))
     h = x * 2
-    saved = weakref.ref(h)
-    y = (h * h).sum()            # mul saves h
+    saved = weakref.ref(h.data)
+    y = (h * h).sum()            # mul saves h's array
     del h
     gc.collect()
     assert saved() is not None
@@ -211,7 +211,7 @@ def test_saved_output_array_is_released_after_backward():
 def test_retain_graph_keeps_saved_values():
     x = leaf(np.ones(10))
     h = x * 2
-    saved = weakref.ref(h)
+    saved = weakref.ref(h.data)
     y = (h * h).sum()
     del h
     y.backward(retain_graph=True)

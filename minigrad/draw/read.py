@@ -10,7 +10,7 @@ from collections import deque
 
 import numpy as np
 
-from minigrad.node import AccumulateGrad
+from minigrad.node import AccumulateGrad, NotSaved
 from minigrad.tensor import Tensor
 
 def walk(root_nodes):
@@ -31,13 +31,14 @@ def walk(root_nodes):
 
 
 def node_input(node, i):
-    """(value, known) of input i of node: node.args until backward() releases
-    them, then node.consts if the engine kept the value for drawing."""
-    if node.args is not None and i < len(node.args):
-        return node.args[i], True
-    v = node.consts[i] if node.consts is not None and i < len(node.consts) else None
+    """(value, known) of input i of node: a tensor the node saved, a constant
+    (after backward() only while someone else holds it), an attribute; not
+    known when the node keeps only the input's shape."""
+    v = node.inputs[i] if i < len(node.inputs) else None
     if isinstance(v, weakref.ref):
         v = v()
+    if isinstance(v, NotSaved) or node.edges[i] is not None and isinstance(v, np.ndarray):
+        return None, False                   # (a saved array: drawing wants the tensor)
     return v, v is not None
 
 
@@ -52,11 +53,8 @@ def retained(node, k):
 
 def out_meta(node, k):
     """(shape, dtype, array or None) of a node's k-th output."""
-    if node.out_data is not None and node.n_outputs == 1:
-        return node.out_data.shape, node.out_data.dtype, node.out_data
-    if node.out_meta:
-        return node.out_meta[k][0], node.out_meta[k][1], None
-    return None, None, None
+    output = node.outputs[k]
+    return output.shape, output.dtype, None if isinstance(output, NotSaved) else output
 
 
 def arg_name(op, i, fallback):

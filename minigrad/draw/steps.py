@@ -30,7 +30,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from minigrad.autograd import _fill_missing, _fit, _root_gradient, no_grad
+from minigrad.autograd import _fill_missing, _fit, _input_grads, _root_gradient, no_grad
 from minigrad.draw.dot import arg_text
 from minigrad.draw.read import node_input, walk
 from minigrad.node import AccumulateGrad
@@ -163,7 +163,7 @@ def backward_steps(root, gradient=None, names=None):
 
 
 def _engine_step(node, grads):
-    """What backward() does at one operation node, as autograd._run does it:
+    """What backward() does at one operation node, as autograd._Walk.visit does it:
     ask the node's op for its input gradients (the VJPs) and reduce each to its
     input's shape and dtype. Returns (gradient per input or None, the shape of
     each before that reduction when it was a different shape, else None)."""
@@ -173,13 +173,14 @@ def _engine_step(node, grads):
     if grads is None or grads[0] is None:
         return [None] * n, [None] * n             # no gradient reached this node
     with no_grad():             # (as in the walk: the VJPs record no graph)
-        raw = node.op.input_grads(node, grads, False)
+        raw = _input_grads(node, grads, False)
     fitted, summed_from = [None] * n, [None] * n
     for i, edge in enumerate(node.edges):
         g = raw[i]
         if edge is None or g is None:
             continue
-        like = node.args[i].data
+        parent, k = edge
+        like = parent.outputs[k]                  # the shape and dtype of input i
         shape = np.shape(g.data if isinstance(g, Tensor) else g)
         if type(g) is not np.ndarray or g.shape != like.shape or g.dtype is not like.dtype:
             g = _fit(g, like, node, i, False)

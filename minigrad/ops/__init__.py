@@ -3,12 +3,16 @@
 Each primitive is one entry:
 
     exp = primitive("exp", np.exp,
-                    lambda g, ans, x: g * ans)
+                    lambda g, ans, x: g * ans,
+                    saves="output")
 
 The forward is a NumPy function of the raw arrays. After it come the
 vector-Jacobian products (VJPs), one per differentiable argument: given the
 gradient `g` flowing into the output, the output `ans`, and the inputs, each
-returns the gradient for its argument. The VJPs are written with minigrad
+returns the gradient for its argument. Last, what the backward reads, as in
+PyTorch's derivatives.yaml: "output", an input by its name ("x"), only its
+shape ("x.shape", as sum needs), or () for nothing (add). The graph keeps that
+and nothing else until backward. The VJPs are written with minigrad
 operations, so a gradient is itself differentiable (second derivatives for
 free); when no one will differentiate it (no create_graph), the same formulas
 simply run on the arrays. A VJP may return a gradient of the broadcast shape:
@@ -16,7 +20,7 @@ reducing it back to the input's shape happens once, in the backward walk
 (autograd.py).
 
 Calling a primitive runs its forward and, if an input requires grad, records a
-Node: the op, the inputs and the output that the VJPs will need.
+Node: the op and what its `saves` names.
 
 Everything else (mean, var, expand_dims, stack, ...) is composed from
 primitives and needs no derivative of its own.

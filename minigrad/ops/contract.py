@@ -106,7 +106,7 @@ def _operand_grad(i, g, operands, inputs, output):
 
 _einsum = primitive("einsum",
                     lambda *ops, inputs, output: np.einsum(",".join(inputs) + "->" + output, *ops),
-                    variadic_vjp=_einsum_vjp)
+                    variadic_vjp=_einsum_vjp, saves="operands")
 
 
 def einsum(subscripts, *operands):

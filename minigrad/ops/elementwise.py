@@ -16,20 +16,26 @@ from minigrad.tensor import Tensor
 
 add = primitive("add", np.add,
                 lambda g, ans, a, b: g,
-                lambda g, ans, a, b: g)
+                lambda g, ans, a, b: g,
+                saves=())
 sub = primitive("sub", np.subtract,
                 lambda g, ans, a, b: g,
-                lambda g, ans, a, b: -g)
+                lambda g, ans, a, b: -g,
+                saves=())
 mul = primitive("mul", np.multiply,
                 lambda g, ans, a, b: g * b,
-                lambda g, ans, a, b: g * a)
+                lambda g, ans, a, b: g * a,
+                saves=("a", "b"))
 div = primitive("div", np.true_divide,
                 lambda g, ans, a, b: g / b,
-                lambda g, ans, a, b: -g * a / (b * b))
+                lambda g, ans, a, b: -g * a / (b * b),
+                saves=("a", "b"))
 neg = primitive("neg", np.negative,
-                lambda g, ans, x: -g)
+                lambda g, ans, x: -g,
+                saves=())
 clone = primitive("clone", np.copy,             # a copy that stays in the graph (PyTorch's clone)
-                  lambda g, ans, x: g)
+                  lambda g, ans, x: g,
+                  saves=())
 
 
 def _power_base_vjp(g, ans, a, b):
@@ -54,18 +60,24 @@ def _power_exponent_vjp(g, ans, a, b):
 
 power = primitive("pow", np.power,
                   _power_base_vjp,
-                  _power_exponent_vjp)
+                  _power_exponent_vjp,
+                  saves=("a", "b", "output"))
 
 exp = primitive("exp", np.exp,
-                lambda g, ans, x: g * ans)
+                lambda g, ans, x: g * ans,
+                saves="output")
 log = primitive("log", np.log,
-                lambda g, ans, x: g / x)
+                lambda g, ans, x: g / x,
+                saves="x")
 sqrt = primitive("sqrt", np.sqrt,
-                 lambda g, ans, x: g / (2.0 * ans))
+                 lambda g, ans, x: g / (2.0 * ans),
+                 saves="output")
 abs = primitive("abs", np.abs,
-                lambda g, ans, x: g * np.sign(_data(x)))
+                lambda g, ans, x: g * np.sign(_data(x)),
+                saves="x")
 tanh = primitive("tanh", np.tanh,
-                 lambda g, ans, x: g * (1.0 - ans * ans))
+                 lambda g, ans, x: g * (1.0 - ans * ans),
+                 saves="output")
 
 
 def _sigmoid_forward(x):
@@ -77,9 +89,11 @@ def _sigmoid_forward(x):
 
 
 sigmoid = primitive("sigmoid", _sigmoid_forward,
-                    lambda g, ans, x: g * ans * (1.0 - ans))
+                    lambda g, ans, x: g * ans * (1.0 - ans),
+                    saves="output")
 relu = primitive("relu", lambda x: np.maximum(x, 0),
-                 lambda g, ans, x: g * (_data(x) > 0))
+                 lambda g, ans, x: g * (_data(ans) > 0),
+                 saves="output")
 
 
 def _tie_mask(a, b, better):
@@ -91,15 +105,18 @@ def _tie_mask(a, b, better):
 
 maximum = primitive("maximum", np.maximum,
                     lambda g, ans, a, b: g * _tie_mask(a, b, np.greater),
-                    lambda g, ans, a, b: g * _tie_mask(b, a, np.greater))
+                    lambda g, ans, a, b: g * _tie_mask(b, a, np.greater),
+                    saves=("a", "b"))
 minimum = primitive("minimum", np.minimum,
                     lambda g, ans, a, b: g * _tie_mask(a, b, np.less),
-                    lambda g, ans, a, b: g * _tie_mask(b, a, np.less))
+                    lambda g, ans, a, b: g * _tie_mask(b, a, np.less),
+                    saves=("a", "b"))
 
 _where = primitive("where", np.where,
                    None,
                    lambda g, ans, cond, a, b: where(cond, g, 0.0),
-                   lambda g, ans, cond, a, b: where(cond, 0.0, g))
+                   lambda g, ans, cond, a, b: where(cond, 0.0, g),
+                   saves="cond")
 
 
 def where(condition, a, b):
@@ -123,7 +140,8 @@ def _clip_mask(x, lo, hi):
 
 
 _clip = primitive("clip", _clip_forward,
-                  lambda g, ans, x, lo, hi: g * _clip_mask(x, lo, hi))
+                  lambda g, ans, x, lo, hi: g * _clip_mask(x, lo, hi),
+                  saves=("x", "lo", "hi"))
 
 
 def clip(x, min=None, max=None):
@@ -168,7 +186,8 @@ def astype(x, dtype):
 
 
 _astype = primitive("astype", lambda x, dtype: x.astype(dtype),
-                    lambda g, ans, x, dtype: astype(g, _data(x).dtype))
+                    lambda g, ans, x, dtype: astype(g, x.dtype),
+                    saves="x.dtype")
 
 
 def compare(ufunc, a, b):

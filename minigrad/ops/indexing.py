@@ -40,10 +40,12 @@ def _add_along_axis_forward(values, indices, axis, shape):
 
 _take_along_axis = primitive(
     "take_along_axis", lambda x, indices, axis: x[_grid(indices, axis)],
-    lambda g, ans, x, indices, axis: _add_along_axis(g, indices, axis, _shape(x)))
+    lambda g, ans, x, indices, axis: _add_along_axis(g, indices, axis, _shape(x)),
+    saves=("x.shape", "indices"))
 _add_along_axis = primitive(
     "add_along_axis", _add_along_axis_forward,
-    lambda g, ans, values, indices, axis, shape: _take_along_axis(g, indices, axis))
+    lambda g, ans, values, indices, axis, shape: _take_along_axis(g, indices, axis),
+    saves="indices")
 
 
 def _index_array(indices, op):

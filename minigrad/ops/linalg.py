@@ -29,7 +29,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return matmul(swapaxes(a, -1, -2), g)
 
 
-_matmul = primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+_matmul = primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, saves=("a", "b"))
 
 
 def matmul(a, b):
@@ -78,6 +78,8 @@ def _fold_forward(cols, shape, kernel, stride):
 
 
 unfold = primitive("unfold", _unfold_forward,
-                   lambda g, ans, x, kernel, stride: fold(g, _shape(x), kernel, stride))
+                   lambda g, ans, x, kernel, stride: fold(g, _shape(x), kernel, stride),
+                   saves="x.shape")
 fold = primitive("fold", _fold_forward,
-                 lambda g, ans, cols, shape, kernel, stride: unfold(g, kernel, stride))
+                 lambda g, ans, cols, shape, kernel, stride: unfold(g, kernel, stride),
+                 saves=())

@@ -21,26 +21,26 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 # ----------------------------------------------------------------------------
 
 log1p = primitive("log1p", np.log1p,
-                  lambda g, ans, x: g / (1.0 + x))
+                  lambda g, ans, x: g / (1.0 + x), saves="x")
 expm1 = primitive("expm1", np.expm1,
-                  lambda g, ans, x: g * (ans + 1.0))
+                  lambda g, ans, x: g * (ans + 1.0), saves="output")
 log2 = primitive("log2", np.log2,
-                 lambda g, ans, x: g / (x * _LN2))
+                 lambda g, ans, x: g / (x * _LN2), saves="x")
 log10 = primitive("log10", np.log10,
-                  lambda g, ans, x: g / (x * _LN10))
+                  lambda g, ans, x: g / (x * _LN10), saves="x")
 exp2 = primitive("exp2", np.exp2,
-                 lambda g, ans, x: g * ans * _LN2)
+                 lambda g, ans, x: g * ans * _LN2, saves="output")
 
 # ----------------------------------------------------------------------------
 # Powers:  square' = 2x,  reciprocal' = -1/x^2,  rsqrt(x) = x**-0.5: rsqrt' = -x**-1.5 / 2
 # ----------------------------------------------------------------------------
 
 square = primitive("square", np.square,
-                   lambda g, ans, x: g * 2.0 * x)
+                   lambda g, ans, x: g * 2.0 * x, saves="x")
 reciprocal = primitive("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=_float(x))),
-                       lambda g, ans, x: -g * ans * ans)
+                       lambda g, ans, x: -g * ans * ans, saves="output")
 rsqrt = primitive("rsqrt", lambda x: 1.0 / np.sqrt(x),
-                  lambda g, ans, x: -0.5 * g * ans * ans * ans)
+                  lambda g, ans, x: -0.5 * g * ans * ans * ans, saves="output")
 
 
 def _float(x):
@@ -65,7 +65,7 @@ def _erf_forward(x):
 
 
 erf = primitive("erf", _erf_forward,
-                lambda g, ans, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)))
+                lambda g, ans, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)), saves="x")
 
 # ----------------------------------------------------------------------------
 # Rounding: piecewise constant, so the gradient is zero everywhere (as in
@@ -76,11 +76,12 @@ def _zero_vjp(g, ans, x, *options):
     return np.zeros(_shape(x), dtype=_data(g).dtype)
 
 
-sign = primitive("sign", np.sign, _zero_vjp)
-floor = primitive("floor", np.floor, _zero_vjp)
-ceil = primitive("ceil", np.ceil, _zero_vjp)
-trunc = primitive("trunc", np.trunc, _zero_vjp)
-_round = primitive("round", lambda x, decimals: np.round(x, decimals), _zero_vjp)
+sign = primitive("sign", np.sign, _zero_vjp, saves="x.shape")
+floor = primitive("floor", np.floor, _zero_vjp, saves="x.shape")
+ceil = primitive("ceil", np.ceil, _zero_vjp, saves="x.shape")
+trunc = primitive("trunc", np.trunc, _zero_vjp, saves="x.shape")
+_round = primitive("round", lambda x, decimals: np.round(x, decimals), _zero_vjp,
+                  saves="x.shape")
 
 
 def round(x, decimals=0):
@@ -101,10 +102,12 @@ fix = trunc          # NumPy's other name
 
 mod = primitive("mod", np.mod,
                 lambda g, ans, a, b: g,
-                lambda g, ans, a, b: -g * np.floor_divide(_data(a), _data(b)))
+                lambda g, ans, a, b: -g * np.floor_divide(_data(a), _data(b)),
+                saves=("a", "b"))
 fmod = primitive("fmod", np.fmod,
                  lambda g, ans, a, b: g,
-                 lambda g, ans, a, b: -g * np.trunc(np.true_divide(_data(a), _data(b))))
+                 lambda g, ans, a, b: -g * np.trunc(np.true_divide(_data(a), _data(b))),
+                 saves=("a", "b"))
 remainder = mod      # PyTorch's name
 
 # ----------------------------------------------------------------------------

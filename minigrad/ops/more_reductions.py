@@ -33,7 +33,7 @@ def _reverse_cumsum(g, axis):
 
 
 _cumsum = primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-                    lambda g, ans, x, axis: _reverse_cumsum(g, axis))
+                    lambda g, ans, x, axis: _reverse_cumsum(g, axis), saves=())
 
 
 def _cumprod_vjp(g, ans, x, axis):
@@ -57,7 +57,8 @@ def _cumprod_vjp(g, ans, x, axis):
     return where(first_zero, _reverse_cumsum(g * c, axis), _cumprod_vjp(g * f, c, x1, axis))
 
 
-_cumprod = primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp)
+_cumprod = primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp,
+                     saves=("x", "output"))
 
 
 def _running(op, x, axis):
@@ -138,7 +139,7 @@ def _pnorm_forward(x, p, axes, keepdims):
     return np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
 
 
-_pnorm = primitive("norm", _pnorm_forward, _pnorm_vjp)
+_pnorm = primitive("norm", _pnorm_forward, _pnorm_vjp, saves=("x", "output"))
 
 
 @numpy_or_torch_names

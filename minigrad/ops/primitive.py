@@ -1,9 +1,10 @@
 """The machinery of the derivative table: a Primitive runs its NumPy forward on
-the raw arrays and, when an input needs a gradient, records a Node for the
-backward walk. Also the small helpers every entry uses (axes, shapes, errors)."""
+the raw arrays and, when an input needs a gradient, records a Node keeping what
+its backward reads. Also the small helpers every entry uses (axes, shapes, errors)."""
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 
 import numpy as np
@@ -14,8 +15,8 @@ except ImportError:                             # NumPy < 1.25
     from numpy import AxisError
 
 from minigrad.checks import check_operand
-from minigrad.node import STATE, Node
-from minigrad.tensor import Tensor, _result
+from minigrad.node import ANOMALY, STATE, Node, NotSaved, anomaly_checks
+from minigrad.tensor import Tensor
 
 def _data(v):
     return v.data if isinstance(v, Tensor) else v
@@ -27,28 +28,58 @@ def _data(v):
 
 
 class Primitive:
-    """A NumPy function together with its VJPs."""
+    """A NumPy function together with its VJPs and what they read.
 
-    def __init__(self, name, forward, *vjps, variadic_vjp=None):
+    primitive(name, forward, *vjps, saves=...)
+
+    Each VJP is vjp(g, ans, *inputs, **attributes) -> the gradient for one
+    input. `saves` says what the VJPs read, as PyTorch's derivatives.yaml does,
+    naming things as the VJPs do: "output" (ans), an input ("x"), only an
+    input's shape and dtype ("x.shape"), several of those in a tuple, or ()
+    when the backward reads none of them. The node keeps only that: a VJP gets
+    None for an input (or output) it did not declare. Attributes (axes, Python
+    numbers) are always kept.
+
+    An op taking any number of inputs (concatenate) gives instead
+    variadic_vjp(g, ans, *xs) -> every input's gradient in one pass, so that
+    its backward is linear in their number.
+    """
+
+    def __init__(self, name, forward, *vjps, saves, variadic_vjp=None):
         self.name = name
         self.forward = forward
         self.vjps = vjps
-        # For ops taking any number of inputs (concatenate): variadic_vjp(g, ans, *args)
-        # gives every input's gradient in one pass, so backward is linear in their number.
         self.variadic_vjp = variadic_vjp
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+        self.saves = (saves,) if isinstance(saves, str) else tuple(saves)
+        self.saves_output = "output" in self.saves
+        names, variadic = _input_names(name, variadic_vjp or next(v for v in vjps if v))
+        # What is kept of input i: "value", "shape" (with the dtype) or nothing.
+        self.keeps = {}
+        self.keeps_rest = None      # of each input a *xs parameter takes
+        for entry in self.saves:
+            if entry == "output":
+                continue
+            input_name, _, part = entry.partition(".")
+            keep = "value" if not part else "shape" if part in ("shape", "dtype") else None
+            if keep is None or input_name not in names and input_name != variadic:
+                raise ValueError(f"primitive {name!r}: cannot save {entry!r}; saves= takes "
+                                 f"'output' and the inputs its VJPs name {names or (variadic,)}, "
+                                 f"as 'x' or 'x.shape'")
+            if input_name == variadic:
+                self.keeps_rest = keep
+            else:
+                self.keeps[names.index(input_name)] = keep
 
     def __call__(self, *args, **kwargs):
-        """Run the forward on the raw arrays; record a Node if a gradient is needed."""
-        arrays, edges = [], []          # per argument: its raw value, where its gradient goes
+        """Run the forward on the raw arrays; record a Node if an input needs a gradient."""
         recording = STATE.grad_enabled
+        arrays, edges = [], []          # per argument: its raw value, where its gradient goes
         numpy_scalars = False
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                node = a._grad_fn               # (Tensor._edge, inlined for a result)
-                edges.append(None if not recording else (node, a._output_nr) if node is not None
-                             else a._edge())
+                edges.append(a._edge() if recording else None)
             else:
                 if type(a) is not float:        # (floats: the usual case, always fine)
                     if type(a) in (list, tuple) and _holds_tensors(a):
@@ -65,46 +96,73 @@ class Primitive:
             raise _forward_error(self, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)           # NumPy returns scalars for 0-d results
-        if STATE.anomaly:
+        if ANOMALY.enabled:
             _check_anomaly_forward(self, arrays, out)
-        if any(edges):                      # some input needs a gradient: record the op
-            # (kwargs or a shared {}: one object less per op for the garbage collector)
-            return _result(out, Node(self, edges, args, kwargs or _NO_KEYWORDS, out, 1, arrays))
-        return _result(out, None)
+        node = self._record(args, edges, kwargs, out) if any(edges) else None
+        result = Tensor._make(out, node)
+        if out.base is not None:            # a view (reshape, transpose, basic indexing)
+            result._share_version_with(args)
+        return result
 
-    def input_grads(self, node, grads, create_graph):
-        """Gradients for every input of `node`, given the gradient of its output.
+    def _record(self, args, edges, kwargs, out):
+        """The Node of one call, keeping what the backward reads: the array of
+        a saved tensor, NotSaved(shape, dtype) of one whose shape is saved, None
+        for one the backward does not read. Constants (tensors that take no
+        gradient, arrays) stay as given until backward, for drawing. Saved
+        tensors that an in-place operation could change later (leaves and their
+        views) are watched."""
+        inputs = list(args)
+        versions = ()
+        for i, value in enumerate(args):
+            if not isinstance(value, Tensor):
+                continue                    # attributes: axes, numbers, arrays
+            keep = self.keeps.get(i, self.keeps_rest)
+            if keep == "value":
+                if edges[i] is not None:
+                    inputs[i] = value.data  # (a constant stays a tensor: drawing names it)
+                if value._grad_fn is None or value._version_counter is not None:
+                    versions += ((value, value._version),)
+            elif keep == "shape":
+                inputs[i] = NotSaved(value.shape, value.dtype)
+            elif edges[i] is not None:
+                inputs[i] = None
+        output = out if self.saves_output else NotSaved(out.shape, out.dtype)
+        return Node(self, edges, inputs, versions, kwargs, (output,))
 
-        With create_graph the VJPs run on tensors and record a graph of their
-        own (higher derivatives). Otherwise nobody will differentiate the
-        result, so the very same formulas run on the raw arrays: NumPy
-        evaluates them directly, without building tensors.
-        """
+    def backward(self, node, grads, ans, inputs):
+        """The gradient for every input of node that needs one (None for the others)."""
         (g,) = grads
-        if create_graph:
-            ans = Tensor._make(node.out_data, node)
-            args = node.args
-        else:
-            ans = node.out_data
-            args = node.arrays
         kwargs = node.kwargs
         if self.variadic_vjp is not None:
-            grads = self.variadic_vjp(g, ans, *args, **kwargs)
+            grads = self.variadic_vjp(g, ans, *inputs, **kwargs)
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
-        out = []
-        for i, edge in enumerate(node.edges):
-            if edge is None:
-                out.append(None)
-            else:
-                out.append(self.vjps[i](g, ans, *args, **kwargs))
-        return out
+        return [None if edge is None else vjp(g, ans, *inputs, **kwargs)
+                for vjp, edge in zip(self.vjps, node.edges)]
+
+    def drop_saved(self):
+        """Nothing to drop: a primitive's saved values live on its nodes."""
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
 primitive = Primitive
-_NO_KEYWORDS = {}       # never modified
+
+
+def _input_names(name, vjp):
+    """The input names a VJP gives after (g, ans), and the name of its *inputs
+    parameter if it has one."""
+    try:
+        parameters = list(inspect.signature(vjp).parameters.values())
+    except (TypeError, ValueError):
+        raise TypeError(f"primitive {name!r}: its VJPs must be Python functions") from None
+    names, variadic = [], None
+    for p in parameters[2:]:
+        if p.kind == p.VAR_POSITIONAL:
+            variadic = p.name
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+    return tuple(names), variadic
 
 
 def _numbers_for_numpy_scalars(args, arrays):
@@ -153,7 +211,7 @@ def _forward_error(prim, args, error):
 
 
 def _check_anomaly_forward(prim, arrays, out):
-    if out.dtype.kind != "f" or np.isfinite(out).all():
+    if not anomaly_checks() or out.dtype.kind != "f" or np.isfinite(out).all():
         return
     inputs_finite = builtins.all(np.isfinite(a).all() for a in arrays
                                  if isinstance(a, np.ndarray) and a.dtype.kind == "f")

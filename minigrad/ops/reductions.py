@@ -23,7 +23,7 @@ def _sum_vjp(g, ans, x, axes, keepdims):
 
 
 _sum = primitive("sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
-                 _sum_vjp)
+                 _sum_vjp, saves="x.shape")
 
 
 def _extremum_vjp(g, ans, x, axes, keepdims):
@@ -36,9 +36,9 @@ def _extremum_vjp(g, ans, x, axes, keepdims):
 
 
 _max = primitive("max", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
-                 _extremum_vjp)
+                 _extremum_vjp, saves=("x", "output"))
 _min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
-                 _extremum_vjp)
+                 _extremum_vjp, saves=("x", "output"))
 
 
 @numpy_or_torch_names
@@ -107,7 +107,7 @@ def _std_vjp(g, ans, x, axes, keepdims, ddof):
 
 _std = primitive("std", lambda x, axes, keepdims, ddof: np.std(x, axis=axes, keepdims=keepdims,
                                                                 ddof=ddof),
-                 _std_vjp)
+                 _std_vjp, saves=("x", "output"))
 
 
 @numpy_or_torch_names

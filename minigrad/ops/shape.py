@@ -29,9 +29,11 @@ def _broadcast_to_forward(x, shape):
 
 
 sum_to = primitive("sum_to", _sum_to_forward,
-                   lambda g, ans, x, shape: broadcast_to(g, _shape(x)))
+                   lambda g, ans, x, shape: broadcast_to(g, _shape(x)),
+                   saves="x.shape")
 _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
-                          lambda g, ans, x, shape: sum_to(g, _shape(x)))
+                          lambda g, ans, x, shape: sum_to(g, _shape(x)),
+                          saves="x.shape")
 
 
 def broadcast_to(x, shape):
@@ -57,7 +59,8 @@ def _reshape_forward(x, shape):
 
 
 _reshape = primitive("reshape", _reshape_forward,        # (x's own shape needs no checks)
-                     lambda g, ans, x, shape: _reshape(g, _shape(x)))
+                     lambda g, ans, x, shape: _reshape(g, _shape(x)),
+                     saves="x.shape")
 
 
 def reshape(x, *shape):
@@ -74,7 +77,8 @@ def reshape(x, *shape):
 
 
 _transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
-                       lambda g, ans, x, axes: _transpose(g, tuple(np.argsort(axes))))
+                       lambda g, ans, x, axes: _transpose(g, tuple(np.argsort(axes))),
+                       saves=())
 
 
 def transpose(x, *axes):
@@ -168,9 +172,11 @@ def _scatter_add_forward(g, index, shape):
 
 
 _getitem = primitive("getitem", lambda x, index: x[index],
-                     lambda g, ans, x, index: _scatter_add(g, index, _shape(x)))
+                     lambda g, ans, x, index: _scatter_add(g, index, _shape(x)),
+                     saves=("x.shape", "index"))
 _scatter_add = primitive("scatter_add", _scatter_add_forward,
-                         lambda g, ans, src, index, shape: _getitem(g, index))
+                         lambda g, ans, src, index, shape: _getitem(g, index),
+                         saves="index")
 
 
 def getitem(x, index):
@@ -188,7 +194,7 @@ def _concatenate_vjp(g, ans, *xs, axis):
 
 
 _concatenate = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                         variadic_vjp=_concatenate_vjp)
+                         variadic_vjp=_concatenate_vjp, saves="xs.shape")
 
 
 @numpy_or_torch_names
@@ -215,7 +221,7 @@ def _stack_vjp(g, ans, *xs, axis):
 
 
 _stack = primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
-                   variadic_vjp=_stack_vjp)
+                   variadic_vjp=_stack_vjp, saves=())
 
 
 
@@ -247,7 +253,7 @@ def _pad_vjp(g, ans, x, pad_width, value):
 
 
 _pad = primitive("pad", lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
-                 _pad_vjp)
+                 _pad_vjp, saves="x.shape")
 
 
 def pad(x, pad_width, mode="constant", constant_values=0):

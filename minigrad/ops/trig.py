@@ -13,11 +13,11 @@ from minigrad.ops.primitive import primitive
 # ----------------------------------------------------------------------------
 
 sin = primitive("sin", np.sin,
-                lambda g, ans, x: g * cos(x))
+                lambda g, ans, x: g * cos(x), saves="x")
 cos = primitive("cos", np.cos,
-                lambda g, ans, x: -g * sin(x))
+                lambda g, ans, x: -g * sin(x), saves="x")
 tan = primitive("tan", np.tan,
-                lambda g, ans, x: g * (1.0 + ans * ans))
+                lambda g, ans, x: g * (1.0 + ans * ans), saves="output")
 
 # ----------------------------------------------------------------------------
 # Inverses:  arcsin' = 1/sqrt(1 - x^2),  arccos' = -1/sqrt(1 - x^2),
@@ -25,20 +25,20 @@ tan = primitive("tan", np.tan,
 # ----------------------------------------------------------------------------
 
 arcsin = primitive("arcsin", np.arcsin,
-                   lambda g, ans, x: g / sqrt(1.0 - x * x))
+                   lambda g, ans, x: g / sqrt(1.0 - x * x), saves="x")
 arccos = primitive("arccos", np.arccos,
-                   lambda g, ans, x: -g / sqrt(1.0 - x * x))
+                   lambda g, ans, x: -g / sqrt(1.0 - x * x), saves="x")
 arctan = primitive("arctan", np.arctan,
-                   lambda g, ans, x: g / (1.0 + x * x))
+                   lambda g, ans, x: g / (1.0 + x * x), saves="x")
 
 # ----------------------------------------------------------------------------
 # Hyperbolic:  sinh' = cosh,  cosh' = sinh  (tanh is in elementwise.py)
 # ----------------------------------------------------------------------------
 
 sinh = primitive("sinh", np.sinh,
-                 lambda g, ans, x: g * cosh(x))
+                 lambda g, ans, x: g * cosh(x), saves="x")
 cosh = primitive("cosh", np.cosh,
-                 lambda g, ans, x: g * sinh(x))
+                 lambda g, ans, x: g * sinh(x), saves="x")
 
 # PyTorch's spellings of the same functions.
 asin, acos, atan = arcsin, arccos, arctan
