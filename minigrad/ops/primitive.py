@@ -136,8 +136,8 @@ class Primitive:
         if self.variadic_vjp is not None:
             grads = self.variadic_vjp(g, ans, *inputs, **kwargs)
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
-        return [None if edge is None else vjp(g, ans, *inputs, **kwargs)
-                for vjp, edge in zip(self.vjps, node.edges)]
+        return [None if edge is None else self.vjps[i](g, ans, *inputs, **kwargs)
+                for i, edge in enumerate(node.edges)]
 
     def drop_saved(self):
         """Nothing to drop: a primitive's saved values live on its nodes."""
