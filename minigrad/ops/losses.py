@@ -34,7 +34,7 @@ def _bce_target_vjp(g, ans, x, t):
 
 
 binary_cross_entropy = primitive("binary_cross_entropy", _bce_forward,
-                                 _bce_input_vjp, _bce_target_vjp)
+                                 _bce_input_vjp, _bce_target_vjp, saves=("x", "t"))
 
 
 def check_probabilities(x, op):
