@@ -10,7 +10,9 @@ and then, cell by cell, prints what it shows (`section`), saves what it draws
 `save_player` for the backward walk as a web page),
 compares with finite differences (`numerical_gradient`)
 and asserts every claim it makes (`check`), so a lesson that stops telling the
-truth stops running.
+truth stops running. A claim about PyTorch is checked against PyTorch itself when it is
+installed (`check_pytorch`), and a seed blog post's mistake is quoted and corrected with
+`seed_mistake` (lesson 11 lists them all and where each is shown).
 
     python tutorials/03_first_network.py                  # figures in ./tutorial_output/03_first_network
     python tutorials/03_first_network.py --out /tmp/t3    # figures in /tmp/t3
@@ -83,6 +85,28 @@ def check(claim, condition, detail=None):
         message = f"claim failed: {claim}" + (f" ({detail})" if detail else "")
         raise AssertionError(message)
     print(f"✓ {claim}" + (f"  [{detail}]" if detail else ""))
+
+
+def check_pytorch(claim, torch, condition):
+    """check(claim, condition(torch)) when PyTorch is installed (torch is the module);
+    without it (torch is None) say that this comparison was skipped. condition returns a
+    bool, or (bool, detail)."""
+    if torch is None:
+        print(f"- skipped (PyTorch is not installed): {claim}")
+        return
+    result = condition(torch)
+    held, detail = result if isinstance(result, tuple) else (result, None)
+    check(claim, held, detail)
+
+
+def seed_mistake(code, seed, quote, translation, correction):
+    """Print one of the seeds' mistakes: its code (E1-E31, lesson 11 lists them all), the seed
+    post it is from, the quoted words, their translation, and the correction."""
+    import textwrap
+    print(f"\n{code} (seed {seed}): \"{quote}\"")
+    for text in (f"The seed says: {translation}", f"Correction: {correction}"):
+        text = text if text.endswith((".", ")", "!", "?")) else text + "."
+        print(textwrap.fill(text, 98, initial_indent="  ", subsequent_indent="    "))
 
 
 def save_graph(digraph, name):
