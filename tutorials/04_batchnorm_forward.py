@@ -15,10 +15,17 @@ What you will learn
   * why the running variance is updated with the UNBIASED batch variance, while the forward pass
     divides by the biased one;
   * momentum=None (a plain average of all batches), eval mode, and why in eval mode one sample's
-    output no longer depends on the other samples of its batch.
+    output no longer depends on the other samples of its batch;
+  * the seeds' sixteen mistakes about all this, run and corrected in section 9: the momentum
+    rule inverted (E3, E22, E27), biased running variances (E4, E23, E29), running_var starting
+    at 0 (E28), seed code that breaks in eval mode or in the graph (E5, E6), a claimed agreement
+    with PyTorch (E24), "BN makes data Gaussian" (E15), gamma as a variance (E16), what undoes
+    BN (E17, E26), parameter shapes and initial values (E25, E30); and, in words, why BN
+    helps: not internal covariate shift (E1, E18).
 
 Run it:  python tutorials/04_batchnorm_forward.py --out DIR   (--fast: fewer simulated batches)
-Figure:  running_statistics.png (the running mean and variance batch after batch).
+Figures: running_statistics.png (the running mean and variance batch after batch),
+         bn_not_gaussian.png (E15: BatchNorm standardises, it does not make data Gaussian).
 """
 # %%
 import numpy as np
@@ -27,7 +34,12 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import layers
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake, recorded_operations
+
+try:                        # PyTorch is optional: section 9 also checks its claims against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -271,6 +283,308 @@ except ValueError as err:
 check("training on one value per channel raises ValueError", refused)
 check("(1, C, L) with L = 4 is accepted",
       layers.BatchNorm1d(3)(mg.tensor(rng.normal(size=(1, 3, 4)))).shape == (1, 3, 4))
+
+# %% [markdown]
+# ## 9. The seeds' mistakes about BatchNorm's forward
+# The project started from five blog posts about normalization (the "seeds"); lesson 11 indexes
+# their 31 mistakes, E1-E31, and where each is corrected. Sixteen are about what this lesson
+# teaches. Each is quoted (with a translation), corrected, and, where it is numeric, run: the
+# seeds' code transcribed next to the layer, and every claim about PyTorch checked against
+# PyTorch itself when it is installed. First the running statistics; seed 000's class, transcribed
+# from PyTorch to minigrad line by line, keeping its logic:
+
+# %%
+section("9. The seeds' mistakes about BatchNorm's forward")
+
+
+class Seed000BatchNorm:
+    """Seed 000's BatchNorm2d, transcribed: its formulas and shapes, minigrad instead of torch."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        self.eps, self.momentum, self.training = eps, momentum, True
+        self.gamma, self.beta = mg.ones(num_features), mg.zeros(num_features)
+        self.running_mean, self.running_var = mg.zeros(num_features), mg.ones(num_features)
+
+    def __call__(self, x):
+        if self.training:
+            mean = x.mean(axis=(0, 2, 3), keepdims=True)
+            var = x.var(axis=(0, 2, 3), keepdims=True)                  # unbiased=False
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean.squeeze()
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var.squeeze()
+        else:
+            mean, var = self.running_mean, self.running_var
+        x_normalized = (x - mean) / mg.sqrt(var + self.eps)
+        return self.gamma.reshape(1, -1, 1, 1) * x_normalized + self.beta.reshape(1, -1, 1, 1)
+
+
+def pytorch_run(layer, x):
+    """Run a PyTorch layer in float64 on the array x (its buffers update); return the output."""
+    with torch.no_grad():
+        return layer.double()(torch.tensor(x)).numpy()
+
+
+batch = rng.normal(loc=3.0, size=(4, 3, 2, 2))
+seed_bn, our_bn = Seed000BatchNorm(3), layers.BatchNorm2d(3)
+seed_bn(mg.tensor(batch))
+our_bn(mg.tensor(batch))
+pytorch_bn = torch.nn.BatchNorm2d(3) if torch else None
+if torch:
+    pytorch_run(pytorch_bn, batch)
+seed_mistake("E3", "000", "self.momentum * self.running_mean + (1 - self.momentum) * mean.squeeze()",
+             "the running mean keeps 'momentum' (0.1) of the old value and takes 0.9 of the batch",
+             "PyTorch's rule is (1 - momentum) * running + momentum * batch: each batch gets 10 % "
+             "(section 4: the seed wrote the Keras formula with PyTorch's value)")
+print("after one batch: seed running_mean", seed_bn.running_mean.data,
+      "  minigrad", our_bn.running_mean.data)
+check("E3: the seed's running mean is 9 times the layer's after one batch",
+      np.allclose(seed_bn.running_mean.data, 9 * our_bn.running_mean.data))
+check_pytorch("E3: PyTorch's BatchNorm2d keeps the layer's running mean, not the seed's", torch,
+              lambda torch: np.allclose(pytorch_bn.running_mean.numpy(), our_bn.running_mean.data))
+seed_mistake("E27", "004", "移动平均均值 = momentum × 移动平均均值 + (1 − momentum) × 当前批次均值 … 0.9",
+             "running = momentum * running + (1 - momentum) * batch, with momentum near 1 (0.9)",
+             "that is the Keras / TensorFlow / CS231n convention (section 4); PyTorch's momentum "
+             "is one minus it, default 0.1: the same number means opposite things")
+check_pytorch("E27: PyTorch's default momentum is 0.1, the weight of the NEW batch", torch,
+              lambda torch: torch.nn.BatchNorm1d(3).momentum == 0.1)
+seed_mistake("E4", "000", "var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)",
+             "the running variance is updated with the biased batch variance",
+             "the forward pass divides by the biased variance, but the running variance stores "
+             "the UNBIASED one, times m/(m-1) with m = N*H*W (section 5)")
+m_batch = batch.size // 3
+biased = batch.var(axis=(0, 2, 3))
+check("E4: the running_var holds 0.9 + 0.1 * biased * m/(m-1); the seed's biased update "
+      "differs even with its momentum fixed",
+      np.allclose(our_bn.running_var.data, 0.9 + 0.1 * biased * m_batch / (m_batch - 1))
+      and not np.allclose(0.9 + 0.1 * biased, our_bn.running_var.data))
+check_pytorch("E4: PyTorch's running_var is the layer's (unbiased) one", torch,
+              lambda torch: np.allclose(pytorch_bn.running_var.numpy(), our_bn.running_var.data))
+seed_mistake("E29", "004", "移动平均方差 = momentum × 移动平均方差 + (1 − momentum) × 当前批次方差",
+             "the running variance averages the batch variances of step 2, (1/m) sum (x - mu)^2",
+             "an average of biased variances converges to (m-1)/m of the true variance: section "
+             "5 measured it, and at m = 2 it is half")
+check("E29: section 5's average of biased variances is near 3 = (m-1)/m * 4, the unbiased one near 4",
+      abs(biased_average.mean() - 3) < 0.15 and abs(cumulative.running_var.data.mean() - 4) < 0.2,
+      f"{biased_average.mean():.3f} and {cumulative.running_var.data.mean():.3f}")
+seed_mistake("E28", "004", "初始化移动平均均值和方差为零或其他初始值",
+             "initialise the running mean and variance to zero or some other value",
+             "running_var starts at 1. At 0, early eval divides by sqrt(eps): outputs 316 times "
+             "too large (nnabla changed its default to 1 for that reason, PR #294)")
+probe = rng.normal(loc=2.0, scale=3.0, size=(8, 3))
+zero_init = layers.BatchNorm1d(3).eval()
+zero_init.running_var.data[...] = 0.0
+ratio = zero_init(mg.tensor(probe)).data / layers.BatchNorm1d(3).eval()(mg.tensor(probe)).data
+check("E28: with running_var = 0 the eval output is sqrt((1 + eps)/eps) ~ 316 times larger",
+      np.allclose(ratio, np.sqrt((1 + eps) / eps)), f"ratio {ratio.mean():.1f}")
+check_pytorch("E28: PyTorch starts running_var at 1 and running_mean at 0", torch,
+              lambda torch: bool((torch.nn.BatchNorm1d(3).running_var == 1).all()
+                                 and (torch.nn.BatchNorm1d(3).running_mean == 0).all()))
+
+# %% [markdown]
+# Seed 000's class has two more bugs, in eval mode and in the graph, and seed 003 writes a NumPy
+# BatchNorm "that agrees with PyTorch" (transcribed below) and tests it on a 3 x 2 batch.
+
+# %%
+seed_mistake("E5", "000", "mean = self.running_mean … (x - mean) / torch.sqrt(var + self.eps)",
+             "in eval mode, a (C,) running mean is subtracted from an (N, C, H, W) input",
+             "broadcasting aligns trailing axes (lesson 2), so (C,) meets W, not C: an error when "
+             "W != C, silently wrong when W == C. It needs the shape (1, C, 1, 1)")
+seed_bn.training = False
+try:
+    seed_bn(mg.tensor(rng.normal(size=(2, 3, 4, 4))))             # C = 3, W = 4
+    failed = False
+except ValueError as err:
+    failed = True
+    print("  W != C:", str(err)[:90], "...")
+square = rng.normal(size=(2, 3, 5, 3))                             # C = 3 = W
+our_bn.eval()
+silently = np.abs(seed_bn(mg.tensor(square)).data - our_bn(mg.tensor(square)).data).max()
+check("E5: with W != C the seed's eval mode raises; with W == C it runs and is wrong",
+      failed and silently > 0.1, f"max difference {silently:.2f}")
+if torch:
+    pytorch_bn.eval()
+check_pytorch("E5: PyTorch's eval output is the layer's, not the seed's", torch,
+              lambda torch: np.allclose(pytorch_run(pytorch_bn, square), our_bn(mg.tensor(square)).data))
+seed_mistake("E6", "000", "self.running_mean = self.momentum * self.running_mean + …",
+             "the buffer is reassigned from an expression of the input, which is in the graph",
+             "the running mean then has a grad_fn, and each step's graph stays chained to the "
+             "previous ones. Buffers are updated in place, outside the graph")
+seed_bn, history = Seed000BatchNorm(3), []
+for step in range(3):
+    seed_bn(mg.tensor(rng.normal(size=(4, 3, 2, 2)), requires_grad=True))
+    history.append(len(recorded_operations(seed_bn.running_mean)))
+print("  operations recorded behind the seed's running_mean after 1, 2, 3 steps:", history)
+check("E6: the seed's buffer has a grad_fn and its history grows every step; the layer's has none",
+      seed_bn.running_mean.grad_fn is not None and history[0] < history[1] < history[2]
+      and our_bn.running_mean.grad_fn is None and not our_bn.running_mean.requires_grad)
+
+
+def pytorch_buffer_has_no_history(torch):
+    layer = torch.nn.BatchNorm2d(3)
+    layer(torch.randn(4, 3, 2, 2, requires_grad=True)).sum().backward()
+    return layer.running_mean.grad_fn is None and not layer.running_mean.requires_grad
+
+
+check_pytorch("E6: PyTorch's buffer has no history after a training step either", torch,
+              pytorch_buffer_has_no_history)
+
+
+class Seed003MyBN:
+    """Seed 003's MyBN, transcribed (NumPy, as in the seed)."""
+
+    def __init__(self, momentum, eps, num_features):
+        self._running_mean, self._running_var = 0, 1
+        self._momentum, self._eps = momentum, eps
+        self._beta, self._gamma = np.zeros(num_features), np.ones(num_features)
+
+    def batch_norm(self, x):
+        x_mean, x_var = x.mean(axis=0), x.var(axis=0)
+        self._running_mean = (1 - self._momentum) * x_mean + self._momentum * self._running_mean
+        self._running_var = (1 - self._momentum) * x_var + self._momentum * self._running_var
+        x_hat = (x - x_mean) / np.sqrt(x_var + self._eps)
+        return self._gamma * x_hat + self._beta
+
+
+data = np.array([[1, 2], [1, 3], [1, 4]], dtype=np.float64)
+my_bn = Seed003MyBN(momentum=0.01, eps=0.001, num_features=2)
+seed_out = my_bn.batch_norm(data)
+ours_003 = layers.BatchNorm1d(2)                           # PyTorch's defaults: 0.1 and 1e-5
+ours_out = ours_003(mg.tensor(data)).data
+pytorch_003 = torch.nn.BatchNorm1d(2) if torch else None
+pytorch_out = pytorch_run(pytorch_003, data) if torch else None
+print("\nseed 003: running_mean", my_bn._running_mean, " running_var", my_bn._running_var)
+print("minigrad: running_mean", ours_003.running_mean.data, " running_var", ours_003.running_var.data)
+seed_mistake("E22", "003", "(1-self._momentum)*x_mean + self._momentum*self._running_mean",
+             "the running mean takes 1 - momentum of the batch mean",
+             "inverted: PyTorch's momentum weighs the NEW value (as E3)")
+seed_mistake("E23", "003", "x_var = x.var(axis=0)",
+             "the running variance is fed np.var, whose default ddof=0 is biased",
+             "the unbiased variance goes into the running estimate (as E4; the BN paper's "
+             "Algorithm 2 has the m/(m-1) too)")
+check("E22, E23: the seed's running statistics are [0.99, 2.97] and [0.01, 0.67]; the layer's "
+      "[0.1, 0.3] and [0.9, 1.0]",
+      np.allclose(my_bn._running_mean, [0.99, 2.97]) and np.allclose(my_bn._running_var, [0.01, 2 / 3 * 0.99 + 0.01])
+      and np.allclose(ours_003.running_mean.data, [0.1, 0.3])
+      and np.allclose(ours_003.running_var.data, [0.9, 1.0]))
+check_pytorch("E22, E23: PyTorch's running statistics are [0.1, 0.3] and [0.9, 1.0]", torch,
+              lambda torch: np.allclose(pytorch_003.running_mean.numpy(), [0.1, 0.3])
+              and np.allclose(pytorch_003.running_var.numpy(), [0.9, 1.0]))
+seed_mistake("E24", "003", "得到的结果和torch的结果一致", "the result agrees with PyTorch's",
+             "it does not: eps 0.001 instead of 1e-5 moves the output by about 1e-3, and the "
+             "running statistics disagree completely (E22, E23). The printed outputs, ±1.1526 "
+             "(torch) and ±1.15176 (MyBN), do not come from the printed data either")
+print(f"  second column, last row: minigrad {ours_out[2, 1]:.4f}, seed {seed_out[2, 1]:.4f}, "
+      f"seed's printout 1.1526 / 1.1518")
+check("E24: the data gives ±1.2247 (PyTorch's rule) and ±1.2238 (MyBN): about 1e-3 apart, "
+      "neither the printed 1.15",
+      np.isclose(ours_out[2, 1], 1.2247, atol=1e-4) and np.isclose(seed_out[2, 1], 1.2238, atol=1e-4)
+      and abs(ours_out[2, 1] - 1.1526) > 0.05)
+check_pytorch("E24: PyTorch's output on the seed's data is the layer's, ±1.2247", torch,
+              lambda torch: np.allclose(pytorch_out, ours_out, atol=1e-12))
+
+# %% [markdown]
+# Last, what BatchNorm does to the data, and what its two parameters can do. BN subtracts a mean
+# and divides by a standard deviation: an affine map per channel, which fixes the first two
+# moments and leaves the SHAPE of the distribution alone.
+
+# %%
+seed_mistake("E15", "002", "强行将数据转为均值为0,方差为1的正态分布",
+             "BN forcibly turns the data into a normal distribution with mean 0 and variance 1",
+             "BN standardises: mean 0 and variance 1, the same shape as before. Skewed data stays "
+             "skewed; nothing becomes Gaussian (bn_not_gaussian.png)")
+skewed = rng.exponential(size=(4000, 1))                          # one feature, skewness 2
+normalised = layers.BatchNorm1d(1)(mg.tensor(skewed)).data
+
+
+def skewness(v):
+    v = v.ravel()
+    return float(((v - v.mean()) ** 3).mean() / v.std() ** 3)
+
+
+print(f"  skewness before {skewness(skewed):.3f}, after {skewness(normalised):.3f} (a Gaussian: 0)")
+check("E15: the output has mean 0 and variance 1, and the input's skewness, far from 0",
+      abs(normalised.mean()) < 1e-12 and abs(normalised.var() - 1) < 1e-4
+      and abs(skewness(normalised) - skewness(skewed)) < 1e-9 and skewness(normalised) > 1.5)
+fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(10, 3.6))
+ax_in.hist(skewed.ravel(), bins=60, density=True, color="tab:gray")
+ax_in.set(title=f"input: exponential (skewness {skewness(skewed):.2f})", xlabel="x",
+          ylabel="density")
+ax_out.hist(normalised.ravel(), bins=60, density=True, color="tab:blue", label="BatchNorm output")
+grid = np.linspace(-3, 6, 200)
+ax_out.plot(grid, np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi), "k--", label="N(0, 1)")
+ax_out.set(title=f"after BatchNorm: mean 0, variance 1, skewness {skewness(normalised):.2f}",
+           xlabel="y", ylabel="density")
+ax_out.legend(fontsize=8)
+fig.suptitle("E15: BatchNorm standardises (two moments); it does not make data Gaussian", y=1.02)
+save_plot(fig, "bn_not_gaussian")
+
+seed_mistake("E16", "002", "均值为β,方差为γ", "after the affine step the mean is beta and the variance gamma",
+             "y = gamma * x_hat + beta has mean beta and variance gamma^2: gamma is the output's "
+             "standard deviation")
+scaled_bn = layers.BatchNorm1d(1)
+scaled_bn.weight.data[...], scaled_bn.bias.data[...] = 3.0, 1.0
+scaled = scaled_bn(mg.tensor(rng.normal(size=(500, 1)))).data
+check("E16: with gamma = 3, beta = 1 the output has mean 1 and variance 9, not 3",
+      abs(scaled.var() - 9) < 1e-3 and abs(scaled.mean() - 1) < 1e-12,
+      f"mean {scaled.mean():.4f}, variance {scaled.var():.4f}")
+seed_mistake("E17", "002", "令γ=σ, β=μ 等价于没有添加BN层",
+             "setting gamma = sigma and beta = mu is equivalent to having no BN layer",
+             "it needs gamma = sqrt(sigma^2 + eps); and in training the statistics change with "
+             "every batch, so no fixed gamma, beta undo them. It is exact only in eval mode, with "
+             "gamma = sqrt(running_var + eps) and beta = running_mean")
+seed_mistake("E26", "003", "identity transform,个人理解其目的是使得输出和输入相同",
+             "the 'identity transform' means BN aims to make its output equal its input",
+             "the BN paper says BN CAN REPRESENT the identity, so inserting it does not reduce what "
+             "the network can express: a statement about capacity. At initialisation BN's output "
+             "is not its input")
+undo = layers.BatchNorm1d(3)
+at_init = undo(mg.tensor(probe)).data
+for _ in range(5):
+    undo(mg.tensor(rng.normal(loc=2.0, scale=3.0, size=(8, 3))))
+undo.eval()
+undo.weight.data[...] = np.sqrt(undo.running_var.data + eps)
+undo.bias.data[...] = undo.running_mean.data
+exact = np.abs(undo(mg.tensor(probe)).data - probe).max()
+undo.weight.data[...] = np.sqrt(undo.running_var.data)               # gamma = sigma, no eps
+no_eps = np.abs(undo(mg.tensor(probe)).data - probe).max()
+undo.train()
+first, second = rng.normal(size=(8, 3)) * 3 + 2, rng.normal(size=(8, 3)) * 3 + 2
+undo.weight.data[...], undo.bias.data[...] = np.sqrt(first.var(axis=0) + eps), first.mean(axis=0)
+check("E26: at initialisation BN's output is not its input", np.abs(at_init - probe).max() > 1.0)
+check("E17, E26: in eval, gamma = sqrt(running_var + eps), beta = running_mean give y = x; "
+      "without eps only approximately", exact < 1e-12 and 1e-9 < no_eps < 1e-4,
+      f"{exact:.0e} and {no_eps:.0e}")
+check("E17: in training, parameters set from one batch undo BN on that batch only",
+      np.abs(undo(mg.tensor(first)).data - first).max() < 1e-12
+      and np.abs(undo(mg.tensor(second)).data - second).max() > 0.1)
+seed_mistake("E25", "003", "pytorch中的BatchNorm中beta和gamma初始化并不是0和1",
+             "in PyTorch's BatchNorm, beta and gamma are not initialised to 0 and 1",
+             "outdated: gamma was drawn from U(0, 1) until PyTorch PR #12325 (2018, issue "
+             "#12259); since then weight = 1 and bias = 0, and minigrad's layers follow")
+seed_mistake("E30", "004", "γ和β … 其维度与正在被归一化的数据的维度相同",
+             "gamma and beta have the same dimensions as the data being normalised",
+             "one entry per feature or channel, (D,) or (C,), as the seed's next lines say")
+bn20 = layers.BatchNorm1d(20)
+check("E25, E30: a fresh BatchNorm1d(20) has weight 1 and bias 0, each of shape (20,)",
+      bn20.weight.shape == bn20.bias.shape == (20,)
+      and (bn20.weight.data == 1).all() and (bn20.bias.data == 0).all())
+check_pytorch("E25, E30: so has PyTorch's", torch,
+              lambda torch: tuple(torch.nn.BatchNorm1d(20).weight.shape) == (20,)
+              and bool((torch.nn.BatchNorm1d(20).weight == 1).all()
+                       and (torch.nn.BatchNorm1d(20).bias == 0).all()))
+
+# %% [markdown]
+# Two of the mistakes are about WHY BatchNorm helps, not about what it computes, and are stated
+# here in words; an experiment that measures them follows in a later lesson.
+# * **E1** (seed 000): "LayerNorm通过归一化每一层的输入…有效缓解了ICS问题" (LayerNorm, by
+#   normalising each layer's input, effectively alleviates internal covariate shift). Reducing
+#   internal covariate shift (ICS: the inputs of a layer changing as the layers below train) was
+#   the BatchNorm paper's MOTIVATION, not a measured mechanism. Santurkar et al. (NeurIPS 2018,
+#   "How does batch normalization help optimization?") added noise after BN that increased the
+#   shift, and training still benefited; what BN measurably does is make the loss landscape
+#   smoother (gradients more predictable).
+# * **E18** (seed 002): "为了解决ICS问题 … (但是BN没有解决ISC问题)" (BN is there to solve ICS ...
+#   (but BN did not solve the "ISC" problem)). The post contradicts itself, and "ISC" is a typo
+#   for ICS; the second statement is the closer one (see E1).
 
 # %% [markdown]
 # ## Summary

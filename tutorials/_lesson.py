@@ -105,7 +105,7 @@ def seed_mistake(code, seed, quote, translation, correction):
     import textwrap
     print(f"\n{code} (seed {seed}): \"{quote}\"")
     for text in (f"The seed says: {translation}", f"Correction: {correction}"):
-        text = text if text.endswith((".", ")", "!", "?")) else text + "."
+        text = text if text.endswith((".", "!", "?")) else text + "."
         print(textwrap.fill(text, 98, initial_indent="  ", subsequent_indent="    "))
 
 
