@@ -247,3 +247,14 @@ def test_property_logsumexp_norm_sort(case):
     finite_differences(lambda t: mg.norm(t, axis=axis), [x])
     x = x + np.arange(x.size).reshape(x.shape) * 1e-3       # no ties: sort is smooth
     finite_differences(lambda t: mg.sort(t, axis), [x])
+
+
+def test_second_derivatives_of_logsumexp_norm_sort(torch, rng):
+    x = signed(rng, (3, 4))
+    compare_second(torch, lambda t: mg.logsumexp(t, 1), lambda t: torch.logsumexp(t, 1), x)
+    compare_second(torch, lambda t: mg.norm(t, axis=0), lambda t: torch.linalg.vector_norm(t, 2, 0),
+                   x)
+    compare_second(torch, lambda t: mg.norm(t, 3, 1), lambda t: torch.linalg.vector_norm(t, 3, 1),
+                   x)
+    compare_second(torch, lambda t: mg.sort(t, 1) ** 2,
+                   lambda t: torch.sort(t, dim=1, stable=True).values ** 2, x)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from minigrad.ops.elementwise import exp, where
+from minigrad.ops.elementwise import exp
 from minigrad.ops.primitive import _data, _shape, primitive
 from minigrad.tensor import Tensor
 
