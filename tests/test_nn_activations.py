@@ -59,6 +59,8 @@ def test_second_derivatives(torch, name):
     (mg.nn.LeakyReLU, "LeakyReLU", (0.1,)), (mg.nn.ELU, "ELU", (0.7,)),
     (mg.nn.Softplus, "Softplus", (1.5, 10.0)), (mg.nn.Softmax, "Softmax", (1,)),
     (mg.nn.Softmax, "Softmax", (-1,)), (mg.nn.LogSoftmax, "LogSoftmax", (0,)),
+    (mg.nn.SELU, "SELU", ()), (mg.nn.Mish, "Mish", ()), (mg.nn.LogSigmoid, "LogSigmoid", ()),
+    (mg.nn.Hardtanh, "Hardtanh", (-0.5, 2.0)),
 ])
 def test_modules(torch, module, torch_module, args):
     compare(torch, module(*args), getattr(torch.nn, torch_module)(*args), SAMPLE.reshape(3, 3))

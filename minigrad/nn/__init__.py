@@ -1,7 +1,9 @@
 """Neural-network building blocks on top of the engine (PyTorch's names)."""
 from minigrad.nn import functional
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus
+from minigrad.nn.activations import (
+    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, SiLU, Softmax, Softplus,
+)
 from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, NLLLoss, SmoothL1Loss
 from minigrad.nn.sparse import Dropout, Embedding
@@ -13,6 +15,7 @@ from minigrad.nn.modules import (
 __all__ = ["Module", "Parameter", "Linear", "Conv2d", "ReLU", "Tanh", "Flatten", "Sequential",
            "functional",
            "CrossEntropyLoss", "Identity", "ModuleList", "MSELoss", "Sigmoid",
-           "ELU", "GELU", "LeakyReLU", "LogSoftmax", "SiLU", "Softmax", "Softplus",
+           "ELU", "GELU", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "SELU", "SiLU",
+           "Softmax", "Softplus",
            "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "NLLLoss", "SmoothL1Loss",
            "Dropout", "Embedding", "MultiheadAttention"]

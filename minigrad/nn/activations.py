@@ -151,6 +151,35 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
+class SELU(Module):
+    def forward(self, x):
+        return selu(x)
+
+
+class Mish(Module):
+    def forward(self, x):
+        return mish(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x):
+        return logsigmoid(x)
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val=-1.0, max_val=1.0):
+        super().__init__()
+        if not min_val <= max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
 def _implicit_dim(ndim, where):
     # PyTorch's old rule for a missing dim, with its deprecation warning.
     warnings.warn(f"{where}: implicit dimension choice is deprecated; pass dim=",
