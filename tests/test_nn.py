@@ -79,6 +79,36 @@ def test_load_state_dict_errors():
         block.load_state_dict({"fc.weight": np.zeros((2, 3)), "scale": [1.0]})
 
 
+def test_load_state_dict_reports_keys_like_pytorch(torch):
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    state = {"weight": np.ones((2, 3)), "extra": np.zeros(1)}
+    got = ours.load_state_dict(state, strict=False)
+    want = theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()}, strict=False)
+    assert got == (["bias"], ["extra"]) and tuple(got) == tuple(want)
+    assert got.missing_keys == want.missing_keys and got.unexpected_keys == want.unexpected_keys
+    assert (ours.weight.data == 1).all()
+    matched = ours.load_state_dict(ours.state_dict())
+    assert repr(matched) == repr(theirs.load_state_dict(theirs.state_dict()))
+    assert matched.missing_keys == [] and matched.unexpected_keys == []
+
+
+@pytest.mark.parametrize("bad", ["shape", "text", "missing"])
+def test_a_failed_load_state_dict_changes_nothing(bad):
+    block = Block()
+    before = {k: v.copy() for k, v in block.state_dict().items()}
+    state = {k: v + 1 for k, v in before.items()}        # "fc.weight" comes first
+    if bad == "shape":
+        state["scale"] = np.zeros(7)
+    elif bad == "text":
+        state["scale"] = np.array(["a"])
+    else:
+        del state["scale"]
+    with pytest.raises((ValueError, TypeError, RuntimeError)):
+        block.load_state_dict(state)
+    for key, value in block.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
 def test_load_state_dict_of_text_names_the_key():
     block = Block()
     with pytest.raises(TypeError, match="load_state_dict.*'scale'.*<U1"):

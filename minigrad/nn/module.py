@@ -9,7 +9,7 @@ state dict (as NumPy arrays) gives the same network.
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -212,7 +212,17 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (NumPy arrays, tensors or anything np.asarray accepts) into
-        the parameters and buffers, keeping each one's dtype."""
+        the parameters and buffers, keeping each one's dtype.
+
+        Returns PyTorch's named tuple (missing_keys, unexpected_keys). With
+        strict=True either kind of key is an error. Every value is checked before
+        any is copied: when this raises, the module is left as it was.
+        """
+        where = f"load_state_dict for {type(self).__name__}"
+        strict = flag(strict, where, "strict")
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"{where}: expected a dict of arrays (from state_dict()), got "
+                            f"{type(state_dict).__name__}")
         own = OrderedDict()
         for module_name, module in self.named_modules(remove_duplicate=False):
             for registry in (module._parameters, module._buffers):
@@ -222,21 +232,22 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise RuntimeError(f"load_state_dict for {type(self).__name__}: missing keys "
-                               f"{missing}, unexpected keys {unexpected}")
+            raise RuntimeError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
+        loads = []                      # all checked first, then all copied
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = state_dict[key]
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
             if array.dtype.kind not in "biuf":
-                raise TypeError(f"load_state_dict for {type(self).__name__}: '{key}' holds "
-                                f"{array.dtype} values, expected numbers")
+                raise TypeError(f"{where}: '{key}' holds {array.dtype} values, expected numbers")
             if array.shape != target.shape:
-                raise ValueError(f"load_state_dict for {type(self).__name__}: '{key}' has shape "
-                                 f"{array.shape} in the state dict but {target.shape} in the model")
+                raise ValueError(f"{where}: '{key}' has shape {array.shape} in the state dict "
+                                 f"but {target.shape} in the model")
+            loads.append((target, array))
+        for target, array in loads:
             target.data[...] = array
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------
     def extra_repr(self):
@@ -281,6 +292,16 @@ class Module:
                     value = copy.deepcopy(value, memo)
                 twin.__dict__[key] = value
         return memo[id(self)]
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict returns, as in PyTorch: the model's keys the state dict
+    lacked, and the state dict's keys the model does not have."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 def _as_buffer(value, name, owner):
