@@ -36,9 +36,9 @@ from layers.bcn import BatchChannelNorm2d
 from layers.groupnorm import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from layers.layernorm import LayerNorm
 from layers.rmsnorm import RMSNorm
-from layers.weightnorm import weight_norm
+from layers.weightnorm import remove_weight_norm, weight_norm
 from layers.weightstd import WSConv2d, WSLinear, weight_standardize
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "RMSNorm", "weight_norm", "WSConv2d", "WSLinear",
-           "weight_standardize", "BatchChannelNorm2d", "functional"]
+           "InstanceNorm2d", "RMSNorm", "remove_weight_norm", "weight_norm", "WSConv2d",
+           "WSLinear", "weight_standardize", "BatchChannelNorm2d", "functional"]

@@ -107,8 +107,9 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     of PyTorch's torch.nn.utils.weight_norm: `weight_g`, `weight_v`.
 
     `module.<name>` becomes a read-only attribute recomputed from g and v on
-    every access, so each forward pass uses the current g and v and gradients
-    reach them through the graph.
+    every access (a WeightNorm registered with module.register_parametrization),
+    so each forward pass uses the current g and v and gradients reach them
+    through the graph. remove_weight_norm undoes it.
     """
     op = f"weight_norm({type(module).__name__}, name={name!r})"
     if not isinstance(module, nn.Module):
@@ -130,17 +131,39 @@ def weight_norm(module, name="weight", dim=0, backward="autograd"):
     delattr(module, name)
     module.register_parameter(f"{name}_g", nn.Parameter(norm_except_dim(w, dim).data))
     module.register_parameter(f"{name}_v", nn.Parameter(w.data.copy()))
+    module.register_parametrization(name, WeightNorm(name, dim, backward))
+    return module
 
-    def recompute(self):
-        # g and v are this module's own parameters, made above: nothing to check.
-        return _normalized_weight(getattr(self, f"{name}_v"), getattr(self, f"{name}_g"),
-                                  dim, backward)
 
-    # A per-instance subclass whose `name` is a property: the weight is rebuilt
-    # from g and v whenever anything (forward included) reads it.
-    cls = type(module)
-    module.__class__ = type(cls.__name__, (cls,), {
-        name: property(recompute, doc=f"{name} = {name}_g * {name}_v / ||{name}_v||"),
-        "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-    })
+class WeightNorm:
+    """What weight_norm leaves on a module: reading `module.<name>` calls this,
+    which computes the weight from the module's current <name>_g and <name>_v.
+    A plain object (not a closure, not a subclass made for one module), so the
+    module pickles and deep-copies with it."""
+
+    def __init__(self, name, dim, backward):
+        self.name, self.dim, self.backward = name, dim, backward
+
+    def __call__(self, module):
+        # g and v are the module's own parameters, made by weight_norm: nothing to check.
+        return _normalized_weight(getattr(module, f"{self.name}_v"),
+                                  getattr(module, f"{self.name}_g"), self.dim, self.backward)
+
+    def __repr__(self):
+        return f"weight_norm(name={self.name!r}, dim={self.dim})"
+
+
+def remove_weight_norm(module, name="weight"):
+    """Undo weight_norm (PyTorch's legacy torch.nn.utils.remove_weight_norm): the
+    current g * v / ||v|| becomes a plain parameter `name` again, and the
+    parameters <name>_g and <name>_v are gone. Returns the module."""
+    computed = getattr(module, "_parametrizations", None) or {}
+    if not isinstance(computed.get(name), WeightNorm):
+        raise ValueError(f"remove_weight_norm: weight_norm of '{name}' not found in "
+                         f"{type(module).__name__}")
+    weight = computed[name](module).data.copy()
+    module.remove_parametrization(name)
+    delattr(module, f"{name}_g")
+    delattr(module, f"{name}_v")
+    module.register_parameter(name, nn.Parameter(weight))
     return module

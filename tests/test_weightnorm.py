@@ -1,4 +1,6 @@
 """weight_norm: w = g * v / ||v||, checked against both PyTorch APIs, in both backward modes."""
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -7,7 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad as mg
 from minigrad import nn, optim
-from layers.weightnorm import WeightNormFunction, normalized_weight, norm_except_dim, weight_norm
+from layers.weightnorm import (
+    WeightNormFunction, norm_except_dim, normalized_weight, remove_weight_norm, weight_norm,
+)
 
 BACKWARDS = ["autograd", "manual"]
 
@@ -184,6 +188,46 @@ def test_float32_stays_float32(rng, backward):
     y = module64(x)
     y.sum().backward()
     assert y.dtype == np.float32 and module64.weight_v.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv"])
+def test_remove_weight_norm_restores_a_plain_weight_like_legacy_torch(torch, rng, kind):
+    theirs, ours = _modules(torch, kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.nn.utils.weight_norm(theirs)
+        weight_norm(ours)
+        with torch.no_grad():                   # train g and v apart from each other first
+            theirs.weight_g.mul_(1.5)
+        ours.weight_g.data *= 1.5
+        torch.nn.utils.remove_weight_norm(theirs)
+    assert remove_weight_norm(ours) is ours
+    assert type(ours) in (nn.Linear, nn.Conv2d) and isinstance(ours.weight, nn.Parameter)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), atol=1e-15)
+    x = _input(kind, rng)
+    np.testing.assert_allclose(ours(mg.Tensor(x)).data,
+                               theirs(torch.tensor(x)).detach().numpy(), atol=1e-13)
+    ours.weight.data *= 0                       # a plain parameter again, which training sets
+    assert (ours(mg.Tensor(x)).data == ours.bias.data.reshape(-1, *[1] * (x.ndim - 2))).all()
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found in"):
+        remove_weight_norm(ours)
+    weight_norm(ours)                           # and it can be applied again
+
+
+def test_weight_norm_pickles_and_copies_and_its_weight_cannot_be_overwritten(rng):
+    module = weight_norm(nn.Linear(4, 3), backward="manual")
+    x = mg.Tensor(rng.standard_normal((5, 4)))
+    twin = pickle.loads(pickle.dumps(module))
+    assert type(twin) is nn.Linear and "weight_norm" in repr(twin._parametrizations["weight"])
+    np.testing.assert_array_equal(twin(x).data, module(x).data)
+    twin.weight_g.data *= 2                     # the copy's weight follows the copy's g only
+    np.testing.assert_allclose(twin.weight.data, 2 * module.weight.data, atol=1e-15)
+    clone = copy.deepcopy(module)
+    remove_weight_norm(clone)
+    assert "weight_g" in dict(module.named_parameters())      # the original keeps its own
+    with pytest.raises(AttributeError, match="'weight' is computed on every read"):
+        module.weight = nn.Parameter(np.zeros((3, 4)))
 
 
 def test_bad_inputs():

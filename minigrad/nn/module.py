@@ -44,6 +44,10 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"assigning attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
+        if name in self.__dict__.get("_parametrizations", ()):
+            raise AttributeError(f"{type(self).__name__}: '{name}' is computed on every read "
+                                 f"by {self._parametrizations[name]!r}; change what it is "
+                                 f"computed from, or remove the parametrization first")
         if isinstance(value, Parameter):
             self._forget(name)
             params[name] = value
@@ -86,6 +90,9 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
+        computed = d.get("_parametrizations")
+        if computed and name in computed:
+            return computed[name](self)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
@@ -112,6 +119,33 @@ class Module:
         self._parameters[name] = param
         if param is not None and param.name is None:
             param.name = name
+
+    def register_parametrization(self, name, parametrization):
+        """Make `self.<name>` a computed value: every read calls parametrization(self)
+        (weight_norm's w = g v / ||v|| is one). Keep it an object of an importable
+        class, not a closure: it is stored on the module, so that the module
+        pickles and deep-copies with it."""
+        if not callable(parametrization):
+            raise TypeError(f"register_parametrization: expected a callable of the module, "
+                            f"got {type(parametrization).__name__}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_parametrization: invalid name {name!r}")
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                raise ValueError(f"register_parametrization: {type(self).__name__} has a "
+                                 f"parameter, buffer or module '{name}'; remove it first")
+        self._check_free(name, "register_parametrization")
+        if "_parametrizations" not in self.__dict__:
+            object.__setattr__(self, "_parametrizations", OrderedDict())
+        self._parametrizations[name] = parametrization
+
+    def remove_parametrization(self, name):
+        """Undo register_parametrization(name); returns the parametrization."""
+        computed = self.__dict__.get("_parametrizations", {})
+        if name not in computed:
+            raise ValueError(f"remove_parametrization: {type(self).__name__} has no "
+                             f"parametrization '{name}'")
+        return computed.pop(name)
 
     # -- running it -----------------------------------------------------------
     def forward(self, *args, **kwargs):
