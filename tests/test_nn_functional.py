@@ -84,3 +84,34 @@ def test_softmax_axis_errors_name_the_function(fn):
         fn(mg.randn(3, 4), axis=2)
     with pytest.raises(TypeError, match=rf"{name}: axis must be an int"):
         fn(mg.randn(3, 4), axis=(0, 1))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_one_node_with_pytorchs_gradients(torch, shape, bias):
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    g = rng.standard_normal(shape[:-1] + (4,))
+    ours = [mg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ym = F.linear(ours[0], ours[1], ours[2] if bias else None)
+    yt = torch.nn.functional.linear(theirs[0], theirs[1], theirs[2] if bias else None)
+    assert ym.grad_fn.name == "LinearBackward"
+    np.testing.assert_allclose(ym.data, yt.detach().numpy(), rtol=1e-13)
+    ym.backward(g)
+    yt.backward(torch.tensor(g))
+    for m, t in zip(ours, theirs):
+        if t.grad is not None:
+            np.testing.assert_allclose(m.grad.data, t.grad.numpy(), rtol=1e-7)
+    assert (ours[2].grad is None) == (not bias)
+    assert mg.gradgradcheck(lambda a, v: F.linear(a, v, ours[2] if bias else None).tanh(),
+                            [ours[0], ours[1]])
+
+
+def test_linear_refuses_a_weight_that_is_not_a_matrix_or_vector(torch):
+    with pytest.raises(ValueError, match=r"linear: weight must have shape \(out_features, "
+                                         r"in_features\), got \(1, 2, 3\)"):
+        F.linear(mg.randn(2, 3), mg.randn(1, 2, 3))
+    x, w = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5])
+    expected = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(0.25))
+    np.testing.assert_allclose(F.linear(x, w, np.array(0.25)).data, expected.numpy())

@@ -72,10 +72,10 @@ def linear(x, weight, bias=None):
     if bias is not None and np.shape(bias) != weight.shape[:-1]:
         raise ValueError(f"linear: bias must have shape {weight.shape[:-1]} for weight of shape "
                          f"{weight.shape}, got {np.shape(bias)}")
-    y = x @ cast_like(weight, x).T
-    if bias is not None:
-        y = y + cast_like(bias, x)
-    return y
+    if weight.ndim == 1:                  # a vector weight (PyTorch allows it): composed
+        y = x @ cast_like(weight, x)
+        return y if bias is None else y + cast_like(bias, x)
+    return ops.linear(x, cast_like(weight, x), cast_like(bias, x))
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
@@ -127,8 +127,15 @@ def relu(x):
 
 @numpy_or_torch_names
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along axis, stable for huge logits (ops/reductions.py)."""
+    """log(softmax(x)) along axis, stable for huge logits: one node whose backward
+    is g - softmax(x) * sum(g) (derived in minigrad/ops/softmax.py)."""
     return ops.log_softmax(as_float_tensor(x, "log_softmax"), axis)
+
+
+@numpy_or_torch_names
+def log_softmax_composed(x, axis=-1):
+    """The same, composed of exp, log, sum and max as the lessons derive it (five nodes)."""
+    return ops.log_softmax_composed(as_float_tensor(x, "log_softmax_composed"), axis)
 
 
 @numpy_or_torch_names
@@ -137,20 +144,26 @@ def softmax(x, axis=-1):
     return ops.softmax(as_float_tensor(x, "softmax"), axis)
 
 
+def _check_reduction(reduction, where):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def _reduce(loss, reduction, where):
+    _check_reduction(reduction, where)
     if reduction == "mean":
         return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss.sum() if reduction == "sum" else loss
 
 
 def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index=-100,
                   label_smoothing=0.0):
     """Softmax cross-entropy. logits: (N, C) or (C,). target: class indices
-    (N,) / () of an integer dtype, or class probabilities of logits' shape."""
+    (N,) / () of an integer dtype, or class probabilities of logits' shape.
+
+    With class indices it is one node, whose backward is softmax - one_hot
+    (over N for the mean; minigrad/ops/softmax.py). Composed, as in the lessons:
+    -log_softmax_composed(logits)[np.arange(N), target].mean()."""
     logits = as_float_tensor(logits, "cross_entropy")
     if losses.needs_options(logits, target, weight, ignore_index, label_smoothing):
         return losses.cross_entropy_with_options(logits, target, reduction, weight, ignore_index,
@@ -158,7 +171,6 @@ def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    log_p = ops.log_softmax(logits, -1)
     classes = logits.shape[-1]
     if target_data.dtype.kind in "iu":
         if target_data.shape != logits.shape[:-1]:
@@ -168,11 +180,15 @@ def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index
         if target_data.size and (target_data.min() < 0 or target_data.max() >= classes):
             raise ValueError(f"cross_entropy: target classes must lie in [0, {classes}), "
                              f"got values from {target_data.min()} to {target_data.max()}")
-        if logits.ndim == 1:
-            loss = -log_p[int(target_data)]
-        else:
-            loss = -log_p[np.arange(logits.shape[0]), target_data]
-    elif target_data.dtype.kind == "f":
+        _check_reduction(reduction, "cross_entropy")
+        target_data = target_data.astype(np.intp, copy=False)
+        if logits.ndim == 2:
+            return ops.cross_entropy(logits, target_data, reduction)
+        # one example: a batch of one (whose mean is its sum), and back to a 0-d loss
+        loss = ops.cross_entropy(logits.reshape(1, classes), target_data.reshape(1),
+                                 "sum" if reduction == "mean" else reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    if target_data.dtype.kind == "f":
         if target_data.shape == logits.shape[:-1]:
             raise TypeError(f"cross_entropy: class indices must be integers, got a "
                             f"{target_data.dtype} target of shape {target_data.shape}; make it with integers "
@@ -180,11 +196,11 @@ def cross_entropy(logits, target, reduction="mean", *, weight=None, ignore_index
         if target_data.shape != logits.shape:
             raise ValueError(f"cross_entropy: probability target must have the logits' shape "
                              f"{logits.shape}, got {target_data.shape}")
+        log_p = ops.log_softmax(logits, logits.ndim - 1)
         loss = -(log_p * _target_like(target, logits)).sum(axis=-1)
-    else:
-        raise TypeError(f"cross_entropy: target must hold integer class indices or float "
-                        f"probabilities, got dtype {target_data.dtype}")
-    return _reduce(loss, reduction, "cross_entropy")
+        return _reduce(loss, reduction, "cross_entropy")
+    raise TypeError(f"cross_entropy: target must hold integer class indices or float "
+                    f"probabilities, got dtype {target_data.dtype}")
 
 
 def mse_loss(x, target, reduction="mean"):

@@ -30,7 +30,8 @@ The table is split by family, one file each:
   shape.py        broadcast_to / sum_to, reshape, transpose, indexing, concatenate, pad
   elementwise.py  arithmetic, pow, exp, log, activations, where, clip, casts
   reductions.py   sum, max, min, mean, var, std
-  linalg.py       matmul, and the unfold/fold pair behind convolution
+  linalg.py       matmul, linear, and the unfold/fold pair behind convolution and pooling
+  softmax.py      log_softmax and softmax cross-entropy as single entries (closed forms)
   trig.py         sin, cos, tan, their inverses, sinh, cosh
   more_elementwise.py  log1p, expm1, log2, square, rsqrt, erf, rounding, mod, isnan ...
   more_reductions.py   cumsum, cumprod, prod, logsumexp, norm, all, any
@@ -50,10 +51,8 @@ from minigrad.ops.elementwise import (
     abs, add, astype, clip, clone, compare, div, exp, log, maximum, minimum, mul, neg, power,
     relu, sigmoid, sqrt, sub, tanh, where,
 )
-from minigrad.ops.reductions import (
-    log_softmax, max, mean, min, softmax, std, sum, var,
-)
-from minigrad.ops.linalg import fold, matmul, unfold
+from minigrad.ops.reductions import max, mean, min, std, sum, var
+from minigrad.ops.linalg import fold, linear, matmul, unfold
 from minigrad.ops.arrange import (
     array_split, chunk, flip, hstack, moveaxis, repeat, repeat_interleave, roll, split, tile,
     vstack,
@@ -70,6 +69,7 @@ from minigrad.ops.more_elementwise import (
 )
 from minigrad.ops.more_reductions import all, any, cumprod, cumsum, logsumexp, norm, prod
 from minigrad.ops.sorting import argmax, argmin, argsort, sort, topk
+from minigrad.ops.softmax import cross_entropy, log_softmax, log_softmax_composed, softmax
 from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cosh, sin, sinh, tan
 
 __all__ = [
@@ -78,7 +78,7 @@ __all__ = [
     "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
-    "matmul", "unfold",
+    "linear", "matmul", "unfold", "cross_entropy", "log_softmax_composed",
     "ceil", "erf", "exp2", "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p",
     "log2", "log10", "mod", "reciprocal", "remainder", "round", "rsqrt", "sign", "square", "trunc",
     "acos", "arccos", "arcsin", "arctan", "asin", "atan", "cos", "cosh", "sin", "sinh", "tan",

@@ -1,11 +1,12 @@
-"""Linear algebra: matmul, and convolution as unfold (im2col) + matmul."""
+"""Linear algebra: matmul, the linear layer's x @ W.T + b as one entry, and the
+unfold/fold pair behind convolution (im2col + matmul) and pooling."""
 from __future__ import annotations
 
 import numpy as np
 
 from minigrad.checks import operand
 from minigrad.ops.primitive import _shape, primitive
-from minigrad.ops.shape import expand_dims, squeeze, swapaxes
+from minigrad.ops.shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
 # ----------------------------------------------------------------------------
 # Linear algebra
@@ -51,6 +52,28 @@ def matmul(a, b):
             raise ValueError(f"matmul: batch dimensions of shapes {sa} and {sb} "
                              f"do not broadcast") from None
     return _matmul(a, b)
+
+
+def _linear_forward(x, weight, bias):
+    y = x @ weight.T
+    if bias is not None:
+        y += bias                     # (in place on the fresh product)
+    return y
+
+
+def _linear_vjp_weight(g, ans, x, weight, bias):
+    # sum over every example of g_n x_n^T: the batch axes flattened into one product
+    return matmul(transpose(reshape(g, (-1, _shape(g)[-1]))), reshape(x, (-1, _shape(x)[-1])))
+
+
+# y = x @ weight.T + bias, weight of shape (out, in): one node instead of three
+# (transpose, matmul, add), as PyTorch's addmm. Its three gradients are those of
+# the three ops: g @ weight, g^T x summed over the examples, and g itself, which
+# the backward walk sums over the examples to the bias's shape (out,).
+linear = primitive("linear", _linear_forward,
+                   lambda g, ans, x, weight, bias: matmul(g, weight),
+                   _linear_vjp_weight,
+                   lambda g, ans, x, weight, bias: g)
 
 
 # ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Reductions: sum, max, min and what is composed from them (mean, var, std,
-softmax, log_softmax)."""
+"""Reductions: sum, max, min and what is composed from them (mean, var, std).
+(softmax and log_softmax: ops/softmax.py.)"""
 from __future__ import annotations
 
 import builtins
@@ -7,11 +7,10 @@ import builtins
 import numpy as np
 
 from minigrad.checks import flag, operand
-from minigrad.ops.elementwise import exp, log, where
+from minigrad.ops.elementwise import where
 from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
 from minigrad.ops.shape import broadcast_to, reshape
 from minigrad.spellings import numpy_or_torch_names
-from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
 # Reductions
@@ -115,26 +114,3 @@ def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation, NumPy's two-pass sqrt(mean((x - mean(x))**2))."""
     x, keepdims = operand(x, "std"), flag(keepdims, "std", "keepdims")
     return _std(x, _norm_axes(axis, len(_shape(x)), "std", _shape(x)), keepdims, ddof)
-
-
-@numpy_or_torch_names
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) along one axis: x - log(sum(exp(x))), after subtracting the max so
-    that exp never overflows. The max is a constant here: the gradient of
-    log(sum(exp(x))) does not depend on it. A 0-d tensor is a softmax over one value
-    (log_softmax 0, softmax 1), as in PyTorch."""
-    shape = _shape(x)
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"log_softmax: axis must be an int, got {axis!r}")
-    if len(shape) == 0:
-        _norm_axes(axis, 1, "log_softmax", shape)           # only 0 or -1
-        return reshape(log_softmax(reshape(x, (1,)), 0), ())
-    axis = _norm_axes(axis, len(shape), "log_softmax", shape)[0]
-    shifted = x - np.max(_data(x), axis=axis, keepdims=True)
-    return shifted - log(sum(exp(shifted), axis, keepdims=True))
-
-
-@numpy_or_torch_names
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along one axis, as exp(log_softmax(x))."""
-    return exp(log_softmax(x, axis))

@@ -1,0 +1,102 @@
+"""log_softmax and softmax cross-entropy, each as one entry of the derivative table.
+
+Both can be composed from exp, log, sum and indexing (log_softmax_composed below
+is that version, for the lessons): about eight nodes for a cross-entropy. As
+single entries they record one node each, and their derivatives are short
+closed forms.
+
+log_softmax. With s = softmax(x) = exp(log_softmax(x)) along the axis,
+
+    y_i = x_i - log sum_j exp(x_j),      d y_i / d x_k = [i = k] - s_k,
+
+so for an incoming gradient g:   dx_k = sum_i g_i ([i = k] - s_k) = g_k - s_k * sum_i g_i.
+
+cross_entropy with class indices t (logits x of shape (N, C)):
+
+    loss_n = -log_softmax(x_n)[t_n] = -x_{n,t_n} + log sum_j exp(x_{n,j})
+    d loss_n / d x_{n,k} = s_{n,k} - [k = t_n]          (softmax minus one-hot)
+
+The mean over the batch divides that by N (reduction="sum" does not; "none"
+scales row n by its own g_n). Both VJPs are written in minigrad operations, so
+second derivatives work.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.elementwise import exp, log
+from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
+from minigrad.ops.reductions import sum
+from minigrad.ops.shape import expand_dims, reshape
+from minigrad.spellings import numpy_or_torch_names
+
+
+def _log_softmax_forward(x, axis):
+    """x - logsumexp(x), after subtracting the max so that exp never overflows."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+_log_softmax = primitive("log_softmax", _log_softmax_forward,
+                         lambda g, ans, x, axis: g - exp(ans) * sum(g, axis, keepdims=True))
+
+
+def _softmax_axis(x, axis, op):
+    """The axis as a non-negative int, or None for a 0-d tensor (a softmax over one value)."""
+    shape = _shape(x)
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    if len(shape) == 0:
+        _norm_axes(axis, 1, op, shape)           # only 0 or -1
+        return None
+    return _norm_axes(axis, len(shape), op, shape)[0]
+
+
+@numpy_or_torch_names
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along one axis, stable for huge logits: one node whose backward
+    is g - softmax(x) * sum(g). A 0-d tensor is a softmax over one value (log_softmax
+    0, softmax 1), as in PyTorch."""
+    axis = _softmax_axis(x, axis, "log_softmax")
+    if axis is None:
+        return reshape(_log_softmax(reshape(x, (1,)), 0), ())
+    return _log_softmax(x, axis)
+
+
+@numpy_or_torch_names
+def log_softmax_composed(x, axis=-1):
+    """The same log_softmax composed of primitives, as the lessons derive it:
+    x - log(sum(exp(x))), after subtracting the max so that exp never overflows.
+    The max is a constant here: the gradient of log(sum(exp(x))) does not depend
+    on it. Five nodes instead of one; the engine finds the same gradient."""
+    axis = _softmax_axis(x, axis, "log_softmax_composed")
+    if axis is None:
+        return reshape(log_softmax_composed(reshape(x, (1,)), 0), ())
+    shifted = x - np.max(_data(x), axis=axis, keepdims=True)
+    return shifted - log(sum(exp(shifted), axis, keepdims=True))
+
+
+@numpy_or_torch_names
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along one axis, as exp(log_softmax(x))."""
+    return exp(log_softmax(x, axis))
+
+
+def _cross_entropy_forward(logits, target, reduction):
+    """Class-index cross-entropy of (N, C) logits; target holds N class indices."""
+    picked = _log_softmax_forward(logits, -1)[np.arange(len(target)), target]
+    if reduction == "mean":
+        return -picked.mean()
+    return -picked.sum() if reduction == "sum" else -picked
+
+
+def _cross_entropy_vjp(g, ans, logits, target, reduction):
+    # softmax minus one-hot, times the gradient of each row's loss
+    one_hot = np.eye(logits.shape[-1], dtype=logits.dtype)[target]
+    probabilities = exp(_log_softmax(logits, 1))
+    if reduction == "mean":
+        return (probabilities - one_hot) * (g / len(target))
+    return (probabilities - one_hot) * (g if reduction == "sum" else expand_dims(g, -1))
+
+
+cross_entropy = primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
