@@ -1,4 +1,5 @@
-"""Functions behind the nn modules: linear, conv2d, activations and losses.
+"""Functions behind the nn modules: linear, activations and losses; the
+convolution and pooling functions live in nn/conv.py and are re-exported here.
 
 All are compositions of primitives from the derivative table, so they need
 no backward of their own. They compute in the input's floating dtype: a
@@ -48,16 +49,6 @@ def _target_like(target, x):
     return np.asarray(target, dtype=x.dtype)
 
 
-def _pair(v, what, where):
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if isinstance(v, (tuple, list)) \
-        else None
-    if pair is None or not all(isinstance(n, (int, np.integer)) for n in pair):
-        raise TypeError(f"{where}: {what} must be an int or a pair of ints, got {v!r}")
-    if len(pair) != 2:
-        raise ValueError(f"{where}: {what} must be an int or a pair of ints, got {v!r}")
-    return tuple(int(n) for n in pair)
-
-
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, weight of shape (out_features, in_features)."""
     x = as_float_tensor(x, "linear")
@@ -76,49 +67,6 @@ def linear(x, weight, bias=None):
         y = x @ cast_like(weight, x)
         return y if bias is None else y + cast_like(bias, x)
     return ops.linear(x, cast_like(weight, x), cast_like(bias, x))
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """2-D cross-correlation, as im2col: unfold every kernel-sized window of the
-    padded input into a column, then one matmul with the flattened filters.
-
-    x: (N, C, H, W) or (C, H, W); weight: (O, C, kh, kw); bias: (O,).
-    """
-    x = as_float_tensor(x, "conv2d")
-    weight = as_parameter(weight, "conv2d", "weight")
-    bias = as_parameter(bias, "conv2d", "bias", optional=True)
-    if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must have shape (out, in, kh, kw), got {weight.shape}")
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.reshape(1, *x.shape)
-    out_channels, in_channels, kh, kw = weight.shape
-    if x.ndim != 4 or x.shape[1] != in_channels:
-        raise ValueError(f"conv2d: expected input of shape (N, {in_channels}, H, W) for weight "
-                         f"of shape {weight.shape}, got input of shape "
-                         f"{x.shape[1:] if unbatched else x.shape}")
-    if bias is not None and np.shape(bias) != (out_channels,):
-        raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape "
-                         f"{weight.shape}, got {np.shape(bias)}")
-    sh, sw = _pair(stride, "stride", "conv2d")
-    ph, pw = _pair(padding, "padding", "conv2d")
-    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
-        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride {stride!r}, "
-                         f"padding {padding!r}")
-    n, _, h, w = x.shape
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    if oh < 1 or ow < 1:
-        raise ValueError(f"conv2d: kernel {(kh, kw)} is larger than the padded input "
-                         f"{(h + 2 * ph, w + 2 * pw)} (input shape {x.shape})")
-    if ph or pw:
-        x = ops.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = ops.unfold(x, (kh, kw), (sh, sw))                 # (N, C, kh, kw, oh, ow)
-    cols = cols.reshape(n, in_channels * kh * kw, oh * ow)
-    filters = cast_like(weight, x).reshape(out_channels, in_channels * kh * kw)
-    y = (filters @ cols).reshape(n, out_channels, oh, ow)
-    if bias is not None:
-        y = y + cast_like(bias, x).reshape(1, out_channels, 1, 1)
-    return y[0] if unbatched else y
 
 
 def relu(x):
@@ -224,4 +172,5 @@ from minigrad.nn.losses import (  # noqa: E402
     binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, nll_loss, smooth_l1_loss,
 )
 from minigrad.nn.sparse import dropout, embedding, pad  # noqa: E402
+from minigrad.nn.conv import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: E402
 from minigrad.ops import one_hot  # noqa: E402

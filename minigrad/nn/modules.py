@@ -1,5 +1,5 @@
-"""The basic modules: Linear, Conv2d, activations, Flatten, Sequential, Identity,
-ModuleList and the loss modules.
+"""The basic modules: Linear, activations, Flatten, Sequential, Identity, ModuleList
+and the loss modules (convolution and pooling modules: nn/conv.py).
 
 Initialisation follows PyTorch's: weights and biases drawn from
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)).
@@ -44,34 +44,6 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
-
-class Conv2d(Module):
-    """2-D convolution (cross-correlation) over (N, C, H, W) inputs."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 dtype=np.float64):
-        super().__init__()
-        self.in_channels = _positive(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = F._pair(stride, "stride", "Conv2d")
-        self.padding = F._pair(padding, "padding", "Conv2d")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
-            raise ValueError(f"Conv2d: kernel_size and stride must be >= 1 and padding >= 0, got "
-                             f"kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}")
-        fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1 / math.sqrt(fan_in)
-        self.weight = Parameter(_uniform((out_channels, in_channels, *self.kernel_size), bound,
-                                         dtype, "Conv2d"))
-        self.bias = Parameter(_uniform((out_channels,), bound, dtype, "Conv2d")) if bias else None
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
-
-    def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
 
 
 class ReLU(Module):

@@ -52,7 +52,7 @@ from minigrad.ops.elementwise import (
     relu, sigmoid, sqrt, sub, tanh, where,
 )
 from minigrad.ops.reductions import max, mean, min, std, sum, var
-from minigrad.ops.linalg import fold, linear, matmul, unfold
+from minigrad.ops.linalg import fold, linear, matmul, unfold, window_max
 from minigrad.ops.arrange import (
     array_split, chunk, flip, hstack, moveaxis, repeat, repeat_interleave, roll, split, tile,
     vstack,
@@ -78,7 +78,7 @@ __all__ = [
     "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
-    "linear", "matmul", "unfold", "cross_entropy", "log_softmax_composed",
+    "linear", "matmul", "unfold", "window_max", "cross_entropy", "log_softmax_composed",
     "ceil", "erf", "exp2", "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p",
     "log2", "log10", "mod", "reciprocal", "remainder", "round", "rsqrt", "sign", "square", "trunc",
     "acos", "arccos", "arcsin", "arctan", "asin", "atan", "cos", "cosh", "sin", "sinh", "tan",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.checks import operand
-from minigrad.ops.primitive import _shape, primitive
+from minigrad.ops.primitive import _data, _shape, primitive
 from minigrad.ops.shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
 # ----------------------------------------------------------------------------
@@ -73,36 +73,76 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 linear = primitive("linear", _linear_forward,
                    lambda g, ans, x, weight, bias: matmul(g, weight),
                    _linear_vjp_weight,
-                   lambda g, ans, x, weight, bias: g)
+                   lambda g, ans, x, weight, bias: g,
+                   saves=("x", "weight"))
 
 
 # ----------------------------------------------------------------------------
-# Convolution as unfold (im2col) + matmul. unfold and fold are adjoint linear
-# maps, so each one's VJP is the other.
+# Sliding windows, for convolution (unfold + matmul, "im2col") and pooling.
+#
+# Layout: the input is (C, H, W, N), batch last. A window row is then a run of
+# ow * N numbers (N with a stride), not of ow: NumPy copies and adds long runs
+# at memory speed, and short ones at the speed of its inner loop's setup. The
+# window copy and the fold below ran 2x faster so than in (N, C, H, W).
+# unfold and fold are adjoint linear maps, so each one's VJP is the other.
 # ----------------------------------------------------------------------------
 
-def _unfold_forward(x, kernel, stride):
-    """(N, C, H, W) -> (N, C, kh, kw, oh, ow): every kernel-sized window."""
-    (kh, kw), (sh, sw) = kernel, stride
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw]              # (N, C, oh, ow, kh, kw)
-    return np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+def window_count(size, kernel, stride, dilation):
+    """How many windows fit along an axis of `size` (PyTorch's output-size formula)."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _fold_forward(cols, shape, kernel, stride):
-    """Adjoint of unfold: add each window back where it came from."""
-    (kh, kw), (sh, sw) = kernel, stride
+def _unfold_forward(x, kernel, stride, dilation):
+    """(C, H, W, N) -> (C, kh, kw, oh, ow, N): the input under each kernel
+    offset (i, j) of every window, copied once into one contiguous array."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))
+    windows = windows[:, ::sh, ::sw, :, ::dh, ::dw]          # (C, oh, ow, N, kh, kw), a view
+    return np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3))
+
+
+def _fold_forward(cols, shape, kernel, stride, dilation):
+    """Adjoint of unfold: add each kernel offset's values back where they came from."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     out = np.zeros(shape, dtype=cols.dtype)
-    oh, ow = cols.shape[4], cols.shape[5]
+    oh, ow = cols.shape[3], cols.shape[4]
     for i in range(kh):            # a loop over kernel offsets, not over pixels
         for j in range(kw):
-            out[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += cols[:, :, i, j]
+            top, left = i * dh, j * dw
+            out[:, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw] += cols[:, i, j]
     return out
 
 
 unfold = primitive("unfold", _unfold_forward,
-                   lambda g, ans, x, kernel, stride: fold(g, _shape(x), kernel, stride),
+                   lambda g, ans, x, kernel, stride, dilation:
+                   fold(g, _shape(x), kernel, stride, dilation),
                    saves="x.shape")
 fold = primitive("fold", _fold_forward,
-                 lambda g, ans, cols, shape, kernel, stride: unfold(g, kernel, stride),
+                 lambda g, ans, cols, shape, kernel, stride, dilation:
+                 unfold(g, kernel, stride, dilation),
                  saves=())
+
+
+def _first_max(x, axis, valid):
+    """Boolean mask of the one element along `axis` that max pooling picks, as
+    PyTorch does: the first maximum in the window's row-major order, the last
+    nan if there is one, and never a padding element (valid is False there)."""
+    best = np.max(x, axis=axis, keepdims=True)
+    hits = (x == best) & valid
+    pick = np.argmax(hits, axis=axis)
+    nan_windows = np.isnan(best).squeeze(axis)
+    if nan_windows.any():           # PyTorch's scan keeps replacing a nan by a later one
+        last_nan = x.shape[axis] - 1 - np.argmax(np.flip(np.isnan(x), axis), axis=axis)
+        pick = np.where(nan_windows, last_nan, pick)
+    positions = np.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
+    return positions == np.expand_dims(pick, axis)
+
+
+# The max over one axis (a pooling window), whose gradient goes to one element:
+# the one _first_max picks. (ops.max shares it between ties, as PyTorch's amax.)
+window_max = primitive("window_max",
+                       lambda x, axis, valid: np.max(x, axis=axis),
+                       lambda g, ans, x, axis, valid:
+                       expand_dims(g, axis) * _first_max(_data(x), axis, valid).astype(_data(x).dtype),
+                       saves="x")

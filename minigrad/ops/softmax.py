@@ -38,7 +38,8 @@ def _log_softmax_forward(x, axis):
 
 
 _log_softmax = primitive("log_softmax", _log_softmax_forward,
-                         lambda g, ans, x, axis: g - exp(ans) * sum(g, axis, keepdims=True))
+                         lambda g, ans, x, axis: g - exp(ans) * sum(g, axis, keepdims=True),
+                         saves="output")
 
 
 def _softmax_axis(x, axis, op):
@@ -99,4 +100,5 @@ def _cross_entropy_vjp(g, ans, logits, target, reduction):
     return (probabilities - one_hot) * (g if reduction == "sum" else expand_dims(g, -1))
 
 
-cross_entropy = primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+cross_entropy = primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp,
+                          saves="logits")
