@@ -292,7 +292,8 @@ def test_collapse_draws_a_module_call_as_one_node(collapse, modules):
     assert not set(modules) & set(cluster_labels(g))
     assert len(set(edges)) == len(edges)                                # merged, not repeated
     if collapse is True:
-        assert "3 operations · 2 parameters" in g.source and "1 operation<" in g.source
+        # Linear is one operation (x @ W.T + b as one entry), with its two parameters
+        assert "1 operation · 2 parameters" in g.source and "1 operation<" in g.source
         assert "block.fc1.weight" not in g.source                       # inside the module
         named = {title(a): n for n, a in nodes.items()}
         assert (named["x"], named["Linear (fc1)"]) in edges

@@ -730,30 +730,32 @@ def test_bad_dtype_names_the_op():
 # unfold / fold: the im2col pair behind conv2d
 # ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kernel,stride", [((2, 2), (1, 1)), ((3, 2), (2, 1)), ((1, 3), (2, 2))],
-                         ids=str)
-def test_unfold_matches_torch_unfold(torch, rng, kernel, stride):
+@pytest.mark.parametrize("kernel,stride,dilation", [((2, 2), (1, 1), (1, 1)),
+                                                    ((3, 2), (2, 1), (1, 2)),
+                                                    ((1, 3), (2, 2), (2, 1))], ids=str)
+def test_unfold_matches_torch_unfold(torch, rng, kernel, stride, dilation):
     from minigrad.ops import unfold
 
     x = rng.standard_normal((2, 3, 5, 6))
 
-    def ours(t):
-        cols = unfold(t, kernel, stride)
-        n, c, kh, kw, oh, ow = cols.shape
-        return cols.reshape(n, c * kh * kw, oh * ow)
+    def ours(t):             # unfold works batch last: (C, H, W, N) -> (C, kh, kw, oh, ow, N)
+        cols = unfold(t.transpose(1, 2, 3, 0), kernel, stride, dilation)
+        c, kh, kw, oh, ow, n = cols.shape
+        return cols.transpose(5, 0, 1, 2, 3, 4).reshape(n, c * kh * kw, oh * ow)
 
-    compare(torch, ours,
-            lambda t: torch.nn.functional.unfold(t, kernel_size=kernel, stride=stride), x)
+    compare(torch, ours, lambda t: torch.nn.functional.unfold(t, kernel_size=kernel,
+                                                              dilation=dilation, stride=stride), x)
 
 
 def test_fold_is_the_adjoint_of_unfold(rng):
     from minigrad.ops import fold, unfold
 
-    x = rng.standard_normal((1, 2, 5, 5))
-    cols = unfold(mg.Tensor(x), (3, 3), (2, 2))
-    c = rng.standard_normal(cols.shape)
-    # <unfold(x), c> == <x, fold(c)>: fold is unfold's transpose
-    folded = fold(mg.Tensor(c), x.shape, (3, 3), (2, 2))
-    assert np.sum(cols.data * c) == pytest.approx(np.sum(x * folded.data), rel=1e-12)
-    assert mg.gradgradcheck(lambda t: unfold(t, (3, 3), (2, 2)) ** 2,
-                            (mg.Tensor(x, requires_grad=True),))
+    x = rng.standard_normal((2, 5, 6, 3))
+    for args in [((3, 3), (2, 2), (1, 1)), ((2, 3), (1, 2), (2, 1))]:
+        cols = unfold(mg.Tensor(x), *args)
+        c = rng.standard_normal(cols.shape)
+        # <unfold(x), c> == <x, fold(c)>: fold is unfold's transpose
+        folded = fold(mg.Tensor(c), x.shape, *args)
+        assert np.sum(cols.data * c) == pytest.approx(np.sum(x * folded.data), rel=1e-12)
+        assert mg.gradgradcheck(lambda t: unfold(t, *args) ** 2,
+                                (mg.Tensor(x, requires_grad=True),))
