@@ -66,7 +66,7 @@ def linear(x, weight, bias=None):
     if weight.ndim == 1:                  # a vector weight (PyTorch allows it): composed
         y = x @ cast_like(weight, x)
         return y if bias is None else y + cast_like(bias, x)
-    return ops.linear(x, cast_like(weight, x), cast_like(bias, x))
+    return ops.linear(x, cast_like(weight, x), 0.0 if bias is None else cast_like(bias, x))
 
 
 def relu(x):

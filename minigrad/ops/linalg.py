@@ -56,8 +56,7 @@ def matmul(a, b):
 
 def _linear_forward(x, weight, bias):
     y = x @ weight.T
-    if bias is not None:
-        y += bias                     # (in place on the fresh product)
+    y += bias                         # (in place on the fresh product)
     return y
 
 
@@ -69,7 +68,8 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 # y = x @ weight.T + bias, weight of shape (out, in): one node instead of three
 # (transpose, matmul, add), as PyTorch's addmm. Its three gradients are those of
 # the three ops: g @ weight, g^T x summed over the examples, and g itself, which
-# the backward walk sums over the examples to the bias's shape (out,).
+# the backward walk sums over the examples to the bias's shape (out,). Without a
+# bias, pass the number 0.0: a constant, so it gets no gradient.
 linear = primitive("linear", _linear_forward,
                    lambda g, ans, x, weight, bias: matmul(g, weight),
                    _linear_vjp_weight,
