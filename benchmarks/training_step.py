@@ -13,7 +13,9 @@ engine starts from PyTorch's initial weights (its state_dict loaded into minigra
 the same mini-batches; the losses must agree at step 0 (asserted, 1e-10) and stay together
 to the end. The engines take turns, a round of STEPS_PER_ROUND steps each, so that a busy
 machine slows them all alike; the figure is the median over the rounds of the time per step,
-with the spread of the per-round ratios to PyTorch.
+with the spread of the per-round ratios to PyTorch. The clock is the process's CPU time
+(time.process_time) unless --clock wall: every engine runs on one thread, and on a shared
+machine the wall clock mostly measures the wait for a free core.
 
 Then two operations alone, float32, forward + backward (gradients of input and weight):
 
@@ -52,6 +54,8 @@ from minigrad.nn import functional as F    # noqa: E402
 from minigrad.datasets import load_digits  # noqa: E402
 
 LR, MOMENTUM = 0.05, 0.9
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+clock = CLOCKS["cpu"]
 
 
 # ----------------------------------------------------------------------------
@@ -185,10 +189,10 @@ def time_training(kind, rounds, steps_per_round):
     for r in range(rounds):
         part = data[1 + r * steps_per_round: 1 + (r + 1) * steps_per_round]
         for e in engines:
-            start = time.perf_counter()
+            start = clock()
             for x, y in part:
                 last[e.label] = e.step(x, y)
-            times[e.label].append((time.perf_counter() - start) / steps_per_round)
+            times[e.label].append((clock() - start) / steps_per_round)
     return times, first[0], last
 
 
@@ -246,9 +250,9 @@ def time_op(case, rounds):
     times = {"minigrad": [], "PyTorch": []}
     for _ in range(rounds):
         for label, run in (("minigrad", run_minigrad), ("PyTorch", run_torch)):
-            start = time.perf_counter()
+            start = clock()
             run()
-            times[label].append(time.perf_counter() - start)
+            times[label].append(clock() - start)
     return name, times
 
 
@@ -284,7 +288,8 @@ def header():
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{os.cpu_count()} cores, load average {load:.1f}, {platform.machine()}, Python "
-          f"{platform.python_version()}, " + ", ".join(found) + "; torch.set_num_threads(1)")
+          f"{platform.python_version()}, " + ", ".join(found) + "; torch.set_num_threads(1), "
+          f"NumPy's BLAS on 1 thread; clock: {'CPU time' if clock is time.process_time else 'wall'}")
 
 
 def profile(kind):
@@ -310,7 +315,11 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
     parser.add_argument("--steps", type=int, default=20, help="training steps per round (20)")
     parser.add_argument("--profile", choices=("mlp", "cnn"), help="profile minigrad's step")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",
+                        help="cpu: the process's CPU time (default); wall: elapsed time")
     args = parser.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     import torch
     torch.set_num_threads(1)            # one core each: a like-for-like comparison
     if args.profile:
