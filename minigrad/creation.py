@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.checks import allocation
+from minigrad.checks import allocation, operand, operand_text
 from minigrad.tensor import Tensor
 
 _rng = np.random.default_rng()
@@ -85,7 +85,7 @@ def arange(*args, dtype=None, requires_grad=False, name=None):
 
 def _like(t, dtype, op):
     """t's shape and (unless dtype is given) its dtype; t is a Tensor or an array."""
-    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    data = t.data if isinstance(t, Tensor) else np.asarray(operand(t, op))
     return data.shape, data.dtype if dtype is None else _dtype(dtype, op)
 
 
@@ -100,6 +100,9 @@ def ones_like(t, dtype=None, requires_grad=False, name=None):
 
 
 def _fill(shape, fill_value, dtype, op):
+    if not isinstance(fill_value, (Tensor, bool, int, float, np.number)):
+        raise TypeError(f"{op}: fill_value must be a number, got {type(fill_value).__name__} "
+                        f"{operand_text(fill_value)}")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:

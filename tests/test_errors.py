@@ -166,6 +166,15 @@ UNCLEAR = {
                           ["add", "ragged", "[[1], [1, 2]]"]),
     "concatenate with None": (lambda: mg.concatenate([leaf(), None]), TypeError,
                               ["concatenate", "position 1", "None"]),
+    "zeros_like of a ragged list": (lambda: mg.zeros_like([[1], [1, 2]]), TypeError,
+                                    ["zeros_like", "ragged"]),
+    "full_like(x, 'abc')": (lambda: mg.full_like(leaf(), "abc"), TypeError,
+                            ["full_like", "fill_value", "'abc'"]),
+    "pad with ragged widths": (lambda: mg.pad(leaf(), [[1], [1, 2]]), TypeError,
+                               ["pad", "pad_width"]),
+    "logsumexp(None)": (lambda: mg.logsumexp(None), TypeError, ["logsumexp", "None"]),
+    "save_graph of a tensor": (lambda: mg.save_graph(leaf(), "out.svg"), TypeError,
+                               ["save_graph", "Tensor", "draw_graph"]),
 }
 
 

@@ -204,6 +204,12 @@ def save_graph(graph, path, format=None):
     Without Graphviz's `dot` program it writes the DOT text to path.dot instead
     and prints one line on how to install Graphviz. Returns the path written.
     """
+    if not hasattr(graph, "pipe") or not hasattr(graph, "source"):
+        raise TypeError(f"save_graph: expected the drawing draw_graph returns (a graphviz "
+                        f"Digraph), got {type(graph).__name__}; save_graph(draw_graph(y), path)")
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"save_graph: path must be a file name, got {type(path).__name__} "
+                        f"{path!r}")
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".") or "svg").lower()
     if fmt not in FORMATS:

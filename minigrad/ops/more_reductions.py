@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from minigrad.checks import operand
 from minigrad.ops.elementwise import abs, exp, log, power, where
 from minigrad.ops.more_elementwise import sign
 from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
@@ -107,6 +108,7 @@ def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over axis, after subtracting the max so that exp never
     overflows. The max is a constant here (the result does not depend on it);
     where it is infinite, 0 is subtracted instead. The gradient is softmax(x)."""
+    x = operand(x, "logsumexp")
     axes = _norm_axes(axis, len(_shape(x)), "logsumexp", _shape(x))
     data = _data(x) if isinstance(x, Tensor) else np.asarray(x, dtype=np.float64)
     if builtins.any(data.shape[a] == 0 for a in axes):

@@ -135,6 +135,7 @@ def squeeze(x, axis=None):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Dimensions start_dim..end_dim merged into one (PyTorch's flatten; all by default)."""
+    x = operand(x, "flatten")
     shape = _shape(x)
     if len(shape) == 0:
         return reshape(x, (1,))             # PyTorch: a 0-d tensor flattens to shape (1,)
@@ -264,8 +265,11 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     ndim = len(_shape(x))
     if ndim == 0:
         return reshape(x, ())           # nothing to pad (NumPy returns the 0-d array)
-    widths = np.asarray(pad_width)
-    if widths.size and widths.dtype.kind not in "iu":
+    try:
+        widths = np.asarray(pad_width)
+    except ValueError:                  # a ragged list
+        widths = np.asarray(0.5)
+    if widths.size and widths.dtype.kind not in "iu" or pad_width is None:
         raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
     try:
         widths = np.broadcast_to(widths, (ndim, 2))
