@@ -19,10 +19,13 @@ TORCH_TO_NUMPY = {"dim": "axis", "dims": "axis", "keepdim": "keepdims", "correct
 
 def numpy_or_torch_names(fn):
     """Decorate fn (written with axis=/keepdims=/ddof=) to accept dim=/keepdim=/correction=."""
-    parameters = list(inspect.signature(fn).parameters)
-    # where each NumPy name sits among the positional parameters, to see if it was given
-    positions = {name: parameters.index(name) for name in TORCH_TO_NUMPY.values()
-                 if name in parameters}
+    parameters = inspect.signature(fn).parameters
+    positional = [p for p, v in parameters.items()
+                  if v.kind in (v.POSITIONAL_ONLY, v.POSITIONAL_OR_KEYWORD)]
+    # where each NumPy name sits among the positional parameters, to see if a call gave it
+    # there (a keyword-only one can only come as a keyword)
+    positions = {name: positional.index(name) if name in positional else float("inf")
+                 for name in TORCH_TO_NUMPY.values() if name in parameters}
     if not positions:
         raise TypeError(f"numpy_or_torch_names: {fn.__qualname__} takes none of "
                         f"{sorted(TORCH_TO_NUMPY.values())}")
@@ -41,7 +44,8 @@ def numpy_or_torch_names(fn):
             kwargs[numpy_name] = kwargs.pop(torch_name)
         return fn(*args, **kwargs)
 
-    accepting_both.__doc__ = (fn.__doc__ or "") + (
-        "\n\n    Also takes PyTorch's spellings: " +
-        ", ".join(f"{t}= for {n}=" for t, n in TORCH_TO_NUMPY.items() if n in positions) + ".")
+    spellings = ", ".join(f"{t}= for {n}=" for t, n in TORCH_TO_NUMPY.items()
+                          if n in positions and t != "dims")       # (dims=: flip and roll only)
+    note = f"Also takes PyTorch's spellings: {spellings}."
+    accepting_both.__doc__ = f"{fn.__doc__.rstrip()}\n\n    {note}" if fn.__doc__ else note
     return accepting_both

@@ -116,6 +116,8 @@ def test_tolist_view_t_permute_unsqueeze(torch):
     same(y.permute((1, 2, 0)), ty.permute((1, 2, 0)))
     same(y.unsqueeze(-1), ty.unsqueeze(-1))
     same(y.expand(4, -1, -1, -1), ty.expand(4, -1, -1, -1))
+    same(x.clamp(-0.5, 1.0), tx.clamp(-0.5, 1.0))
+    same(x.pow(3), tx.pow(3))
     assert y.dim() == ty.dim() and y.numel() == ty.numel()
 
 
