@@ -21,8 +21,10 @@ CLASSES = np.array([0, 3, 1])
 
 # class name -> (make the module, its inputs)
 CASES = {
+    "AvgPool2d": (lambda: nn.AvgPool2d(2, padding=1), (IMAGES,)),
     "BCELoss": (lambda: nn.BCELoss(), (PROBS, (PROBS > 0.5) * 1.0)),
     "BCEWithLogitsLoss": (lambda: nn.BCEWithLogitsLoss(), (ROWS, (ROWS > 0) * 1.0)),
+    "Conv1d": (lambda: nn.Conv1d(4, 2, 3, padding=1), (IMAGES[:, :, 0],)),
     "Conv2d": (lambda: nn.Conv2d(4, 3, 3, padding=1), (IMAGES,)),
     "CrossEntropyLoss": (lambda: nn.CrossEntropyLoss(), (ROWS, CLASSES)),
     "Dropout": (lambda: nn.Dropout(0.5), (ROWS,)),
@@ -31,6 +33,7 @@ CASES = {
     "HuberLoss": (lambda: nn.HuberLoss(delta=0.5), (ROWS, ROWS[::-1])),
     "Linear": (lambda: nn.Linear(4, 3), (ROWS,)),
     "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), (ROWS,)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2, stride=1), (IMAGES,)),
     "MSELoss": (lambda: nn.MSELoss(), (ROWS, ROWS[::-1])),
     "ModuleList": (lambda: nn.ModuleList([nn.Linear(4, 3)]), None),
     "MultiheadAttention": (lambda: nn.MultiheadAttention(4, 2), (SEQUENCE,) * 3),
