@@ -9,8 +9,11 @@ What you will learn
   * its backward: BatchNorm's formula with a different reduction set R, and the weight inside it;
   * how to debug a hand derivation: compare every intermediate gradient with autograd's. A seed
     blog post (004) prints a LayerNorm backward whose step 3 has the wrong power and sign (the
-    mistake E31 of lesson 11's list); the comparison points straight at it, and fixing it brings
-    the error from order 1 to 1e-16.
+    mistake E31 of lesson 11's index); the comparison points straight at it, and fixing it brings
+    the error from order 1 to 1e-16;
+  * the seeds' other LayerNorm mistakes, run and corrected in section 6: "LN normalises each
+    feature" (E13), one statistic per sentence instead of per token (E20), gamma and beta shaped
+    per sample (E7), running statistics LayerNorm does not have (E8).
 
 Run it:  python tutorials/06_layernorm.py --out DIR
 Figure:  seed_backward_steps.png (the error of each step of the seed's derivation, before and
@@ -23,7 +26,12 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import layers
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake
+
+try:                        # PyTorch is optional: the seeds' mistakes are also checked against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -38,7 +46,7 @@ eps = 1e-5
 #     mean = mean_R x,   var = mean_R (x - mean)^2   (biased),   y = weight * (x - mean)/sqrt(var + eps) + bias
 # The weight and bias have shape (D,): a scale and shift per feature, shared by every token of
 # every sample. (A seed, 000, gives them the shape (N,), one per sample: that cannot work, since a
-# parameter cannot depend on the batch size.)
+# parameter cannot depend on the batch size; section 6 runs it, E7.)
 
 # %%
 section("1. LayerNorm over the features of each token")
@@ -118,6 +126,10 @@ for backward in ("autograd", "manual"):
 
 # %%
 section("3. The seed's five steps")
+seed_mistake("E31", "004", "∂L/∂σ² = ½ Σ ∂L/∂x̂_i · (x_i − μ) / sqrt(σ² + ε)",
+             "step 3 of the seed's LayerNorm backward, dL/dvar",
+             "the derivative of (var + eps)^(-1/2) is -1/2 (var + eps)^(-3/2): sections 4 and 5 "
+             "find this step by comparing each with autograd, and the shapes of step 1")
 SEED_STEPS = """\
   step 1  dgamma = sum_i dy_i * x_hat_i            dbeta = sum_i dy_i
   step 2  dx_hat_i = dy_i * gamma
@@ -183,13 +195,13 @@ for k in truth:
     print(f"  {k:20s} {errors['seed, as printed'][k]:16.1e} {errors['step 3 fixed'][k]:14.1e}")
 seed_err, fixed_err = errors["seed, as printed"], errors["step 3 fixed"]
 check("step 2 (dx_hat) is right", seed_err["dx_hat"] < 1e-14)
-check("step 3 (dvar) is wrong: the first step that disagrees", seed_err["dvar"] > 0.1,
+check("E31: step 3 (dvar) is wrong: the first step that disagrees", seed_err["dvar"] > 0.1,
       f"max error {seed_err['dvar']:.2f}")
 check("step 4 (dmu) is right anyway: its dvar term multiplies sum_i (x_i - mu) = 0",
       seed_err["dmu"] < 1e-13)
 check("the seed's final dx is wrong by order 1", seed_err["dx"] > 0.1,
       f"max |dx - autograd| = {seed_err['dx']:.2f}")
-check("with step 3 fixed, every step matches autograd to rounding",
+check("E31: with step 3 fixed, every step matches autograd to rounding",
       max(fixed_err.values()) < 1e-13, f"max |dx - autograd| = {fixed_err['dx']:.1e}")
 check("and the fixed steps give the same dx as the LayerNorm layer",
       np.abs(seed_steps(fixed_step3)["dx"].reshape(x.shape) - dx_autograd).max() < 1e-13)
@@ -238,6 +250,101 @@ check("summing over the samples gives autograd's dgamma",
       np.allclose(right_dgamma, Weight.grad.data, atol=1e-13))
 check("and dbeta = sum over the samples of dy",
       np.allclose(dy2.sum(axis=0), Bias.grad.data, atol=1e-13))
+
+# %% [markdown]
+# ## 6. The seeds' other mistakes about LayerNorm
+# Lesson 11 indexes the seeds' 31 mistakes; E31 was sections 3-5. Four more are about what
+# LayerNorm normalises and what it keeps. Where a claim is about PyTorch, it is also checked
+# against PyTorch when that is installed.
+
+# %%
+section("6. The seeds' other mistakes about LayerNorm")
+tokens = rng.normal(size=(2, 5, 8))                                 # (N, S, D)
+ln_out = layers.LayerNorm(8)(mg.tensor(tokens)).data
+pytorch_ln = (lambda torch: torch.nn.functional.layer_norm(torch.tensor(tokens), (8,)).numpy())
+seed_mistake("E13", "001", "层归一化将激活的每个特征归一化 … BN 标准化 N 方向, LN 和 GN 标准化 C 方向",
+             "layer normalization normalises each feature of the activations; BN normalises "
+             "along N, LN and GN along C",
+             "LN normalises each SAMPLE across its features. On (N, C, H, W): BN reduces over "
+             "(N, H, W) per channel, LN over (C, H, W) per sample, GN over (C/G, H, W) per "
+             "(sample, group) (lesson 7 draws these sets)")
+table = rng.normal(loc=2.0, size=(6, 4))
+ln_table = layers.LayerNorm(4)(mg.tensor(table)).data
+check("E13: LayerNorm's output has mean 0 in every sample (row), not in every feature (column)",
+      np.abs(ln_table.mean(axis=1)).max() < 1e-12 and np.abs(ln_table.mean(axis=0)).max() > 0.05)
+seed_mistake("E20", "002", "C:一句话的长度,即seqlen … H,W:词向量维度 … LN中,一个batch中有batch_size个均值和方差",
+             "in NLP, C is the sequence length and (H, W) the embedding; LN computes batch_size "
+             "means and variances",
+             "that mapping normalises the whole sequence and embedding at once. A Transformer's "
+             "LayerNorm normalises each token over d_model: an (N, S, D) batch has N*S statistics")
+per_sentence = layers.LayerNorm((5, 8))(mg.tensor(tokens)).data
+check("E20: LayerNorm(D) on (N, S, D) = (2, 5, 8) has N*S = 10 statistics, each token mean 0; "
+      "normalising (S, D) jointly differs",
+      np.abs(ln_out.mean(axis=-1)).max() < 1e-12 and ln_out.mean(axis=-1).size == 10
+      and np.abs(per_sentence - ln_out).max() > 0.1)
+check_pytorch("E20: PyTorch's layer_norm over (D,) normalises each token the same way", torch,
+              lambda torch: np.allclose(pytorch_ln(torch), ln_out, atol=1e-12))
+seed_mistake("E7", "000", "缩放因子(gamma)和平移因子(beta):维度也为 (N,)",
+             "for LayerNorm on (N, D), (N, H, W, C) and (N, S, D), gamma and beta have shapes "
+             "(N,), (N,) and (N, S): one per sample",
+             "a parameter cannot depend on the batch. They have the shape normalized_shape: (D,), "
+             "(H, W, C) and (D,). The shapes the seed gives the STATISTICS are right")
+gamma_per_sample = mg.ones(8, 1)                  # the seed's "(N,)" gamma, made for N = 8 samples
+try:
+    gamma_per_sample * mg.tensor(rng.normal(size=(4, 6)))        # the next batch has N = 4
+    broke = False
+except ValueError as err:
+    broke = True
+    print("  a per-sample gamma on the next batch:", str(err)[:80], "...")
+check("E7: LayerNorm(8)'s weight and bias have shape (8,); a per-sample gamma made for 8 samples "
+      "cannot even multiply a batch of 4",
+      layers.LayerNorm(8).weight.shape == layers.LayerNorm(8).bias.shape == (8,) and broke)
+check_pytorch("E7: PyTorch's LayerNorm(8) has weight and bias of shape (8,)", torch,
+              lambda torch: tuple(torch.nn.LayerNorm(8).weight.shape) == (8,)
+              and tuple(torch.nn.LayerNorm(8).bias.shape) == (8,))
+seed_mistake("E8", "000", "self.register_buffer('running_mean', …) … self.running_std",
+             "the LayerNorm code keeps running statistics with a momentum and uses them in eval",
+             "LayerNorm has none: each sample uses its own statistics, in training and eval alike "
+             "(section 1). The seed's code also crashes: mean.squeeze() is (N,), the buffer (D,). "
+             "When N == D it runs; training matches LayerNorm, eval does not")
+
+
+def seed000_layer_norm(x, buffers, training, momentum=0.1, eps=1e-5):
+    """Seed 000's LayerNorm forward (gamma = 1, beta = 0), transcribed to NumPy."""
+    if training:
+        mean = x.mean(axis=-1, keepdims=True)
+        std = x.std(axis=-1, keepdims=True)                          # unbiased=False
+        buffers["mean"] = momentum * buffers["mean"] + (1 - momentum) * mean.squeeze()
+        buffers["std"] = momentum * buffers["std"] + (1 - momentum) * std.squeeze()
+    else:
+        mean, std = buffers["mean"], buffers["std"]
+    return (x - mean) / np.sqrt(std ** 2 + eps)
+
+
+try:
+    seed000_layer_norm(rng.normal(size=(4, 6)), {"mean": np.zeros(6), "std": np.ones(6)}, True)
+    crashed = False
+except ValueError as err:
+    crashed = True
+    print("  (4, 6) input:", err)
+square = rng.normal(size=(6, 6))
+buffers = {"mean": np.zeros(6), "std": np.ones(6)}
+ln_square = layers.LayerNorm(6, elementwise_affine=False)(mg.tensor(square)).data
+check("E8: the seed's LayerNorm crashes on (4, 6); on (6, 6) its training output is LayerNorm's, "
+      "its eval output is not",
+      crashed and np.allclose(seed000_layer_norm(square, buffers, True), ln_square)
+      and not np.allclose(seed000_layer_norm(square, buffers, False), ln_square))
+
+
+def pytorch_layernorm_has_no_running_statistics(torch):
+    layer = torch.nn.LayerNorm(6, elementwise_affine=False)
+    train_out = layer(torch.tensor(square)).detach().numpy()
+    eval_out = layer.eval()(torch.tensor(square)).detach().numpy()
+    return not list(layer.buffers()) and np.array_equal(train_out, eval_out)
+
+
+check_pytorch("E8: PyTorch's LayerNorm has no buffers, and its eval output equals its training "
+              "output", torch, pytorch_layernorm_has_no_running_statistics)
 
 # %% [markdown]
 # ## Summary

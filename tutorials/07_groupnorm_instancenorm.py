@@ -14,7 +14,10 @@ What you will learn
   * that GroupNorm(1, C) is LayerNorm and GroupNorm(C, C) is InstanceNorm, checked numerically;
   * how to SEE a reduction set: the gradient of one output element is nonzero exactly on the
     inputs that share its statistics (the figure is drawn from those gradients);
-  * why only BatchNorm makes one sample's output depend on the rest of the batch.
+  * why only BatchNorm makes one sample's output depend on the rest of the batch;
+  * the seeds' mistakes about axes and layouts, run and corrected in section 5: NHWC statistics
+    taken over NCHW's axes (E2), "LayerNorm is InstanceNorm in NLP" (E9), BatchNorm on text as
+    one statistic per word position (E21).
 
 Run it:  python tutorials/07_groupnorm_instancenorm.py --out DIR
 Figure:  reduction_sets.png (which elements each layer normalises together).
@@ -28,7 +31,12 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import layers
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake
+
+try:                        # PyTorch is optional: the seeds' mistakes are also checked against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -171,6 +179,63 @@ with warnings.catch_warnings():
 check("BatchNorm1d on (4, 5) normalises each of the 5 columns", np.abs(bn_out.mean(axis=0)).max() < 1e-12)
 check("InstanceNorm1d on (4, 5) normalises each of the 4 rows", np.abs(in_out.mean(axis=1)).max() < 1e-12)
 check("so the two outputs differ", np.abs(bn_out - in_out).max() > 0.1)
+
+# %% [markdown]
+# ## 5. The seeds' mistakes about axes and layouts
+# Lesson 11 indexes the seeds' 31 mistakes. Three are about which axes a layer reduces over,
+# which depends on the LAYOUT PyTorch expects: (N, C, H, W) for images, (N, C, L) for sequences.
+# Each claim about PyTorch is also checked against PyTorch when it is installed.
+
+# %%
+section("5. The seeds' mistakes about axes and layouts")
+
+
+def pytorch_run(torch, layer, x):
+    """A PyTorch layer, in float64, on the array x; returns the output as an array."""
+    with torch.no_grad():
+        return layer.double()(torch.tensor(x)).numpy()
+
+
+seed_mistake("E2", "000", "当输入维度为 (N, H, W, C) 时 … x.mean(dim=(0, 2, 3))",
+             "the text lays an image batch out as (N, H, W, C), the code reduces over dims (0, 2, 3)",
+             "(0, 2, 3) are the batch and spatial axes only in PyTorch's (N, C, H, W). For "
+             "(N, H, W, C) the per-channel statistics are over (0, 1, 2)")
+nhwc = rng.normal(size=(2, 3, 4, 5)) + np.arange(5)          # (N, H, W, C) = (2, 3, 4, 5)
+bn2d_nchw = layers.BatchNorm2d(5)(mg.tensor(nhwc.transpose(0, 3, 1, 2))).data
+over_012 = (nhwc - nhwc.mean(axis=(0, 1, 2))) / np.sqrt(nhwc.var(axis=(0, 1, 2)) + eps)
+check("E2: dims (0, 2, 3) of an NHWC tensor leave one mean per image ROW (3 of them), not per "
+      "channel (5); (0, 1, 2) match BatchNorm2d on the NCHW transpose",
+      nhwc.mean(axis=(0, 2, 3)).shape == (3,)
+      and np.allclose(over_012, bn2d_nchw.transpose(0, 2, 3, 1), atol=1e-12))
+check_pytorch("E2: PyTorch's BatchNorm2d on the NCHW transpose agrees", torch,
+              lambda torch: np.allclose(pytorch_run(torch, torch.nn.BatchNorm2d(5),
+                                                    nhwc.transpose(0, 3, 1, 2)), bn2d_nchw))
+seed_mistake("E9", "000", "LayerNorm … 在 NLP 中使用的时候更像是 InstanceNorm",
+             "LayerNorm in NLP is more like InstanceNorm (it normalises each token)",
+             "only if an (N, S, D) batch is read as (N, C = S, L = D), tokens as channels. In "
+             "PyTorch's (N, C, L) layout a sequence is (N, D, S), and InstanceNorm then normalises "
+             "each FEATURE over time, which is not LayerNorm. The affine differs too: LayerNorm's "
+             "is per feature, InstanceNorm's per channel")
+tokens = rng.normal(size=(2, 5, 8))                                 # (N, S, D)
+ln_out = layers.LayerNorm(8, elementwise_affine=False)(mg.tensor(tokens)).data
+as_channels = layers.InstanceNorm1d(5)(mg.tensor(tokens)).data      # tokens read as channels
+in_sequence = layers.InstanceNorm1d(8)(mg.tensor(tokens.transpose(0, 2, 1))).data.transpose(0, 2, 1)
+check("E9: InstanceNorm1d on (N, S, D) read as (N, C=S, L=D) equals LayerNorm(D); on the (N, D, S) "
+      "layout it does not",
+      np.allclose(as_channels, ln_out, atol=1e-12) and not np.allclose(in_sequence, ln_out))
+check_pytorch("E9: so does PyTorch's InstanceNorm1d", torch,
+              lambda torch: np.allclose(pytorch_run(torch, torch.nn.InstanceNorm1d(5), tokens),
+                                        ln_out, atol=1e-12))
+seed_mistake("E21", "002", "BN就是对每句话的第一个词进行操作",
+             "BN on text operates on the first word of every sentence (a BN per position)",
+             "BatchNorm1d on a sequence batch (N, D, S) has one statistic per FEATURE, pooled over "
+             "the batch and all positions; a per-position BN would keep one per (feature, position)")
+sequence = rng.normal(size=(4, 8, 5)) + np.linspace(-2, 2, 5)   # (N, D, S), position-dependent mean
+bn_seq = layers.BatchNorm1d(8)(mg.tensor(sequence)).data
+check("E21: each feature has mean 0 over (N, S) together, but the first position alone does not",
+      np.abs(bn_seq.mean(axis=(0, 2))).max() < 1e-12 and np.abs(bn_seq[:, :, 0].mean(axis=0)).max() > 0.5)
+check_pytorch("E21: PyTorch's BatchNorm1d on (N, D, S) gives the same output", torch,
+              lambda torch: np.allclose(pytorch_run(torch, torch.nn.BatchNorm1d(8), sequence), bn_seq))
 
 # %% [markdown]
 # ## Summary

@@ -11,7 +11,10 @@ What you will learn
     and how much they differ;
   * what goes wrong with eps OUTSIDE the root on a constant filter: the forward pass is fine, the
     NaN is born in the backward pass, at the square root, as 0 * infinity. We catch the operation
-    with detect_anomaly, compare with the true (finite) gradient, and see why eps inside is safe.
+    with detect_anomaly, compare with the true (finite) gradient, and see why eps inside is safe;
+  * the seeds' mistakes about this lesson (section 8): a WS code line that does not run, whose
+    intent is the eps-outside variant (E10); WS recommended for recurrent layers (E11); the
+    authors' names (E14).
 
 Run it:  python tutorials/08_weight_norm_standardization.py --out DIR
 Figure:  ws_gradient_vs_spread.png (gradient size against filter spread for each WS form).
@@ -26,7 +29,7 @@ from minigrad.nn import functional as F
 import layers
 from layers.functional import batch_norm, weight_standardize
 
-from _lesson import setup, section, check, save_plot, numerical_gradient
+from _lesson import setup, section, check, check_pytorch, save_plot, numerical_gradient, seed_mistake
 
 try:                        # PyTorch is optional: one extra comparison in section 6
     import torch
@@ -317,6 +320,65 @@ ax.text(np.sqrt(eps) * 1.3, 2, "spread = sqrt(eps)\n(eps inside levels off)", co
 ax.set_ylim(0.3, 1e8)
 ax.legend(fontsize=8, loc="upper right")
 save_plot(fig, "ws_gradient_vs_spread")
+
+# %% [markdown]
+# ## 8. The seeds' mistakes about weight normalization and standardization
+# Lesson 11 indexes the seeds' 31 mistakes; seed 001, an overview, has three about this lesson.
+# Its WS code line does not run; the intended line is one of section 4's variants, the one with
+# the constant-filter problem of sections 5-7. Two more are claims the sources do not make, and
+# names, stated in words.
+
+# %%
+section("8. The seeds' mistakes about weight normalization and standardization")
+seed_mistake("E10", "001", "std = weight.std(dim=(1,2,3) + 1e-5",
+             "the Weight Standardization code computes the filter's standard deviation plus eps",
+             "the line does not parse (the parenthesis is never closed), and closing it after "
+             "1e-5 adds a float to a tuple. The intended line, weight.std(dim=(1,2,3), "
+             "keepdim=True) + 1e-5, is the UNBIASED std with eps OUTSIDE the root: section 4's "
+             "unbiased_eps_outside, with the NaN risk of section 5")
+try:
+    compile("std = weight.std(dim=(1,2,3) + 1e-5", "<seed 001>", "exec")
+    syntax_error = False
+except SyntaxError as err:
+    syntax_error = True
+    print("  as printed, SyntaxError:", err.msg)
+W = rng.normal(size=(4, 3, 3, 3))
+try:
+    eval("weight.std(dim=(1,2,3) + 1e-5)", {"weight": mg.tensor(W)})
+    type_error = False
+except TypeError as err:
+    type_error = True
+    print("  closed after 1e-5, TypeError:", err)
+check("E10: the printed line is a SyntaxError; closing the parenthesis after 1e-5 a TypeError",
+      syntax_error and type_error)
+intended = (W - W.mean(axis=(1, 2, 3), keepdims=True)) / (W.std(axis=(1, 2, 3), ddof=1, keepdims=True) + 1e-5)
+check("E10: the intended line, with the unbiased std, is weight_standardize's "
+      "'unbiased_eps_outside'",
+      np.allclose(weight_standardize(mg.tensor(W), variant="unbiased_eps_outside").data, intended))
+
+
+def pytorch_std_is_unbiased(torch):
+    weight = torch.tensor(W)
+    std = weight.std(dim=(1, 2, 3), keepdim=True) + 1e-5         # the line as intended
+    return np.allclose(((weight - weight.mean(dim=(1, 2, 3), keepdim=True)) / std).numpy(), intended)
+
+
+check_pytorch("E10: in PyTorch, where the seed's code runs, std() is the unbiased one, so the "
+              "intended line is that variant", torch, pytorch_std_is_unbiased)
+seed_mistake("E11", "001", "该层可以是卷积层、RNN 层或线性层等 … 复杂层(例如 LSTM、GRU)… 可以尝试使用"
+             "权重标准化进行组标准化",
+             "WS applies to conv, RNN or linear layers; for LSTM/GRU, try GroupNorm with WS",
+             "the WS paper and its code cover convolutional layers followed by BN or GN (the README "
+             "says to replace only those). Nothing in the sources supports WS or GN+WS for "
+             "recurrent layers: the advice is unsupported. (This project's WSLinear is an "
+             "extension, not a published recipe.) A claim about the literature, not numeric")
+seed_mistake("E14", "001", "T. Saliman和P. Kingma … Geoffrey Hinton 等人 … Siyun Qiao … 在实践中,组标准"
+             "化比层标准化表现更好",
+             "the authors' names; and 'in practice GroupNorm performs better than LayerNorm'",
+             "Weight Normalization is by Tim Salimans and Diederik P. Kingma; Layer Normalization "
+             "by Jimmy Lei Ba, Jamie Ryan Kiros and Geoffrey E. Hinton; Weight Standardization by "
+             "Siyuan Qiao et al. The names are not numeric. 'GN beats LN' is a finding for CNNs "
+             "(Wu & He); Transformers use LN or RMSNorm. Lesson 10 measures it on its own network")
 
 # %% [markdown]
 # ## Summary

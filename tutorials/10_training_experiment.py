@@ -22,7 +22,9 @@ What you will learn
     normalizes each feature over 2 numbers, so every feature becomes +1 or -1, and the
     network trains on statistics it will not see at test time;
   * that the harm depends on how many numbers each statistic averages (a CNN's BatchNorm2d
-    also averages over pixels), not on the batch size alone - so check, do not assume.
+    also averages over pixels), not on the batch size alone - so check, do not assume;
+  * what this run says about two of the seeds' claims (section 7): "GN+WS always beats BN" (E12)
+    and "GN beats LN" (E14), from its own numbers, seed by seed.
 
 Run it:  python tutorials/10_training_experiment.py --out DIR    (20-50 s on 2 cores; --fast: a few seconds)
 Figures: experiment.png (training loss and test accuracy of every run, both batch sizes).
@@ -41,7 +43,7 @@ from minigrad import nn, optim
 from minigrad.nn import functional as F
 from minigrad.datasets import load_digits, train_test_split
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, save_plot, seed_mistake
 
 args = setup()
 SEEDS = [0] if args.fast else [0, 1, 2]
@@ -267,7 +269,7 @@ say(f"    Lowest final training loss at batch {big}: {lowest} ({mean(big, lowest
     f"against {mean(big, 'none', 'final'):.3f} without normalization.")
 say("    It is not only BN: LN, GN and GN+WS speed up the start too, so what helps here is "
     "normalizing the hidden units, whatever the axis. The run says nothing about WHY: the seeds' "
-    "reason, 'internal covariate shift', is not what later work found (lesson 11, E1 and E18)."
+    "reason, 'internal covariate shift', is not what later work found (lesson 4, E1 and E18)."
     if len(faster) == len(normalized) else
     "    Not every normalization starts faster here; see the table.")
 check(f"at batch {big}, after the same {SETTINGS[big][0]} steps, every normalized network ends "
@@ -365,8 +367,63 @@ else:
         + ("BN holds up much better when it averages over pixels too."
            if gap < (mean(micro, "GN+WS", "acc") - mean(micro, "BN", "acc")) / 2 else
            "BN suffers in the CNN as well."))
-print("\nNext: lesson 11 lists the seeds' misconceptions one by one; lesson 12"
-      " differentiates twice.")
+
+# %% [markdown]
+# ## 7. The seeds' mistakes this experiment can test
+# Lesson 11 indexes the seeds' 31 mistakes. Two are claims about which normalization wins, and
+# this run has the numbers to test them: seed 001 says GN+WS ALWAYS beats BN (E12), and that GN
+# beats LN in practice (the second half of E14; lesson 8 corrected its names). One run of a small
+# MLP cannot settle what a layer does in general, but one counter-example refutes "always", and
+# the table shows whether this network agrees. Below, every comparison is per seed and batch
+# size, from section 4's numbers; a gap is called a win only if it exceeds twice the
+# step-to-step noise of section 5 (c).
+
+# %%
+section("7. The seeds' mistakes this experiment can test")
+
+
+def compare(a, b):
+    """Per batch size and seed, a's test accuracy minus b's, a's final training loss minus b's,
+    and the accuracy noise of section 5 (c); printed, and returned."""
+    found = {}
+    for batch in SETTINGS:
+        noise = 2 * max(mean(batch, m, "noise") for m in METHODS)
+        acc_gap = np.array(summary[batch, a]["acc"]) - np.array(summary[batch, b]["acc"])
+        loss_gap = np.array(summary[batch, a]["final"]) - np.array(summary[batch, b]["final"])
+        found[batch] = acc_gap, loss_gap, noise
+        print(f"  batch {batch:2d}, {a} minus {b}, per seed: test accuracy "
+              + ", ".join(f"{g:+.1%}" for g in acc_gap) + f" (noise {noise:.1%}); "
+              + "final training loss " + ", ".join(f"{g:+.3f}" for g in loss_gap))
+    return found
+
+
+seed_mistake("E12", "001", "GN+WS 的性能始终优于 BN", "GN+WS always outperforms BN",
+             "the paper and its README claim GN+WS matches or outperforms BN in their "
+             "experiments (deep CNNs, micro-batches where BN degrades). 'Always' is stronger "
+             "than the evidence, and one counter-example refutes it")
+gnws_bn = compare("GN+WS", "BN")
+beyond = {batch: int((gnws_bn[batch][0] > gnws_bn[batch][2]).sum()) for batch in SETTINGS}
+say(f"  -> GN+WS beats BN beyond the noise on {beyond[micro]} of {len(SEEDS)} seeds at batch "
+    f"{micro}, on {beyond[big]} at batch {big}: it " + ("matches BN at the normal batch size "
+    "and outperforms it at the micro-batch, which is what the paper claims, not 'always'."
+    if beyond[big] == 0 else "beats BN here at both batch sizes; see the table."))
+check(f"E12: at batch {big}, GN+WS's test accuracy is never above BN's by more than the noise, "
+      f"on every seed, so 'always outperforms' fails here",
+      (gnws_bn[big][0] <= gnws_bn[big][2]).all())
+seed_mistake("E14", "001", "在实践中,组标准化比层标准化表现更好", "in practice GroupNorm performs "
+             "better than LayerNorm (lesson 8 corrected the same passage's names)",
+             "GN beating LN is a finding for CNNs (Wu & He, ImageNet and detection); "
+             "Transformers use LN or RMSNorm. It depends on the network: here, an MLP")
+gn_ln = compare("GN", "LN")
+wins = {batch: (int((gn_ln[batch][0] > gn_ln[batch][2]).sum()),
+                int((gn_ln[batch][0] < -gn_ln[batch][2]).sum())) for batch in SETTINGS}
+say("  -> beyond the noise, GN beats LN on " + "; ".join(
+    f"{w} and LN beats GN on {l} of {len(SEEDS)} seeds at batch {batch}"
+    for batch, (w, l) in wins.items()) + ": on this MLP 'GN beats LN' is not a rule.")
+check(f"E14: at batch {big}, GN's test accuracy is never above LN's by more than the noise, on "
+      f"every seed", (gn_ln[big][0] <= gn_ln[big][2]).all())
+print("\nNext: lesson 11 is an index of the seeds' 31 mistakes and where each is corrected; "
+      "lesson 12 differentiates twice.")
 
 # %% [markdown]
 # ## Questions

@@ -25,7 +25,7 @@ PICTURES = {                       # lesson -> the figure the README shows
     "08_weight_norm_standardization": "ws_gradient_vs_spread.png",
     "09_rmsnorm_bcn": "bcn_microbatch.png",
     "10_training_experiment": "experiment.png",
-    "11_seed_misconceptions": "bn_not_gaussian.png",
+    "11_seed_misconceptions": "mistakes_by_lesson.png",
     "12_higher_order": "derivatives.png",
 }
 
