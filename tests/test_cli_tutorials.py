@@ -1,4 +1,5 @@
-"""`minigrad tutorials list / run`: lesson discovery, selection, streaming, summary and exit code."""
+"""`minigrad tutorials list / run / copy / notebook`: lesson discovery, selection, streaming,
+summary and exit code; copies that run from anywhere; notebooks that find their helper."""
 import json
 import os
 import subprocess

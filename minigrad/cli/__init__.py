@@ -13,7 +13,8 @@ import sys
 COMMANDS = [
     ("graph", "minigrad.cli.graph", "draw the computation graph of a layer or an expression"),
     ("check", "minigrad.cli.check", "grade a hand-written NumPy backward pass"),
-    ("tutorials", "minigrad.cli.tutorials", "list the numbered tutorials, or run one or all of them"),
+    ("tutorials", "minigrad.cli.tutorials",
+     "list or run the lessons, copy the course to edit it, or write notebooks"),
 ]
 
 
