@@ -73,7 +73,7 @@ def affine_file(tmp_path):
 # The exercises
 # ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(EXERCISES))
+@pytest.mark.parametrize("name", ["batchnorm", "groupnorm", "layernorm", "weightnorm"])
 def test_template_as_shipped_fails_with_its_grading_command(name, capsys, monkeypatch):
     source = (EXERCISE_DIR / f"{name}_backward.py").read_text()
     command = f"minigrad check tutorials/exercises/{name}_backward.py --exercise {name}"
@@ -81,12 +81,12 @@ def test_template_as_shipped_fails_with_its_grading_command(name, capsys, monkey
     monkeypatch.chdir(ROOT)
     code, out, _ = check(capsys, *shlex.split(command)[2:])
     assert code == 1
-    assert f"{name}_backward (your backward) is not implemented yet" in out
+    assert f"{name}_backward (your backward) is not done yet" in out
     assert command in out                        # the message repeats the command
     assert "Traceback" not in out
 
 
-@pytest.mark.parametrize("name", sorted(EXERCISES))
+@pytest.mark.parametrize("name", ["batchnorm", "groupnorm", "layernorm", "weightnorm"])
 def test_solution_dropped_in_passes(name, tmp_path, capsys, torch):
     code, out, _ = check(capsys, solved(name, tmp_path), "--exercise", name)
     assert code == 0, out

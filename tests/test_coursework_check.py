@@ -15,8 +15,10 @@ import minigrad as mg
 from minigrad.coursework import check as check_module
 from minigrad.coursework import THRESHOLD, check_backward
 from minigrad.cli.check import EXERCISES, make_inputs
+from minigrad.cli.exercises import Exercise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+BACKWARD = sorted(name for name, ex in EXERCISES.items() if isinstance(ex, Exercise))
 
 
 def load(path):
@@ -51,7 +53,7 @@ PLANTED = [(name, bug, who) for name in ("batchnorm", "layernorm", "groupnorm", 
 # The exercises: solutions pass, planted bugs fail on the right input
 # ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(EXERCISES))
+@pytest.mark.parametrize("name", BACKWARD)
 def test_solution_passes_against_every_oracle(name, torch):
     report = run(name, EXERCISES[name].backward, torch_reference=EXERCISES[name].torch_reference)
     assert report.passed, str(report)
@@ -94,7 +96,7 @@ def test_template_as_shipped_fails_with_a_helpful_message():
     report = run("batchnorm", exercise("batchnorm")[0].batchnorm_backward)
     assert not report.passed and report.error is not None
     text = str(report)
-    assert "batchnorm_backward (your backward) is not implemented yet" in text
+    assert "batchnorm_backward (your backward) is not done yet" in text
     assert "minigrad check tutorials/exercises/batchnorm_backward.py --exercise batchnorm" in text
     assert "No gradient was checked." in text
     assert "\n        raise NotImplementedError(\n" in text      # the line of code, unbroken

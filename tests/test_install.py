@@ -57,8 +57,9 @@ def test_the_wheel_holds_the_course_and_the_license(wheel):
         assert f"minigrad_course/{lesson.name}" in names
     for part in ("_lesson.py", "README.md", "exercises/batchnorm_backward.py", "images/"):
         assert any(n.startswith(f"minigrad_course/{part}") for n in names), part
-    exercises = sorted((ROOT / "tutorials" / "exercises").glob("*.py"))
-    assert all(f"minigrad_course/exercises/{e.name}" in names for e in exercises)
+    for folder in ("exercises", "solutions"):         # the graded exercises and their solutions
+        files = sorted((ROOT / "tutorials" / folder).glob("*.py"))
+        assert files and all(f"minigrad_course/{folder}/{f.name}" in names for f in files)
 
 
 def test_the_course_runs_from_an_installed_wheel(wheel, tmp_path):

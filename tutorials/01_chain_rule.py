@@ -199,6 +199,18 @@ check("after x.grad = None the next backward gives the plain gradient again",
 print("\nNext: lesson 2 does the same with whole arrays, where shapes and broadcasting enter.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **Softplus's local derivative and its finite-difference check** (about 15 min). Give
+#    softplus(x) = log(1 + e^x), a new operation, its local derivative, then check it with
+#    central differences: write softplus_local_derivative, central_difference and
+#    gradient_check.
+#    File: tutorials/exercises/local_derivative.py. Grade it:
+#        minigrad check tutorials/exercises/local_derivative.py --exercise local_derivative
+#    Worked solution: tutorials/solutions/local_derivative.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. Replace tanh by sigmoid: L = sigmoid(w*x + b)^2. Which local derivative of the chain

@@ -270,6 +270,17 @@ check("finite differences agree", np.allclose(x4.grad.data, numeric_dx, atol=1e-
 print("\nNext: lesson 3 trains a network, where every bias is broadcast over the batch exactly so.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **Two broadcasting-gradient puzzles** (about 15 min). Two broadcasting puzzles: the
+#    gradients of a + b with a (3, 1), b (4,), and of x * w with x (2, 3, 4), w (3, 1), each
+#    summed to its input's shape.
+#    File: tutorials/exercises/broadcasting.py. Grade it:
+#        minigrad check tutorials/exercises/broadcasting.py --exercise broadcasting
+#    Worked solution: tutorials/solutions/broadcasting.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. If the bias has shape (1, 3) instead of (3,), what shape and values does b.grad have?

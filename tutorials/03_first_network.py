@@ -216,6 +216,17 @@ check("E19: and does far worse on new images from the same distribution (20+ poi
 print("\nNext: lesson 4 opens up BatchNorm, the layer that lesson 10 adds to this kind of network.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **The softmax cross-entropy gradient (softmax - onehot) / N** (about 15 min). Write the
+#    mean softmax cross-entropy of a batch and its gradient (softmax - onehot) / N, stable for
+#    logits near 1000.
+#    File: tutorials/exercises/softmax_cross_entropy.py. Grade it:
+#        minigrad check tutorials/exercises/softmax_cross_entropy.py --exercise softmax_cross_entropy
+#    Worked solution: tutorials/solutions/softmax_cross_entropy.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. What is the gradient of the last Linear layer's bias, in terms of softmax(logits) and the

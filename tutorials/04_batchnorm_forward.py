@@ -599,6 +599,17 @@ print("\nNext: lesson 5 derives the gradient of the training-mode forward by han
       " and checks it four ways.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **BatchNorm's forward with running statistics, train and eval** (about 20 min). Write
+#    BatchNorm's forward in training mode (batch statistics, and the running statistics' update)
+#    and in eval mode, graded batch after batch against layers.BatchNorm1d.
+#    File: tutorials/exercises/batchnorm_running.py. Grade it:
+#        minigrad check tutorials/exercises/batchnorm_running.py --exercise batchnorm_running
+#    Worked solution: tutorials/solutions/batchnorm_running.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. Fold an eval-mode BatchNorm1d into the Linear layer before it: what weight and bias make one

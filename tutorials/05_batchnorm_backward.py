@@ -309,6 +309,16 @@ print("\nNext: lesson 6 applies the same method to LayerNorm and finds a wrong s
       " in a seed's derivation.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **BatchNorm's backward (training mode)** (about 30 min). Derive BatchNorm's backward
+#    (training mode) by hand: dx, dgamma, dbeta.
+#    File: tutorials/exercises/batchnorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/batchnorm_backward.py --exercise batchnorm
+#    Worked solution: tutorials/solutions/batchnorm_backward.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. Why does the bias of a Linear layer just before a BatchNorm get exactly zero gradient? (Use

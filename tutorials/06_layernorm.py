@@ -358,6 +358,16 @@ check_pytorch("E8: PyTorch's LayerNorm has no buffers, and its eval output equal
 print("\nNext: lesson 7 places LayerNorm in one family with InstanceNorm and GroupNorm.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **LayerNorm's backward** (about 20 min). Derive LayerNorm's backward by hand: dx, dgamma,
+#    dbeta.
+#    File: tutorials/exercises/layernorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/layernorm_backward.py --exercise layernorm
+#    Worked solution: tutorials/solutions/layernorm_backward.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. Tokens of shape (N, S, D) go through LayerNorm(D). Over which entries does the input

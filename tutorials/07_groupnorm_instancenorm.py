@@ -248,6 +248,16 @@ check_pytorch("E21: PyTorch's BatchNorm1d on (N, D, S) gives the same output", t
 print("\nNext: lesson 8 normalizes the weights instead of the activations.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **GroupNorm's backward** (about 30 min). Derive GroupNorm's backward for x of shape (N, C,
+#    H, W) in G groups.
+#    File: tutorials/exercises/groupnorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/groupnorm_backward.py --exercise groupnorm
+#    Worked solution: tutorials/solutions/groupnorm_backward.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. GroupNorm(1, C) normalises exactly like LayerNorm([C, H, W]). Where do the two layers still

@@ -394,6 +394,16 @@ print("\nNext: lesson 9 drops the centring (RMSNorm) and chains a batch and a gr
       " normalization (BCN).")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **Weight Normalization's backward** (about 20 min). Derive the backward of a Linear layer
+#    with Weight Normalization, w = g v / ||v||: dx, dg, dv.
+#    File: tutorials/exercises/weightnorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/weightnorm_backward.py --exercise weightnorm
+#    Worked solution: tutorials/solutions/weightnorm_backward.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. In weight normalization w = gain * v / ||v||, why is dL/dv orthogonal to v?

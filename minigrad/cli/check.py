@@ -28,7 +28,8 @@ examples:
   minigrad check layers.py --assignment cs231n --format json
   minigrad check layers.py --assignment cs231n --gradescope /autograder/results/results.json
 
-exercises: batchnorm, layernorm, groupnorm, weightnorm (tutorials/exercises/<name>_backward.py)
+  # every exercise of the course (tutorials/exercises/README.md lists them)
+  minigrad check tutorials/exercises/softmax_cross_entropy.py --exercise softmax_cross_entropy
 """
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ import os
 import re
 import sys
 
-from minigrad.cli.exercises import EXERCISES, make_inputs
+from minigrad.cli.exercises import EXERCISES, LISTING, make_inputs
 from minigrad.coursework import THRESHOLD, check_backward
 from minigrad.coursework.assignment import ASSIGNMENTS, check_assignment
+from minigrad.coursework.task import Task, check_task
 from minigrad.coursework.runner import DEFAULT_TIMEOUT, Runner, StudentError
 
 __all__ = ["EXERCISES", "make_inputs", "add_arguments", "run"]
@@ -193,8 +195,21 @@ def run(args):
                              "--forward, --backward and --shape")
         if args.only and not args.assignment:
             raise UsageError("--only picks functions of an --assignment")
+        task = EXERCISES.get(args.exercise)
+        if isinstance(task, Task):
+            given = [opt for opt, value in (("--forward", args.forward), ("--backward",
+                     args.backward), ("--shape", args.shape), ("--const", args.const),
+                     ("--init", args.init), ("--reference", args.reference),
+                     ("--torch-reference", args.torch_reference)) if value]
+            if given:
+                raise UsageError(f"the {args.exercise} exercise runs your functions by their "
+                                 f"names on its own cases; leave out {', '.join(given)}")
         module = _load(args.file, args.timeout)
-        if args.assignment:
+        if isinstance(task, Task):
+            report = check_task(module, task, seed=args.seed, timeout=args.timeout,
+                                threshold=args.threshold)
+            report.title = f"{args.file}, checked as {report.title}"
+        elif args.assignment:
             report = check_assignment(module, args.assignment, only=args.only or None,
                                       timeout=args.timeout, threshold=args.threshold)
             report.title = f"{args.file}, checked as {report.title}"
@@ -352,7 +367,7 @@ def _fits_the_exercise(forward, shapes, constants, args):
         raise UsageError(
             f"your {forward.__name__} takes ({', '.join(p.name for p in params)}), but the "
             f"{args.exercise} exercise's signature differs: it calls {forward.__name__}({call}) "
-            f"(tutorials/exercises/{args.exercise}_backward.py). For CS231n's layers.py run "
+            f"(tutorials/exercises/{LISTING[args.exercise].file}). For CS231n's layers.py run "
             f"`minigrad check {args.file} --assignment cs231n`, or name the inputs yourself with "
             f"--forward/--backward/--shape/--const") from None
     except ValueError:

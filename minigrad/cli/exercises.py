@@ -1,5 +1,10 @@
-"""The built-in exercises of `minigrad check --exercise NAME` (tutorials/exercises/): their
-functions' names, inputs, constants and references, and how the inputs are drawn.
+"""The built-in exercises of `minigrad check --exercise NAME` (tutorials/exercises/).
+
+Two kinds: a backward pass (an Exercise: the functions' names, inputs, constants and
+references, and how the inputs are drawn; graded by check_backward) and any other task (a
+coursework Task from tasks.py, graded by check_task). LISTING says, for every exercise, its
+lesson, its template file, the time it takes and what it asks: `minigrad tutorials list`
+prints it, and the tests check the templates and the solutions it names.
 
 The references are layers.functional's (minigrad) and torch.nn.functional's (PyTorch), which is
 why this lives in the command line: the only part of minigrad that imports `layers`.
@@ -9,6 +14,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from minigrad.cli.tasks import TASKS
 
 
 def layers_batch_norm(x, gamma, beta, eps=1e-5):
@@ -75,6 +82,29 @@ EXERCISES = {
     "weightnorm": Exercise("weightnorm_forward", "weightnorm_backward",
                            {"x": (4, 5), "g": (3, 1), "v": (3, 5)}, {},
                            layers_weight_norm_linear, torch_weight_norm_linear),
+}
+EXERCISES.update(TASKS)
+
+
+class Listing(NamedTuple):
+    lesson: int
+    file: str          # the template in tutorials/exercises/, the solution in tutorials/solutions/
+    minutes: int
+    what: str
+
+
+LISTING = {
+    "local_derivative": Listing(1, "local_derivative.py", 15,
+                                "softplus's local derivative and its finite-difference check"),
+    "broadcasting": Listing(2, "broadcasting.py", 15, "two broadcasting-gradient puzzles"),
+    "softmax_cross_entropy": Listing(3, "softmax_cross_entropy.py", 15,
+                                     "the softmax cross-entropy gradient (softmax - onehot) / N"),
+    "batchnorm_running": Listing(4, "batchnorm_running.py", 20,
+                                 "BatchNorm's forward with running statistics, train and eval"),
+    "batchnorm": Listing(5, "batchnorm_backward.py", 30, "BatchNorm's backward (training mode)"),
+    "layernorm": Listing(6, "layernorm_backward.py", 20, "LayerNorm's backward"),
+    "groupnorm": Listing(7, "groupnorm_backward.py", 30, "GroupNorm's backward"),
+    "weightnorm": Listing(8, "weightnorm_backward.py", 20, "Weight Normalization's backward"),
 }
 
 

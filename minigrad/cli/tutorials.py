@@ -96,10 +96,7 @@ def run(args):
               file=sys.stderr)
         return 2
     if args.action == "list":
-        for number, path in lessons.items():
-            print(f"{number:2d}  {path.stem:32s} {summary_line(path)}")
-        print(f"\nrun one with 'minigrad tutorials run N', all with 'minigrad tutorials run all'"
-              f"\n(the course: {folder})")
+        _list(folder, lessons)
         return 0
     if args.action == "copy":
         return _copy_course(folder, args.dir, args.force)
@@ -122,6 +119,27 @@ def run(args):
               f"in Jupyter or VS Code")
         return 0
     return _run_lessons(chosen, args.out, args.fast)
+
+
+def _list(folder, lessons):
+    """Each lesson with its summary, then the graded exercises it ends with."""
+    from minigrad.cli.exercises import LISTING
+    exercises = _shown(folder / "exercises")
+    for number, path in lessons.items():
+        print(f"{number:2d}  {path.stem:32s} {summary_line(path)}")
+        for name, entry in LISTING.items():
+            if entry.lesson == number:
+                print(f"{'':4s}{'exercise: ' + name:32s} {entry.what} (about {entry.minutes} min)")
+    print(f"\nrun one with 'minigrad tutorials run N', all with 'minigrad tutorials run all'"
+          f"\ngrade an exercise: minigrad check {exercises}/FILE --exercise NAME (FILE is in "
+          f"{exercises}/README.md;\n  worked solutions in {_shown(folder / 'solutions')}/)"
+          f"\n(the course: {folder})")
+
+
+def _shown(path):
+    """path relative to the current folder when it lies below it, else absolute."""
+    relative = os.path.relpath(path) if path.is_absolute() else str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 # What `copy` leaves out: compiled files, and the maintainers' scripts that re-make the

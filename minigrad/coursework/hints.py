@@ -55,6 +55,11 @@ def shape_hint(got, want, others=None):
                 return base + (f": sum over axis {axes[0]}" if len(axes) == 1 else
                                f": sum over axes {axes}") + (
                     " (the axes that broadcasting added in the forward)")
+    if len(got) == len(want) and all(w in (1, g) for g, w in zip(got, want)):
+        axes = tuple(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+        return base + (f": sum over axis {axes[0]}" if len(axes) == 1 else
+                       f": sum over axes {axes}") + (
+            " with keepdims=True (the size-1 axes that broadcasting repeated in the forward)")
     if len(got) == len(want) and sorted(got) == sorted(want) and len(got) > 1:
         return base + ": transposed? (the same sizes in another order)"
     if int(np.prod(got)) == int(np.prod(want)):

@@ -225,9 +225,7 @@ class CheckReport:
         return header, body
 
     def _table(self):
-        header, body = self._cells()
-        widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-        return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + body]
+        return text_table(*self._cells())
 
     def to_dict(self):
         """The report as plain data (for json.dumps): verdict, rows, hints, notes."""
@@ -259,6 +257,12 @@ class CheckReport:
                      len(lines))
         parts.append("<pre>" + html.escape("\n".join(lines[start:])) + "</pre>")
         return "\n".join(parts)
+
+
+def text_table(header, body):
+    """The lines of a plain-text table, each column as wide as its widest cell."""
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + body]
 
 
 def html_table(header, body):

@@ -140,7 +140,7 @@ def describe(fn, role, exc):
     if isinstance(exc, SystemExit):
         head = f"{name} (your {role}) called sys.exit({exc.code!r}); return your results instead"
     elif isinstance(exc, NotImplementedError):
-        head = f"{name} (your {role}) is not implemented yet"
+        head = f"{name} (your {role}) is not done yet"
         head += ":\n" + textwrap.indent(str(exc), "    ") if str(exc) else "."
     else:
         head = f"{name} (your {role}) raised {type(exc).__name__}: {exc}"

@@ -26,6 +26,8 @@ Grade it (exit status 0 when every gradient is right):
 
     minigrad check tutorials/exercises/batchnorm_backward.py --exercise batchnorm
 
+A worked solution is in tutorials/solutions/batchnorm_backward.py: open it after you have tried.
+
 It compares your gradients with finite differences of batchnorm_forward, with minigrad's
 autograd through layers.functional.batch_norm and with PyTorch, and tells you which gradient
 is wrong and, when it can, how.

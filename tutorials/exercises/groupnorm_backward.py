@@ -25,6 +25,8 @@ Grade it (the exercise uses x of shape (2, 6, 3, 4) and G = 3 groups):
 
     minigrad check tutorials/exercises/groupnorm_backward.py --exercise groupnorm
 
+A worked solution is in tutorials/solutions/groupnorm_backward.py: open it after you have tried.
+
 The reference is layers.functional.group_norm (and PyTorch's group_norm when installed).
 """
 import numpy as np

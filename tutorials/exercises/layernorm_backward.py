@@ -23,6 +23,8 @@ Grade it:
 
     minigrad check tutorials/exercises/layernorm_backward.py --exercise layernorm
 
+A worked solution is in tutorials/solutions/layernorm_backward.py: open it after you have tried.
+
 The reference is layers.functional.layer_norm (and PyTorch's layer_norm when installed).
 """
 import numpy as np

@@ -23,6 +23,8 @@ Grade it:
 
     minigrad check tutorials/exercises/weightnorm_backward.py --exercise weightnorm
 
+A worked solution is in tutorials/solutions/weightnorm_backward.py: open it after you have tried.
+
 The references are layers.functional.normalized_weight (then x @ w.T) and PyTorch.
 """
 import numpy as np
