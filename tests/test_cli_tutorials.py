@@ -165,7 +165,7 @@ def test_the_real_course_is_found_next_to_the_package():
     folder = tutorials_cli.tutorials_dir()
     assert folder == Path(__file__).resolve().parents[1] / "tutorials"
     lessons = tutorials_cli.find_lessons(folder)
-    assert sorted(lessons) == list(range(1, 13))
+    assert sorted(lessons) == list(range(1, len(lessons) + 1)) and len(lessons) >= 12
     assert all(tutorials_cli.summary_line(p).startswith(f"Lesson {n}:") for n, p in lessons.items())
 
 

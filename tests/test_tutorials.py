@@ -53,9 +53,10 @@ def check_figure(path):
         assert path.suffix == ".dot" and not shutil.which("dot"), f"unexpected figure {path}"
 
 
-def test_the_course_has_twelve_numbered_lessons():
+def test_the_course_numbers_its_lessons_from_1_without_gaps():
     numbers = [int(p.name[:2]) for p in LESSONS]
-    assert numbers == list(range(1, 13)), [p.name for p in LESSONS]
+    assert len(numbers) >= 12 and numbers == list(range(1, len(numbers) + 1)), \
+        [p.name for p in LESSONS]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minigrad.cli.tasks import TASKS
+from minigrad.cli.tasks_beyond import TASKS as TASKS_BEYOND
 
 
 def layers_batch_norm(x, gamma, beta, eps=1e-5):
@@ -84,6 +85,7 @@ EXERCISES = {
                            layers_weight_norm_linear, torch_weight_norm_linear),
 }
 EXERCISES.update(TASKS)
+EXERCISES.update(TASKS_BEYOND)
 
 
 class Listing(NamedTuple):
@@ -105,6 +107,10 @@ LISTING = {
     "layernorm": Listing(6, "layernorm_backward.py", 20, "LayerNorm's backward"),
     "groupnorm": Listing(7, "groupnorm_backward.py", 30, "GroupNorm's backward"),
     "weightnorm": Listing(8, "weightnorm_backward.py", 20, "Weight Normalization's backward"),
+    "value_engine": Listing(13, "value_engine.py", 30,
+                            "finish a scalar autograd engine and build an MLP on it"),
+    "layer_statistics": Listing(14, "layer_statistics.py", 25,
+                                "measure a deep network at initialisation; build a healthy one"),
 }
 
 

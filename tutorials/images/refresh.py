@@ -27,6 +27,8 @@ PICTURES = {                       # lesson -> the figure the README shows
     "10_training_experiment": "experiment.png",
     "11_seed_misconceptions": "mistakes_by_lesson.png",
     "12_higher_order": "derivatives.png",
+    "13_build_your_own_engine": "scalar_vs_array.png",
+    "14_why_normalize": "activations.png",
 }
 
 
