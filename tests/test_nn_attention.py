@@ -101,6 +101,18 @@ def test_multihead_attention_parameter_gradients_unbatched_and_no_bias(torch, rn
                                        p.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+def test_multihead_attention_with_other_key_and_value_sizes(torch, rng):
+    theirs = torch.nn.MultiheadAttention(6, 2, kdim=4, vdim=5, batch_first=True)
+    ours = mg.nn.MultiheadAttention(6, 2, kdim=4, vdim=5, batch_first=True)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    q, k, v = (rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 5, 4)),
+               rng.standard_normal((2, 5, 5)))
+    compare(torch, lambda a, b, c: ours(a, b, c)[0], lambda a, b, c: theirs(a, b, c)[0], q, k, v)
+    with pytest.raises(ValueError, match="expected query, key and value with last dimensions 6, 4"):
+        ours(q, v, v)
+
+
 def test_multihead_attention_errors_and_dropout():
     with pytest.raises(ValueError, match="embed_dim 5 must be divisible by num_heads 2"):
         mg.nn.MultiheadAttention(5, 2)

@@ -83,19 +83,30 @@ class MultiheadAttention(Module):
     projected by in_proj_weight (3 E, E) into queries, keys and values, split into
     num_heads heads of E / num_heads, attended per head and joined by out_proj.
     Inputs are (L, N, E), or (N, L, E) with batch_first, or unbatched (L, E).
+    Keys and values of other sizes (kdim, vdim) get projections of their own,
+    q_proj_weight, k_proj_weight and v_proj_weight, as in PyTorch.
     forward returns (output, attention weights averaged over heads or None)."""
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False,
-                 dtype=np.float64):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, *, kdim=None, vdim=None,
+                 batch_first=False, dtype=np.float64):
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by "
                              f"num_heads {num_heads}")
         self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
         self.head_dim = embed_dim // num_heads
         self.dropout, self.batch_first = dropout, batch_first
-        self.in_proj_weight = Parameter(_xavier_uniform((3 * embed_dim, embed_dim), dtype))
-        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype)) if bias else None
+        E = embed_dim
+        self.packed = self.kdim == self.vdim == E
+        if self.packed:                           # one (3E, E) projection for q, k and v
+            self.in_proj_weight = Parameter(_xavier_uniform((3 * E, E), dtype))
+        else:
+            self.q_proj_weight = Parameter(_xavier_uniform((E, E), dtype))
+            self.k_proj_weight = Parameter(_xavier_uniform((E, self.kdim), dtype))
+            self.v_proj_weight = Parameter(_xavier_uniform((E, self.vdim), dtype))
+        self.in_proj_bias = Parameter(np.zeros(3 * E, dtype)) if bias else None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         if bias:
             self.out_proj.bias.data[:] = 0.0
@@ -115,19 +126,27 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             query, key, value = (ops.swapaxes(t, 0, 1) for t in (query, key, value))
         # now (L, N, E) as PyTorch's functional form has it
-        if query.ndim != 3 or query.shape[-1] != self.embed_dim or key.shape != value.shape or \
-                key.ndim != 3 or key.shape[1:] != query.shape[1:]:
+        if query.ndim != 3 or key.ndim != 3 or value.ndim != 3 or \
+                (query.shape[-1], key.shape[-1], value.shape[-1]) != \
+                (self.embed_dim, self.kdim, self.vdim) or key.shape[:2] != value.shape[:2] or \
+                key.shape[1] != query.shape[1]:
             raise ValueError(f"MultiheadAttention: expected query, key and value with last "
-                             f"dimension {self.embed_dim} and matching batches, got "
-                             f"{query.shape}, {key.shape} and {value.shape} (as (L, N, E))")
+                             f"dimensions {self.embed_dim}, {self.kdim} and {self.vdim} and "
+                             f"matching batches, got {query.shape}, {key.shape} and "
+                             f"{value.shape} (as (L, N, E))")
         if is_causal and attn_mask is None:
             raise ValueError("MultiheadAttention: is_causal is a hint that attn_mask is the "
                              "causal mask; pass the mask too (as PyTorch requires)")
         L, n, E = query.shape
         S = key.shape[0]
-        w = cast_like(self.in_proj_weight, query)
+        if self.packed:
+            w = cast_like(self.in_proj_weight, query)
+            weights = [w[k * E:(k + 1) * E] for k in range(3)]
+        else:
+            weights = [cast_like(p, query) for p in
+                       (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)]
         b = cast_like(self.in_proj_bias, query)
-        parts = [linear(ops.swapaxes(t, 0, 1), w[k * E:(k + 1) * E],
+        parts = [linear(ops.swapaxes(t, 0, 1), weights[k],
                         None if b is None else b[k * E:(k + 1) * E])
                  for k, t in enumerate((query, key, value))]
         q, k, v = (self._heads(p, n) for p in parts)                 # (N, H, L or S, D)
