@@ -162,3 +162,14 @@ def test_code_between_steps_still_records_a_graph():
     x = mg.Tensor(2.0, requires_grad=True)
     for _ in backward_steps(mg.exp(x)):
         assert (x * 3.0).requires_grad
+
+
+def test_the_replay_runs_no_hook_and_writes_no_grad():
+    x = mg.Tensor([1.0, -2.0], requires_grad=True, name="x")
+    h = x * 2.0
+    h.retain_grad()
+    called = []
+    h.register_hook(lambda g: called.append(g))
+    x.register_hook(lambda g: called.append(g))
+    steps = list(backward_steps(mg.tanh(h).sum()))
+    assert len(steps) == 4 and called == [] and h.grad is None and x.grad is None
