@@ -15,7 +15,7 @@ import minigrad as mg
 from minigrad.coursework import check as check_module
 from minigrad.coursework import THRESHOLD, check_backward
 from minigrad.cli.check import EXERCISES, make_inputs
-from minigrad.cli.exercises import Exercise
+from minigrad.cli.exercises import LISTING, Exercise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BACKWARD = sorted(name for name, ex in EXERCISES.items() if isinstance(ex, Exercise))
@@ -31,8 +31,10 @@ def load(path):
 def exercise(name, seed=0):
     """(template module, solution module, exercise spec, inputs)."""
     ex = EXERCISES[name]
-    template = load(ROOT / "tutorials" / "exercises" / f"{name}_backward.py")
-    solution = load(ROOT / "tests" / "solutions" / f"{name}.py")
+    template = load(ROOT / "tutorials" / "exercises" / LISTING[name].file)
+    planted = ROOT / "tests" / "solutions" / f"{name}.py"     # a solution and planted bugs
+    solution = load(planted if planted.exists() else
+                    ROOT / "tutorials" / "solutions" / LISTING[name].file)
     return template, solution, ex, make_inputs(ex.shapes, seed, ex.shifted)
 
 

@@ -146,3 +146,32 @@ def test_the_readme_and_tutorials_list_show_every_exercise(capsys, monkeypatch):
         assert f"`{command(name)}`" in readme, name
         assert f"exercise: {name} " in out, name
     assert "minigrad check tutorials/exercises/FILE --exercise NAME" in out
+
+
+def test_the_new_backward_exercises_catch_their_classic_slips():
+    from minigrad.cli.exercises import make_inputs
+    from minigrad.coursework import check_backward
+
+    def report_for(name, backward):
+        ex = EXERCISES[name]
+        forward = _solution(name)[ex.forward]
+        return check_backward(forward, backward, make_inputs(ex.shapes, 0, ex.shifted),
+                              ex.reference, constants=ex.constants)
+
+    def rms_with_mean_term(dout, cache):         # LayerNorm's -mean(g) copied into RMSNorm
+        dx, dgamma = _solution("rmsnorm")["rmsnorm_backward"](dout, cache)
+        g = dout * cache["gamma"]
+        return dx - g.mean(axis=1, keepdims=True) / cache["r"], dgamma
+    assert report_for("rmsnorm", rms_with_mean_term).wrong == ["x"]
+
+    def eval_with_training_formula(dout, cache):  # the batch statistics' paths kept
+        x_hat, inv_std, gamma = cache["x_hat"], cache["inv_std"], cache["gamma"]
+        m, g = dout.shape[0], dout * gamma
+        dx = inv_std / m * (m * g - g.sum(0) - x_hat * (g * x_hat).sum(0))
+        return dx, (dout * x_hat).sum(0), dout.sum(0)
+    report = report_for("batchnorm_eval", eval_with_training_formula)
+    assert report.wrong == ["x"]
+
+    def ws_without_standardization_path(dout, cache):  # dw = dw_hat
+        return dout @ cache["w_hat"], dout.T @ cache["x"]
+    assert report_for("weightstd", ws_without_standardization_path).wrong == ["w"]

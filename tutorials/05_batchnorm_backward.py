@@ -317,6 +317,12 @@ print("\nNext: lesson 6 applies the same method to LayerNorm and finds a wrong s
 #    File: tutorials/exercises/batchnorm_backward.py. Grade it:
 #        minigrad check tutorials/exercises/batchnorm_backward.py --exercise batchnorm
 #    Worked solution: tutorials/solutions/batchnorm_backward.py.
+# 2. **BatchNorm's backward in eval mode (the running statistics fixed)** (about 15 min). Derive
+#    BatchNorm's backward in eval mode, where the running statistics are constants: dx, dgamma,
+#    dbeta.
+#    File: tutorials/exercises/batchnorm_eval_backward.py. Grade it:
+#        minigrad check tutorials/exercises/batchnorm_eval_backward.py --exercise batchnorm_eval
+#    Worked solution: tutorials/solutions/batchnorm_eval_backward.py.
 
 # %% [markdown]
 # ## Questions

@@ -256,6 +256,11 @@ print("\nNext: lesson 8 normalizes the weights instead of the activations.")
 #    File: tutorials/exercises/groupnorm_backward.py. Grade it:
 #        minigrad check tutorials/exercises/groupnorm_backward.py --exercise groupnorm
 #    Worked solution: tutorials/solutions/groupnorm_backward.py.
+# 2. **InstanceNorm's backward** (about 20 min). Derive InstanceNorm's backward: each (sample,
+#    channel) normalised over its H x W values, with a per-channel affine.
+#    File: tutorials/exercises/instancenorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/instancenorm_backward.py --exercise instancenorm
+#    Worked solution: tutorials/solutions/instancenorm_backward.py.
 
 # %% [markdown]
 # ## Questions

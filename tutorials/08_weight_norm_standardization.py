@@ -402,6 +402,12 @@ print("\nNext: lesson 9 drops the centring (RMSNorm) and chains a batch and a gr
 #    File: tutorials/exercises/weightnorm_backward.py. Grade it:
 #        minigrad check tutorials/exercises/weightnorm_backward.py --exercise weightnorm
 #    Worked solution: tutorials/solutions/weightnorm_backward.py.
+# 2. **Weight Standardization's backward, eps inside the square root** (about 25 min). Derive
+#    the backward of a Linear layer with Weight Standardization, eps inside the square root: dx,
+#    dw.
+#    File: tutorials/exercises/weightstd_backward.py. Grade it:
+#        minigrad check tutorials/exercises/weightstd_backward.py --exercise weightstd
+#    Worked solution: tutorials/solutions/weightstd_backward.py.
 
 # %% [markdown]
 # ## Questions

@@ -250,6 +250,21 @@ print("\nNext: lesson 10 trains one network with none, BN, LN, GN and GN+WS, at"
       " batch 32 and at batch 2.")
 
 # %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **RMSNorm's backward** (about 20 min). Derive RMSNorm's backward: no centring, one scale
+#    per feature.
+#    File: tutorials/exercises/rmsnorm_backward.py. Grade it:
+#        minigrad check tutorials/exercises/rmsnorm_backward.py --exercise rmsnorm
+#    Worked solution: tutorials/solutions/rmsnorm_backward.py.
+# 2. **Batch-Channel Normalization's backward (training)** (about 30 min). Derive the backward
+#    of Batch-Channel Normalization (BatchNorm, then GroupNorm) on (N, C, H, W), training mode.
+#    File: tutorials/exercises/bcn_backward.py. Grade it:
+#        minigrad check tutorials/exercises/bcn_backward.py --exercise bcn
+#    Worked solution: tutorials/solutions/bcn_backward.py.
+
+# %% [markdown]
 # ## Questions
 # Try them before you look at the worked answers.
 # 1. For which inputs does RMSNorm give exactly LayerNorm's output (same eps, LayerNorm's bias at

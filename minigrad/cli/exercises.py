@@ -60,6 +60,64 @@ def torch_weight_norm_linear(x, g, v):
     return x @ torch._weight_norm(v, g, 0).T
 
 
+def layers_instance_norm(x, gamma, beta, eps=1e-5):
+    from layers import functional
+    return functional.instance_norm(x, weight=gamma, bias=beta, eps=eps)
+
+
+def torch_instance_norm(x, gamma, beta, eps=1e-5):
+    import torch
+    return torch.nn.functional.instance_norm(x, weight=gamma, bias=beta, eps=eps)
+
+
+def layers_rms_norm(x, gamma, eps=1e-5):
+    from layers import functional
+    return functional.rms_norm(x, gamma.shape, gamma, eps=eps)
+
+
+def torch_rms_norm(x, gamma, eps=1e-5):
+    import torch
+    return torch.nn.functional.rms_norm(x, tuple(gamma.shape), gamma, eps=eps)
+
+
+def layers_ws_linear(x, w, eps=1e-5):
+    from layers import functional
+    return x @ functional.weight_standardize(w, eps=eps).T
+
+
+def torch_ws_linear(x, w, eps=1e-5):
+    import torch
+    # PyTorch has no weight standardization: its formula, eps inside the square root
+    mean = w.mean(dim=1, keepdim=True)
+    var = w.var(dim=1, unbiased=False, keepdim=True)
+    return x @ ((w - mean) / torch.sqrt(var + eps)).T
+
+
+def layers_batch_norm_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    from layers import functional
+    return functional.batch_norm(x, running_mean.copy(), running_var.copy(), gamma, beta,
+                                 training=False, eps=eps)
+
+
+def torch_batch_norm_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    import torch
+    return torch.nn.functional.batch_norm(x, torch.tensor(running_mean), torch.tensor(running_var),
+                                          gamma, beta, training=False, eps=eps)
+
+
+def layers_bcn(x, bn_gamma, bn_beta, gn_gamma, gn_beta, G=2, eps=1e-5):
+    from layers import functional
+    return functional.batch_channel_norm(x, G, None, None, bn_gamma, bn_beta, gn_gamma, gn_beta,
+                                         training=True, eps=eps)
+
+
+def torch_bcn(x, bn_gamma, bn_beta, gn_gamma, gn_beta, G=2, eps=1e-5):
+    import torch
+    F = torch.nn.functional
+    z = F.batch_norm(x, None, None, bn_gamma, bn_beta, training=True, eps=eps)
+    return F.group_norm(z, G, gn_gamma, gn_beta, eps=eps)
+
+
 class Exercise(NamedTuple):
     forward: str
     backward: str
@@ -83,6 +141,25 @@ EXERCISES = {
     "weightnorm": Exercise("weightnorm_forward", "weightnorm_backward",
                            {"x": (4, 5), "g": (3, 1), "v": (3, 5)}, {},
                            layers_weight_norm_linear, torch_weight_norm_linear),
+    "batchnorm_eval": Exercise("batchnorm_eval_forward", "batchnorm_eval_backward",
+                               {"x": (4, 5), "gamma": (5,), "beta": (5,)},
+                               {"running_mean": np.array([11.0, 12.5, 13.0, 12.0, 11.5]),
+                                "running_var": np.array([20.0, 30.0, 25.0, 22.0, 27.0]),
+                                "eps": 1e-5},
+                               layers_batch_norm_eval, torch_batch_norm_eval, shifted=("x",)),
+    "instancenorm": Exercise("instancenorm_forward", "instancenorm_backward",
+                             {"x": (2, 3, 4, 4), "gamma": (3,), "beta": (3,)}, {"eps": 1e-5},
+                             layers_instance_norm, torch_instance_norm, shifted=("x",)),
+    "weightstd": Exercise("ws_linear_forward", "ws_linear_backward",
+                          {"x": (4, 6), "w": (3, 6)}, {"eps": 1e-5},
+                          layers_ws_linear, torch_ws_linear),
+    "rmsnorm": Exercise("rmsnorm_forward", "rmsnorm_backward",
+                        {"x": (4, 5), "gamma": (5,)}, {"eps": 1e-5},
+                        layers_rms_norm, torch_rms_norm),
+    "bcn": Exercise("bcn_forward", "bcn_backward",
+                    {"x": (4, 4, 2, 2), "bn_gamma": (4,), "bn_beta": (4,), "gn_gamma": (4,),
+                     "gn_beta": (4,)}, {"G": 2, "eps": 1e-5},
+                    layers_bcn, torch_bcn, shifted=("x",)),
 }
 EXERCISES.update(TASKS)
 EXERCISES.update(TASKS_BEYOND)
@@ -104,9 +181,16 @@ LISTING = {
     "batchnorm_running": Listing(4, "batchnorm_running.py", 20,
                                  "BatchNorm's forward with running statistics, train and eval"),
     "batchnorm": Listing(5, "batchnorm_backward.py", 30, "BatchNorm's backward (training mode)"),
+    "batchnorm_eval": Listing(5, "batchnorm_eval_backward.py", 15,
+                              "BatchNorm's backward in eval mode (the running statistics fixed)"),
     "layernorm": Listing(6, "layernorm_backward.py", 20, "LayerNorm's backward"),
     "groupnorm": Listing(7, "groupnorm_backward.py", 30, "GroupNorm's backward"),
+    "instancenorm": Listing(7, "instancenorm_backward.py", 20, "InstanceNorm's backward"),
     "weightnorm": Listing(8, "weightnorm_backward.py", 20, "Weight Normalization's backward"),
+    "weightstd": Listing(8, "weightstd_backward.py", 25,
+                         "Weight Standardization's backward, eps inside the square root"),
+    "rmsnorm": Listing(9, "rmsnorm_backward.py", 20, "RMSNorm's backward"),
+    "bcn": Listing(9, "bcn_backward.py", 30, "Batch-Channel Normalization's backward (training)"),
     "value_engine": Listing(13, "value_engine.py", 30,
                             "finish a scalar autograd engine and build an MLP on it"),
     "layer_statistics": Listing(14, "layer_statistics.py", 25,
