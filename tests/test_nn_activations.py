@@ -100,5 +100,5 @@ def test_bad_arguments_name_the_function():
         F.gelu(mg.Tensor([1.0]), approximate="erf")
     with pytest.raises(ValueError, match="GELU: approximate"):
         mg.nn.GELU("fast")
-    with pytest.raises(ValueError, match="hardtanh: min_val 2 must not exceed max_val 1"):
+    with pytest.raises(ValueError, match="hardtanh: min_val 2.0 must not exceed max_val 1.0"):
         F.hardtanh(mg.Tensor([1.0]), 2, 1)

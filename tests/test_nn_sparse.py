@@ -35,7 +35,7 @@ def test_dropout_is_reproducible_with_a_seed():
     module.eval()
     assert np.array_equal(module(x).data, x.data)
     assert F.dropout(mg.Tensor(np.ones(3, np.float32)), 0.5).dtype == np.float32
-    with pytest.raises(ValueError, match=r"dropout: p must lie in \[0, 1\], got 1.5"):
+    with pytest.raises(ValueError, match=r"dropout: p must be in \[0.0, 1.0\], got 1.5"):
         F.dropout(x, 1.5)
     with pytest.raises(TypeError, match="dropout: generator must be a numpy Generator"):
         F.dropout(x, 0.5, generator=3)
@@ -83,3 +83,19 @@ def test_pad_errors_name_pad():
         F.pad(x, (1, 1), "wrap")
     with pytest.raises(ValueError, match="pad: pad must be pairs of non-negative ints"):
         F.pad(x, (1,))
+
+
+def test_hyper_parameters_are_checked_by_name():
+    x = mg.Tensor(np.ones(3))
+    with pytest.raises(TypeError, match="dropout: p must be a real number, got str"):
+        F.dropout(x, "0.5")
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number"):
+        F.leaky_relu(x, None)
+    with pytest.raises(ValueError, match="softplus: beta must be > 0.0"):
+        F.softplus(x, beta=0)
+    with pytest.raises(TypeError, match="tril: the diagonal offset k must be integers"):
+        mg.tril(mg.Tensor(np.ones((2, 2))), 0.5)
+    with pytest.raises(TypeError, match="diagonal: offset must be integers"):
+        mg.diagonal(mg.Tensor(np.ones((2, 2))), 0.5)
+    with pytest.raises(TypeError, match="one_hot: num_classes must be integers"):
+        F.one_hot(np.array([0, 1]), 2.5)

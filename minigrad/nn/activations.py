@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from minigrad import ops
+from minigrad.checks import number
 from minigrad.nn.functional import as_float_tensor, log_softmax, softmax
 from minigrad.nn.module import Module
 
@@ -26,12 +27,14 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, negative_slope * x elsewhere (the slope at 0 is negative_slope)."""
     x = as_float_tensor(x, "leaky_relu")
+    negative_slope = number(negative_slope, "leaky_relu", "negative_slope")
     return ops.where(x.data > 0, x, negative_slope * x)
 
 
 def elu(x, alpha=1.0):
     """x where x > 0, alpha * (exp(x) - 1) elsewhere (Clevert et al. 2015)."""
     x = as_float_tensor(x, "elu")
+    alpha = number(alpha, "elu", "alpha")
     negative = ops.where(x.data > 0, 0.0, x)         # exp never sees a large x
     return ops.where(x.data > 0, x, alpha * ops.expm1(negative))
 
@@ -64,6 +67,8 @@ def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, a smooth relu; x itself where beta * x > threshold
     (there the two agree to double precision), as in PyTorch."""
     x = as_float_tensor(x, "softplus")
+    beta = number(beta, "softplus", "beta", 0.0, low_open=True)
+    threshold = number(threshold, "softplus", "threshold")
     scaled = x * beta
     linear = scaled.data > threshold
     smooth = ops.log1p(ops.exp(ops.where(linear, 0.0, scaled))) / beta
@@ -80,6 +85,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and
     beyond the ends (PyTorch's rule; clip passes it at the ends)."""
     x = as_float_tensor(x, "hardtanh")
+    min_val = number(min_val, "hardtanh", "min_val")
+    max_val = number(max_val, "hardtanh", "max_val")
     if not min_val <= max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
     inside = (x.data > min_val) & (x.data < max_val)

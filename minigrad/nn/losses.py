@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import ops
+from minigrad.checks import number
 from minigrad.nn.activations import logsigmoid
 from minigrad.nn.functional import _reduce, _target_like, as_float_tensor, log_softmax
 from minigrad.nn.module import Module
@@ -97,8 +98,7 @@ def cross_entropy_with_options(logits, target, reduction="mean", weight=None, ig
     targets), or the cross-entropy against (1 - eps) * target + eps / C (for
     probability targets, whose mean is over the predictions)."""
     op = "cross_entropy"
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing!r}")
+    label_smoothing = number(label_smoothing, op, "label_smoothing", 0.0, 1.0)
     if logits.ndim == 0:
         raise ValueError(f"{op}: logits must have shape (N, C, d1, ...) or (C,), got a 0-d tensor")
     class_axis = 0 if logits.ndim == 1 else 1
@@ -169,8 +169,7 @@ def smooth_l1_loss(x, target, reduction="mean", beta=1.0):
     beta = 0 is the L1 loss."""
     x = as_float_tensor(x, "smooth_l1_loss")
     _same_shape(x, target, "smooth_l1_loss")
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    beta = number(beta, "smooth_l1_loss", "beta", 0.0)
     d = x - _target_like(target, x)
     size = ops.abs(d)
     if beta == 0:
@@ -184,8 +183,7 @@ def huber_loss(x, target, reduction="mean", delta=1.0):
     delta (with beta = delta)."""
     x = as_float_tensor(x, "huber_loss")
     _same_shape(x, target, "huber_loss")
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    delta = number(delta, "huber_loss", "delta", 0.0, low_open=True)
     d = x - _target_like(target, x)
     size = ops.abs(d)
     loss = ops.where(size.data <= delta, 0.5 * d * d, delta * (size - 0.5 * delta))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import creation, ops
+from minigrad.checks import number
 from minigrad.nn.functional import as_float_tensor
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
@@ -24,8 +25,7 @@ def dropout(x, p=0.5, training=True, generator=None):
     the expected value is unchanged (inverted dropout); the identity when not
     training. The gradient passes through the same mask and scale."""
     x = as_float_tensor(x, "dropout")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must lie in [0, 1], got {p!r}")
+    p = number(p, "dropout", "p", 0.0, 1.0)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -39,9 +39,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, generator=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p!r}")
-        self.p, self.generator = p, generator
+        self.p, self.generator = number(p, "Dropout", "p", 0.0, 1.0), generator
 
     def forward(self, x):
         return dropout(x, self.p, self.training, self.generator)

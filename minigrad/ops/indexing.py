@@ -13,7 +13,7 @@ import builtins
 import numpy as np
 
 from minigrad.ops.elementwise import where
-from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
+from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, primitive
 from minigrad.ops.reductions import sum
 from minigrad.ops.shape import _scatter_add, broadcast_to, getitem, transpose
 from minigrad.spellings import numpy_or_torch_names
@@ -152,6 +152,7 @@ def one_hot(x, num_classes=-1):
     """torch.nn.functional.one_hot: an int64 tensor with a trailing axis of length
     num_classes (-1: max(x) + 1), 1 at each index. No gradient."""
     idx = _index_array(x, "one_hot")
+    (num_classes,) = _integers((num_classes,), "one_hot", "num_classes")
     if num_classes == -1:
         if idx.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
@@ -200,11 +201,13 @@ def _triangle(x, keep, op):
 
 def tril(x, k=0):
     """The lower triangle of the last two axes: x[..., i, j] where j <= i + k, else 0."""
+    (k,) = _integers((k,), "tril", "the diagonal offset k")
     return _triangle(x, lambda n, m: np.tri(n, m, k, dtype=bool), "tril")
 
 
 def triu(x, k=0):
     """The upper triangle of the last two axes: x[..., i, j] where j >= i + k, else 0."""
+    (k,) = _integers((k,), "triu", "the diagonal offset k")
     return _triangle(x, lambda n, m: ~np.tri(n, m, k - 1, dtype=bool), "triu")
 
 
@@ -225,7 +228,8 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     if a1 == a2:
         raise ValueError(f"diagonal: axis1 and axis2 must differ, both are {a1}")
     rest = tuple(d for d in range(len(shape)) if d not in (a1, a2))
-    rows, cols = _diagonal_positions(shape[a1], shape[a2], int(offset))
+    (offset,) = _integers((offset,), "diagonal", "offset")
+    rows, cols = _diagonal_positions(shape[a1], shape[a2], offset)
     return getitem(transpose(x, rest + (a1, a2)), (Ellipsis, rows, cols))
 
 
@@ -242,6 +246,7 @@ def diag(v, k=0):
         return diagonal(v, k)
     if len(shape) != 1:
         raise ValueError(f"diag: needs a 1-D or 2-D input, got shape {shape}")
-    size = shape[0] + builtins.abs(int(k))
-    rows, cols = _diagonal_positions(size, size, int(k))
+    (k,) = _integers((k,), "diag", "the diagonal offset k")
+    size = shape[0] + builtins.abs(k)
+    rows, cols = _diagonal_positions(size, size, k)
     return _scatter_add(v, (rows, cols), (size, size))
