@@ -47,6 +47,8 @@ for speed without changing a value.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad import Function, Tensor, is_grad_enabled, sqrt, square
@@ -55,7 +57,7 @@ from minigrad.nn.functional import cast_like
 
 def count(shape, axes):
     """m: the number of elements a reduction over `axes` of `shape` takes in."""
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod(shape[a] for a in axes)          # (Python ints: no overflow, no NumPy call)
 
 
 class Reduction:
@@ -176,8 +178,9 @@ class Normalize(Function):
 
     written in minigrad operations. The forward runs standardize() on the plain
     arrays (no graph is needed inside one node). Without create_graph the backward
-    reuses its x_hat and inv_std arrays; with create_graph it recomputes them from x
-    with minigrad operations, so that the gradient is itself differentiable in x.
+    runs on plain arrays too, reusing its x_hat and inv_std; with create_graph it
+    recomputes them from x with minigrad operations, so that the gradient is itself
+    differentiable in x.
 
     Outputs (y, mean, var); mean and var are returned only for running
     averages, which are taken from their data: they get no gradient.
@@ -197,7 +200,11 @@ class Normalize(Function):
     def backward(ctx, dy, _dmean, _dvar):
         x, weight = ctx.saved_tensors
         reduction, x_hat, inv_std = ctx.reduction, ctx.x_hat, ctx.inv_std
-        if is_grad_enabled():
+        if not is_grad_enabled():
+            # Nobody will differentiate this backward: the same formulas run on the
+            # plain arrays (a minigrad operation costs microseconds of bookkeeping each).
+            dy, weight = dy.data, weight.data if weight is not None else None
+        else:
             # create_graph: a recorded backward, whose drawing names what the formula names
             x_hat, _, _, inv_std = standardize(x, reduction, ctx.eps)
             x_hat.name = "x_hat"
@@ -212,6 +219,8 @@ class Normalize(Function):
             sum_dy_x_hat = (dy * x_hat).sum(axis=axes, keepdims=True)
             scale = inv_std * weight if weight is not None else inv_std
             dx = input_grad(dy, x_hat, scale, sum_dy, sum_dy_x_hat, reduction) if needs_x else None
+            if weight is not None and sum_dy.size == weight.size:   # BatchNorm: already summed
+                sum_dy_x_hat, sum_dy = sum_dy_x_hat.reshape(weight.shape), sum_dy.reshape(weight.shape)
             return dx, sum_dy_x_hat, sum_dy, None, None
         # LayerNorm, GroupNorm, RMSNorm: weight varies inside a reduction set (or a
         # view regroups the axes).
