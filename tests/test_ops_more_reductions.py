@@ -258,3 +258,10 @@ def test_second_derivatives_of_logsumexp_norm_sort(torch, rng):
                    x)
     compare_second(torch, lambda t: mg.sort(t, 1) ** 2,
                    lambda t: torch.sort(t, dim=1, stable=True).values ** 2, x)
+
+
+def test_thousands_of_zeros_in_one_slice(torch):
+    # The zeros are peeled off one by one in a loop: no RecursionError however many.
+    x = np.r_[2.0, 0.0, 3.0, np.zeros(1200), 4.0]
+    compare(torch, lambda t: mg.cumprod(t, 0), lambda t: torch.cumprod(t, 0), x)
+    compare(torch, mg.prod, torch.prod, x[:1300])

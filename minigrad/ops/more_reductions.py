@@ -44,18 +44,24 @@ def _cumprod_vjp(g, ans, x, axis):
     x with x_z set to 1 and f is x_z from position z on (1 before). Then
       d/dx_z  = sum_{k >= z} g_k cumprod(x1)_k,
       d/dx_i  = the same VJP at x1 for the gradient g * f  (i != z),
-    and x1 has one zero fewer. Both hold for every value of x_z, so the result
-    is right to differentiate again."""
+    and x1 has one zero fewer: repeat until none is left (a loop, not recursion:
+    a slice may hold thousands of zeros). Both hold for every value of x_z, so
+    the result is right to differentiate again."""
+    at_first_zeros = []                 # (where the first zeros were, d/dx there)
     zero = _data(x) == 0
-    if not zero.any():
-        return _reverse_cumsum(g * ans, axis) / x
-    zeros_so_far = np.cumsum(zero, axis=axis)
-    first_zero = (zeros_so_far == 1) & zero
-    x_z = sum(where(first_zero, x, 0.0), axis, keepdims=True)
-    x1 = where(first_zero, 1.0, x)
-    c = _cumprod(x1, axis)
-    f = where(zeros_so_far >= 1, x_z, 1.0)
-    return where(first_zero, _reverse_cumsum(g * c, axis), _cumprod_vjp(g * f, c, x1, axis))
+    while zero.any():
+        zeros_so_far = np.cumsum(zero, axis=axis)
+        first_zero = (zeros_so_far == 1) & zero
+        x_z = sum(where(first_zero, x, 0.0), axis, keepdims=True)
+        x = where(first_zero, 1.0, x)
+        ans = _cumprod(x, axis)
+        at_first_zeros.append((first_zero, _reverse_cumsum(g * ans, axis)))
+        g = g * where(zeros_so_far >= 1, x_z, 1.0)
+        zero = _data(x) == 0
+    grad = _reverse_cumsum(g * ans, axis) / x
+    for first_zero, grad_there in reversed(at_first_zeros):
+        grad = where(first_zero, grad_there, grad)
+    return grad
 
 
 _cumprod = primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp,
