@@ -32,11 +32,9 @@ class Context:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
-        self._versions = ()
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._versions = [t._version if isinstance(t, Tensor) else None for t in tensors]
 
     @property
     def saved_tensors(self):
@@ -46,20 +44,14 @@ class Context:
 class _FunctionOp:
     """One call of a Function subclass, as the backward walk sees an op."""
 
-    def __init__(self, cls, ctx):
+    def __init__(self, cls):
         self.cls = cls
-        self.ctx = ctx
         self.name = cls.__name__
         self.backward_name = cls.__name__ + "Backward"
 
     def backward(self, node, grads, ans, inputs):
         """Your backward, on tensors (it reads what ctx saved, not ans or inputs)."""
-        ctx = self.ctx
-        for k, (t, version) in enumerate(zip(ctx._saved, ctx._versions)):
-            if version is not None and t._version != version:
-                raise RuntimeError(f"backward: tensor {k} that {self.name} saved with "
-                                   f"ctx.save_for_backward (shape {t.shape}) was modified by "
-                                   f"an in-place operation after it was saved")
+        ctx = node.ctx
         grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
         if self.cls.backward is Function.backward:
             raise NotImplementedError(f"{self.name}.backward is not defined: a Function needs "
@@ -75,9 +67,6 @@ class _FunctionOp:
         return [None if g is None else g if isinstance(g, Tensor) else
                 Tensor._make(_numbers(g, f"{self.cls.__name__}.backward", f"gradient {i}"))
                 for i, g in enumerate(result)]
-
-    def drop_saved(self):
-        self.ctx = None
 
 
 class Function:
@@ -123,8 +112,10 @@ class Function:
         edges = [a._edge() if n else None for a, n in zip(args, needs)]
         # What the walk and drawing read of the inputs; the values backward reads are in ctx.
         inputs = [NotSaved(a.shape, a.dtype) if n else a for a, n in zip(args, needs)]
-        node = Node(_FunctionOp(cls, ctx), edges, inputs, [], {},
-                    tuple(NotSaved(o.shape, o.dtype) for o in outputs))
+        versions = tuple((t._counter(), t._version) for t in ctx.saved_tensors
+                         if isinstance(t, Tensor))
+        node = Node(_FunctionOp(cls), edges, inputs, versions, {},
+                    tuple(NotSaved(o.shape, o.dtype) for o in outputs), ctx)
         for k, out in enumerate(outputs):
             if out.dtype.kind == "f":       # integer outputs (indices, counts) carry no gradient
                 out._grad_fn = node

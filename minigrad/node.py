@@ -98,6 +98,15 @@ class NotSavedError(RuntimeError):
     pass
 
 
+class VersionCounter:
+    """How many in-place changes some data has seen (shared by a tensor and its views)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count=0):
+        self.count = count
+
+
 # ----------------------------------------------------------------------------
 # The nodes
 # ----------------------------------------------------------------------------
@@ -112,20 +121,22 @@ class Node:
     inputs    per input, what the backward reads: the array of a tensor the op
               saves, NotSaved(shape, dtype) of one whose shape it saves, None
               for one it does not read; constants and attributes as given
-    versions  [(tensor, its version when saved)] for the saved tensors that an
-              in-place operation could change (leaves and their views): backward
-              refuses to run on a changed one
+    versions  ((version counter, its count when saved), ...) for the saved
+              tensors an in-place operation could change (leaves and their
+              views): backward refuses to run on a changed one
     kwargs    keyword attributes (concatenate's axis)
     outputs   per output, its array if the backward reads it, else NotSaved
               (the shape and dtype the gradient for that output must have)
+    ctx       a Function's ctx, which holds what its backward saved (None for
+              a primitive)
     seq       creation order: a node's inputs always come from older nodes, so
               newest first is a topological order (autograd.py)
     """
 
-    __slots__ = ("op", "edges", "inputs", "versions", "kwargs", "outputs", "n_outputs", "seq",
-                 "scope", "released", "hooks", "out_names")
+    __slots__ = ("op", "edges", "inputs", "versions", "kwargs", "outputs", "n_outputs", "ctx",
+                 "seq", "scope", "released", "hooks", "out_names")
 
-    def __init__(self, op, edges, inputs, versions, kwargs, outputs):
+    def __init__(self, op, edges, inputs, versions, kwargs, outputs, ctx=None):
         self.op = op
         self.edges = edges
         self.inputs = inputs
@@ -133,6 +144,7 @@ class Node:
         self.kwargs = kwargs
         self.outputs = outputs
         self.n_outputs = len(outputs)
+        self.ctx = ctx
         self.seq = next(_sequence)
         self.scope = STATE.scope
         self.released = False
@@ -148,14 +160,13 @@ class Node:
 
     def check_versions(self):
         """Refuse to run on a saved tensor that was changed in place since."""
-        for tensor, version in self.versions:
-            if tensor._version != version:
+        for counter, count in self.versions:
+            if counter.count != count:
                 raise RuntimeError(
-                    f"backward: a tensor of shape {tensor.shape} that {self.name} saved for its "
-                    f"gradient was modified by an in-place operation: it is at version "
-                    f"{tensor._version}, {self.name} saved version {version}. Change a copy "
-                    f"instead (w = w - 1, not w -= 1), or make the in-place update after "
-                    f"backward()")
+                    f"backward: a tensor that {self.name} saved for its gradient was modified "
+                    f"by an in-place operation (it is at version {counter.count}; {self.name} "
+                    f"saved version {count}). Change a copy instead (w = w - 1, not w -= 1), "
+                    f"or make the in-place update after backward()")
 
     def release(self):
         """Drop the saved values once the backward ran. What a drawing reads
@@ -169,10 +180,10 @@ class Node:
                 value = weakref.ref(value)
             kept.append(value)
         self.inputs = kept
-        self.outputs = tuple(v if isinstance(v, NotSaved) else NotSaved(v.shape, v.dtype)
-                             for v in self.outputs)
-        self.versions = []
-        self.op.drop_saved()                    # a Function's ctx holds its saved tensors
+        self.outputs = tuple([v if isinstance(v, NotSaved) else NotSaved(v.shape, v.dtype)
+                              for v in self.outputs])
+        self.versions = ()
+        self.ctx = None
         self.released = True
 
 

@@ -11,7 +11,8 @@ import weakref
 
 import numpy as np
 
-from minigrad.node import STATE, AccumulateGrad
+from minigrad.node import STATE, AccumulateGrad, VersionCounter
+from minigrad.inplace import InPlaceMethods
 from minigrad.tensor_methods import TensorMethods
 
 # ----------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def _short(value):
 # Tensor
 # ----------------------------------------------------------------------------
 
-class Tensor(TensorMethods):
+class Tensor(InPlaceMethods, TensorMethods):
     """An n-dimensional array that remembers how it was computed.
 
     Tensor(data, requires_grad=False, dtype=None, name=None)
@@ -73,10 +74,8 @@ class Tensor(TensorMethods):
     _hooks = None           # leaf hooks (a non-leaf's hooks live on its node)
     _accumulator = None     # weakref to the leaf's AccumulateGrad node
     _retains_grad = False
-    _version_counter = None # made when first needed: see _version
-
-    # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
-    __array_ufunc__ = None
+    _version_counter = None  # made when first needed: see _version
+    # In-place operators and NumPy's ufuncs meeting a Tensor: inplace.py.
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         self.data = _as_array(data, dtype, "Tensor")
@@ -166,24 +165,23 @@ class Tensor(TensorMethods):
     # -- versions: how many in-place changes this tensor's data has seen -------
     @property
     def _version(self):
-        """Bumped by every in-place change; a node that saved this tensor for its
-        backward compares it with the version it saved (node.check_versions)."""
+        """How many in-place changes this tensor's data has seen. A node that
+        saved the tensor for its backward notes the count (node.check_versions)."""
         counter = self._version_counter
         return 0 if counter is None else counter.count
 
-    def _bump_version(self):
+    def _counter(self):
+        """The version counter, made on first use (most tensors never need one)."""
         if self._version_counter is None:
             self._version_counter = VersionCounter()
-        self._version_counter.count += 1
+        return self._version_counter
 
     def _share_version_with(self, tensors):
         """This tensor's data is a view into one of `tensors`: an in-place change
         of either one is a change of both, so they count versions together."""
         for t in tensors:
             if isinstance(t, Tensor) and np.may_share_memory(self.data, t.data):
-                if t._version_counter is None:
-                    t._version_counter = VersionCounter()
-                self._version_counter = t._version_counter
+                self._version_counter = t._counter()
                 return
 
     def _edge(self):
@@ -406,15 +404,6 @@ class Tensor(TensorMethods):
     def __ge__(self, other): return _ops.compare(np.greater_equal, self, other)
     def __eq__(self, other): return _ops.compare(np.equal, self, other)
     def __ne__(self, other): return _ops.compare(np.not_equal, self, other)
-
-
-class VersionCounter:
-    """How many in-place changes some data has seen (shared by a tensor and its views)."""
-
-    __slots__ = ("count",)
-
-    def __init__(self):
-        self.count = 0
 
 
 class _HookHandle:

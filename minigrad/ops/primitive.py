@@ -121,7 +121,8 @@ class Primitive:
                 if edges[i] is not None:
                     inputs[i] = value.data  # (a constant stays a tensor: drawing names it)
                 if value._grad_fn is None or value._version_counter is not None:
-                    versions += ((value, value._version),)
+                    counter = value._counter()
+                    versions += ((counter, counter.count),)
             elif keep == "shape":
                 inputs[i] = NotSaved(value.shape, value.dtype)
             elif edges[i] is not None:
@@ -138,9 +139,6 @@ class Primitive:
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
         return [None if edge is None else self.vjps[i](g, ans, *inputs, **kwargs)
                 for i, edge in enumerate(node.edges)]
-
-    def drop_saved(self):
-        """Nothing to drop: a primitive's saved values live on its nodes."""
 
     def __repr__(self):
         return f"<primitive {self.name}>"
