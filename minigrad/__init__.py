@@ -34,7 +34,9 @@ from minigrad.ops import (
     repeat, repeat_interleave, roll, round, rsqrt, scatter_add, sign, sin, sinh, sort, split,
     square, take_along_axis, tan, tensordot, tile, topk, trace, tril, triu, trunc, vstack,
 )
-from minigrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from minigrad.autograd import (
+    detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
+)
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad import nn, optim           # mg.nn, mg.nn.functional, mg.optim, as in torch
@@ -52,7 +54,8 @@ __all__ = [
     "abs", "astype", "broadcast_to", "clip", "concatenate", "exp", "expand_dims", "log",
     "matmul", "max", "maximum", "mean", "min", "minimum", "pad", "relu", "reshape", "sigmoid",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "transpose", "var", "where",
-    "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
+    "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "Function",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph", "save_graph", "check_backward",
     "backward_steps", "save_backward_steps",
     "nn", "optim",
