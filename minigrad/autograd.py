@@ -147,6 +147,8 @@ class _Walk:
     there instead (grad()).
     """
 
+    __slots__ = ("retain_graph", "create_graph", "grad_type", "capture", "keep", "pending", "heap")
+
     def __init__(self, retain_graph, create_graph, capture=None):
         self.retain_graph = retain_graph
         self.create_graph = create_graph
@@ -207,10 +209,10 @@ class _Walk:
             if edge is not None:
                 g = input_grads[i]
                 parent, k = edge
-                like = parent.outputs[k]           # the shape and dtype of input i
-                if g is not None and (type(g) is not self.grad_type or g.shape != like.shape
-                                      or g.dtype != like.dtype):
-                    g = _fit(g, like, node, i, self.create_graph)
+                shape, dtype = parent.out_shapes[k], parent.out_dtypes[k]     # input i's
+                if g is not None and (type(g) is not self.grad_type or g.shape != shape
+                                      or g.dtype != dtype):
+                    g = _fit(g, shape, dtype, node, i, self.create_graph)
                 self.send(parent, k, g)
         if not self.retain_graph:
             node.release()
@@ -227,7 +229,7 @@ def _input_grads(node, grads, create_graph):
     """
     if node.versions:
         node.check_versions()
-    inputs, ans = node.inputs, node.outputs[0]
+    inputs, ans = node.inputs, node.saved_output
     if create_graph:
         inputs = [_in_graph(value, edge) for value, edge in zip(inputs, node.edges)]
         ans = _in_graph(ans, (node, 0))
@@ -242,7 +244,7 @@ def _input_grads(node, grads, create_graph):
 def _in_graph(value, edge):
     """A saved array as the tensor it was in the graph (edge: where its gradient goes)."""
     if edge is None or not isinstance(value, np.ndarray):
-        return value                             # a constant, an attribute, NotSaved
+        return value                             # a constant, an attribute, not saved
     node, k = edge
     if type(node) is AccumulateGrad:
         return node.variable                     # the leaf itself
@@ -261,23 +263,23 @@ def _checked(node, grads, ans, inputs):
     return input_grads
 
 
-def _fit(grad, like, node, i, create_graph):
+def _fit(grad, shape, dtype, node, i, create_graph):
     """Reduce a gradient to its input's shape and dtype (undo broadcasting),
     as a Tensor when create_graph and as an ndarray otherwise."""
     if not isinstance(grad, (Tensor, np.ndarray)):
         grad = np.asarray(grad)           # NumPy returns scalars for 0-d results
-    if grad.shape != like.shape:
+    if grad.shape != shape:
         # Only a broadcast (larger) gradient is reduced; a smaller one is a mistake
         # in a backward formula, not something to spread over the input.
         try:
-            if grad.ndim < like.ndim:
+            if grad.ndim < len(shape):
                 raise ValueError
-            grad = ops.sum_to(grad, like.shape)
+            grad = ops.sum_to(grad, shape)
         except ValueError:
             raise RuntimeError(f"{node.name} returned a gradient of shape {grad.shape} for its "
-                               f"input {i} of shape {like.shape}") from None
-    if grad.dtype != like.dtype:
-        grad = ops.astype(grad, like.dtype)
+                               f"input {i} of shape {shape}") from None
+    if grad.dtype != dtype:
+        grad = ops.astype(grad, dtype)
     if create_graph:
         return grad if isinstance(grad, Tensor) else Tensor._make(grad)
     return grad.data if isinstance(grad, Tensor) else grad
@@ -289,9 +291,9 @@ def _fill_missing(node, grads, create_graph):
     if all(g is None for g in grads):
         return None
     filled = []
-    for output, g in zip(node.outputs, grads):
+    for shape, dtype, g in zip(node.out_shapes, node.out_dtypes, grads):
         if g is None:
-            g = np.zeros(output.shape, dtype=output.dtype)
+            g = np.zeros(shape, dtype=dtype)
             g = Tensor._make(g) if create_graph else g
         filled.append(g)
     return filled

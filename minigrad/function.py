@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.node import STATE, Node, NotSaved, anomaly_checks, anomaly_paused
+from minigrad.node import STATE, Node, anomaly_checks, anomaly_paused
 from minigrad.tensor import Tensor
 
 
@@ -111,11 +111,11 @@ class Function:
             return outputs[0] if single else tuple(outputs)
         edges = [a._edge() if n else None for a, n in zip(args, needs)]
         # What the walk and drawing read of the inputs; the values backward reads are in ctx.
-        inputs = [NotSaved(a.shape, a.dtype) if n else a for a, n in zip(args, needs)]
+        inputs = [None if n else a for a, n in zip(args, needs)]
         versions = tuple((t._counter(), t._version) for t in ctx.saved_tensors
                          if isinstance(t, Tensor))
-        node = Node(_FunctionOp(cls), edges, inputs, versions, {},
-                    tuple(NotSaved(o.shape, o.dtype) for o in outputs), ctx)
+        node = Node(_FunctionOp(cls), edges, inputs, versions, {}, None,
+                    tuple(o.shape for o in outputs), tuple(o.dtype for o in outputs), ctx)
         for k, out in enumerate(outputs):
             if out.dtype.kind == "f":       # integer outputs (indices, counts) carry no gradient
                 out._grad_fn = node

@@ -66,9 +66,8 @@ def anomaly_paused():
 
 
 class NotSaved:
-    """Stands for a value whose shape and dtype are kept but not its numbers:
-    an output the backward does not read (the walk still needs its shape to
-    reduce a broadcast gradient), an input whose shape a formula reads (sum's)."""
+    """An input whose shape and dtype its backward reads, but not its numbers
+    (saves="x.shape", as sum's): only those are kept."""
 
     __slots__ = ("shape", "dtype")
 
@@ -81,9 +80,9 @@ class NotSaved:
         return len(self.shape)
 
     def _refuse(self, *args, **kwargs):
-        raise NotSavedError(f"a backward formula read the values of an input or output "
-                            f"that its primitive does not save (only its shape {self.shape} "
-                            f"and dtype {self.dtype} are kept): add it to saves=")
+        raise NotSavedError(f"a backward formula read the values of an input whose shape "
+                            f"{self.shape} alone its primitive saves: declare the input "
+                            f"itself in saves=")
 
     __array__ = __array_ufunc__ = __getitem__ = __neg__ = __float__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
@@ -125,25 +124,29 @@ class Node:
               tensors an in-place operation could change (leaves and their
               views): backward refuses to run on a changed one
     kwargs    keyword attributes (concatenate's axis)
-    outputs   per output, its array if the backward reads it, else NotSaved
-              (the shape and dtype the gradient for that output must have)
+    saved_output  the result's array if the backward reads it ("output"), else None
+    out_shapes, out_dtypes   per output: the shape and dtype its gradient must have
     ctx       a Function's ctx, which holds what its backward saved (None for
               a primitive)
     seq       creation order: a node's inputs always come from older nodes, so
               newest first is a topological order (autograd.py)
     """
 
-    __slots__ = ("op", "edges", "inputs", "versions", "kwargs", "outputs", "n_outputs", "ctx",
-                 "seq", "scope", "released", "hooks", "out_names")
+    __slots__ = ("op", "edges", "inputs", "versions", "kwargs", "saved_output", "out_shapes",
+                 "out_dtypes", "n_outputs", "ctx", "seq", "scope", "released", "hooks",
+                 "out_names")
 
-    def __init__(self, op, edges, inputs, versions, kwargs, outputs, ctx=None):
+    def __init__(self, op, edges, inputs, versions, kwargs, saved_output, out_shapes,
+                 out_dtypes, ctx=None):
         self.op = op
         self.edges = edges
         self.inputs = inputs
         self.versions = versions
         self.kwargs = kwargs
-        self.outputs = outputs
-        self.n_outputs = len(outputs)
+        self.saved_output = saved_output
+        self.out_shapes = out_shapes
+        self.out_dtypes = out_dtypes
+        self.n_outputs = len(out_shapes)
         self.ctx = ctx
         self.seq = next(_sequence)
         self.scope = STATE.scope
@@ -172,16 +175,13 @@ class Node:
         """Drop the saved values once the backward ran. What a drawing reads
         stays: attributes, output shapes, and weak references to constants
         (which show while someone else holds them)."""
-        kept = []
-        for value, edge in zip(self.inputs, self.edges):
+        inputs = self.inputs
+        for i, edge in enumerate(self.edges):
             if edge is not None:
-                value = None                    # drawing finds it from the edge
-            elif isinstance(value, np.ndarray) or hasattr(value, "_grad_fn"):   # (a Tensor)
-                value = weakref.ref(value)
-            kept.append(value)
-        self.inputs = kept
-        self.outputs = tuple([v if isinstance(v, NotSaved) else NotSaved(v.shape, v.dtype)
-                              for v in self.outputs])
+                inputs[i] = None                # drawing finds it from the edge
+            elif isinstance(inputs[i], np.ndarray) or hasattr(inputs[i], "_grad_fn"):  # (Tensor)
+                inputs[i] = weakref.ref(inputs[i])
+        self.saved_output = None
         self.versions = ()
         self.ctx = None
         self.released = True
@@ -190,7 +190,7 @@ class Node:
 class AccumulateGrad:
     """The node at a leaf: gradients that arrive here are added into leaf.grad."""
 
-    __slots__ = ("variable", "outputs", "edges", "seq", "scope", "__weakref__")
+    __slots__ = ("variable", "edges", "out_shapes", "out_dtypes", "seq", "scope", "__weakref__")
     name = "AccumulateGrad"
     released = False
     hooks = None
@@ -198,8 +198,9 @@ class AccumulateGrad:
 
     def __init__(self, variable):
         self.variable = variable
-        self.outputs = (variable,)    # the shape and dtype a gradient arriving here must have
         self.edges = ()
+        self.out_shapes = (variable.shape,)       # what a gradient arriving here must have
+        self.out_dtypes = (variable.dtype,)
         self.seq = next(_sequence)
         self.scope = ()
 

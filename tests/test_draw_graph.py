@@ -210,9 +210,11 @@ def test_the_source_is_the_same_in_another_process():
 def test_drawing_changes_nothing_in_the_graph():
     x, w, b, y = neuron()
     node = y.grad_fn
-    before = (node.inputs, node.outputs, node.released, node.hooks, node.outputs, node.edges)
+    before = (node.inputs, node.saved_output, node.released, node.hooks, node.out_shapes,
+              node.edges)
     draw_graph(y, intermediates=True, show_values=True)
-    after = (node.inputs, node.outputs, node.released, node.hooks, node.outputs, node.edges)
+    after = (node.inputs, node.saved_output, node.released, node.hooks, node.out_shapes,
+             node.edges)
     assert all(p is q for p, q in zip(before, after))
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, (1 - np.tanh([0.6, -1.8, 6.3]) ** 2) * [0.5, -1, 2])

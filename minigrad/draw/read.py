@@ -53,8 +53,8 @@ def retained(node, k):
 
 def out_meta(node, k):
     """(shape, dtype, array or None) of a node's k-th output."""
-    output = node.outputs[k]
-    return output.shape, output.dtype, None if isinstance(output, NotSaved) else output
+    array = node.saved_output if node.n_outputs == 1 else None
+    return node.out_shapes[k], node.out_dtypes[k], array
 
 
 def arg_name(op, i, fallback):

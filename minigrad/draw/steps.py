@@ -180,12 +180,12 @@ def _engine_step(node, grads):
         if edge is None or g is None:
             continue
         parent, k = edge
-        like = parent.outputs[k]                  # the shape and dtype of input i
+        like_shape, like_dtype = parent.out_shapes[k], parent.out_dtypes[k]    # input i's
         shape = np.shape(g.data if isinstance(g, Tensor) else g)
-        if type(g) is not np.ndarray or g.shape != like.shape or g.dtype is not like.dtype:
-            g = _fit(g, like, node, i, False)
+        if type(g) is not np.ndarray or g.shape != like_shape or g.dtype != like_dtype:
+            g = _fit(g, like_shape, like_dtype, node, i, False)
         fitted[i] = g
-        summed_from[i] = shape if shape != like.shape else None
+        summed_from[i] = shape if shape != like_shape else None
     return fitted, summed_from
 
 

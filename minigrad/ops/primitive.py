@@ -127,8 +127,8 @@ class Primitive:
                 inputs[i] = NotSaved(value.shape, value.dtype)
             elif edges[i] is not None:
                 inputs[i] = None
-        output = out if self.saves_output else NotSaved(out.shape, out.dtype)
-        return Node(self, edges, inputs, versions, kwargs, (output,))
+        return Node(self, edges, inputs, versions, kwargs, out if self.saves_output else None,
+                    (out.shape,), (out.dtype,))
 
     def backward(self, node, grads, ans, inputs):
         """The gradient for every input of node that needs one (None for the others)."""
