@@ -2,10 +2,11 @@
 
 The rooms of the house, bottom up. The engine is the files at the top:
   tensor.py      Tensor (its operation methods in tensor_methods.py)
-  node.py        the graph Node
-  ops/           the derivative table: every primitive with its forward and VJPs
+  inplace.py     +=, add_, zero_, copy_ ... with PyTorch's rules and the version counter
+  node.py        the graph Node: what each operation keeps for its backward; grad mode
+  ops/           the derivative table: every primitive with its forward, VJPs and `saves`
   spellings.py   PyTorch's dim=/keepdim= for NumPy's axis=/keepdims=
-  autograd.py    the backward walk, grad(), no_grad, detect_anomaly
+  autograd.py    the backward walk, grad(), no_grad/set_grad_enabled, detect_anomaly
   function.py    user-defined operations (Function)
   gradcheck.py   finite-difference checks of the engine
   creation.py    zeros, ones, full, eye, randn, rand, ... and the random generator
