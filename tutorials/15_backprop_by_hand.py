@@ -9,7 +9,7 @@ What you will learn
   * that an SGD step is one line once the gradients are known, and equal to optim.SGD's;
   * how backward() walks BatchNorm's dozen operations, in the backward player.
 
-Time: about 60 minutes. Assumes: lesson 2 (VJPs: the gradient of a
+Time: about 60 minutes, plus 30 for the exercise. Assumes: lesson 2 (VJPs: the gradient of a
 matmul, a sum over broadcast axes), lesson 3 (the network, cross-entropy) and lesson 5
 (BatchNorm's backward).
 
@@ -370,6 +370,17 @@ else:
 
 # %%
 print("\nNext: lesson 16 puts normalization where it is used, in residual nets and transformers.")
+
+# %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **The whole network's backward, by hand** (about 30 min). Write the backward pass of this
+#    lesson's network, layer by layer, from its saved forward values: dlogits, dW2, db2, dh,
+#    dhpre, dgamma, dbeta, dbn_in, dW1, db1, each graded against autograd on its own.
+#    File: tutorials/exercises/network_backward.py. Grade it:
+#        minigrad check tutorials/exercises/network_backward.py --exercise network_backward
+#    Worked solution: tutorials/solutions/network_backward.py.
 
 # %% [markdown]
 # ## Questions

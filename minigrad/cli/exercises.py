@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minigrad.cli.tasks import TASKS
+from minigrad.cli.tasks_backprop import TASKS as TASKS_BACKPROP
 from minigrad.cli.tasks_beyond import TASKS as TASKS_BEYOND
 
 
@@ -163,6 +164,7 @@ EXERCISES = {
 }
 EXERCISES.update(TASKS)
 EXERCISES.update(TASKS_BEYOND)
+EXERCISES.update(TASKS_BACKPROP)
 
 
 class Listing(NamedTuple):
@@ -195,6 +197,8 @@ LISTING = {
                             "finish a scalar autograd engine and build an MLP on it"),
     "layer_statistics": Listing(14, "layer_statistics.py", 25,
                                 "measure a deep network at initialisation; build a healthy one"),
+    "network_backward": Listing(15, "network_backward.py", 30,
+                                "a whole network's backward by hand, graded per intermediate"),
 }
 
 
