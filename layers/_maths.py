@@ -273,7 +273,7 @@ def spread(c, shape):
         return c
     k = varying[-1]
     target = c_shape[:k + 1] + tuple(shape[lead + k + 1:])
-    if target == c_shape or 4 * int(np.prod(target)) > int(np.prod(shape)):
+    if target == c_shape or 4 * math.prod(target) > math.prod(shape):
         return c
     return c + np.zeros(target, dtype=c.dtype)
 

@@ -73,7 +73,7 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
                              f"{self.end_dim} for input of shape {shape}")
-        middle = int(np.prod(shape[start:end + 1]))
+        middle = math.prod(shape[start:end + 1])
         return x.reshape(*shape[:start], middle, *shape[end + 1:])
 
     def extra_repr(self):

@@ -3,6 +3,7 @@ sum_to to undo broadcasting), reshape, transpose, indexing, concatenate, stack, 
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     shape = _integers(shape, "reshape", "the new shape")
-    size, known = np.size(_data(x)), int(np.prod([n for n in shape if n != -1]))
+    size, known = np.size(_data(x)), math.prod(n for n in shape if n != -1)
     if shape.count(-1) > 1 or builtins.any(n < -1 for n in shape) or \
             (known != size if -1 not in shape else known == 0 or size % known):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {_shape(x)} ({size} "
@@ -76,8 +77,13 @@ def reshape(x, *shape):
     return _reshape(x, shape)
 
 
+def _inverse(axes):
+    """The permutation that undoes `axes` (np.argsort of it, without a NumPy call)."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+
 _transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
-                       lambda g, ans, x, axes: _transpose(g, tuple(np.argsort(axes))),
+                       lambda g, ans, x, axes: _transpose(g, _inverse(axes)),
                        saves=())
 
 
@@ -143,7 +149,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                          f"tensor of shape {shape}")
-    merged = int(np.prod(shape[start:end + 1]))
+    merged = math.prod(shape[start:end + 1])
     return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
