@@ -30,6 +30,9 @@ def grade(capsys, monkeypatch, line):
 
 def test_every_exercise_is_listed_with_its_template_and_solution():
     assert set(LISTING) == set(EXERCISES)
+    assert len(LISTING) >= 15
+    lessons = {int(p.name[:2]) for p in TUTORIALS.glob("[0-9][0-9]_*.py")}
+    assert {entry.lesson for entry in LISTING.values()} == lessons >= set(range(1, 13))
     for name, entry in LISTING.items():
         assert (TUTORIALS / "exercises" / entry.file).is_file(), name
         assert (TUTORIALS / "solutions" / entry.file).is_file(), name
@@ -175,3 +178,50 @@ def test_the_new_backward_exercises_catch_their_classic_slips():
     def ws_without_standardization_path(dout, cache):  # dw = dw_hat
         return dout @ cache["w_hat"], dout.T @ cache["x"]
     assert report_for("weightstd", ws_without_standardization_path).wrong == ["w"]
+
+
+@pytest.mark.parametrize("lesson", range(1, 13))
+def test_each_lesson_says_its_time_what_it_assumes_and_what_it_ends_with(lesson):
+    import ast
+    (path,) = TUTORIALS.glob(f"{lesson:02d}_*.py")
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    ends = " ".join(doc.split("Ends with:")[1].split("\n\n")[0].split())
+    assert re.search(r"^Time: about \d+ minutes", doc, re.M) and "\nAssumes: " in doc
+    readme = (TUTORIALS / "README.md").read_text()
+    section = readme.split(f"### {lesson}. ")[1].split("\n### ")[0]
+    assert "*Time: about" in section and "Assumes:" in section
+    for name in (n for n, e in LISTING.items() if e.lesson == lesson):
+        assert f"{name} (exercises/{LISTING[name].file})" in ends
+        assert f"(exercises/{LISTING[name].file})" in section
+    assert f"answers/{path.name}" in ends and f"(answers/{path.name})" in section
+
+
+def test_lessons_10_to_12_name_their_classic_slips():
+    import minigrad as mg
+
+    def no_reset(model, batches):       # momentum None, but the stale statistics stay counted
+        norms = [m for m in model.modules() if hasattr(m, "running_mean")]
+        for m in norms:
+            m.momentum = None
+        with mg.no_grad():
+            for x in batches:
+                model(mg.Tensor(x))
+        for m in norms:
+            m.momentum = 0.1
+        return model.eval()
+    report = check_task({"reestimate_bn": no_reset}, EXERCISES["precise_bn"])
+    assert "BatchNorm 1: running_mean" in report.wrong and "eval output" in report.wrong
+
+    def hvp_of_sum(f, x, v):            # H @ ones instead of H @ v
+        xt = mg.Tensor(x, requires_grad=True)
+        (g,) = mg.grad(f(xt), xt, create_graph=True)
+        return mg.grad(g.sum(), xt)[0].data
+    functions = _solution("hvp")
+    functions["hvp"] = hvp_of_sum
+    text = " ".join(str(check_task(functions, EXERCISES["hvp"])).split())
+    assert "FAILED: wrong hvp." in text and "multiply g by v" in text
+
+    functions = _solution("seed_running_variance")
+    functions["shrink_factor"] = lambda m: m / (m - 1)
+    text = " ".join(str(check_task(functions, EXERCISES["seed_running_variance"])).split())
+    assert "FAILED: wrong shrink_factor." in text and "inverted" in text

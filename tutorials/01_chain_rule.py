@@ -8,6 +8,11 @@ What you will learn
   * a variable used twice gets the *sum* of the gradients along both paths;
   * how to check any gradient with finite differences, and why the step h cannot be tiny.
 
+Time: about 30 minutes to read and run, plus about 15 for the exercise.
+Assumes: Python and NumPy, and the derivative of a function of one variable; no earlier lesson.
+Ends with: exercise local_derivative (exercises/local_derivative.py), graded by `minigrad
+  check`; then 2 questions, worked answers in answers/01_chain_rule.py.
+
 Run it:  python tutorials/01_chain_rule.py --out DIR
 Figures: graph_forward.svg (the recorded graph with values), graph_gradients.svg (the same graph
 after backward, with each .grad), backward_walk.html (the walk of section 4, one node at a time:

@@ -10,6 +10,11 @@ What you will learn
   * the duality behind it all: broadcasting forward means summing backward, and summing forward
     means broadcasting backward. BatchNorm (lessons 4-5) is built from exactly these pieces.
 
+Time: about 30 minutes to read and run, plus about 15 for the exercise.
+Assumes: lesson 1 (local derivatives, the chain rule, finite differences).
+Ends with: exercise broadcasting (exercises/broadcasting.py), graded by `minigrad check`; then 2
+  questions, worked answers in answers/02_broadcasting.py.
+
 Run it:  python tutorials/02_broadcasting.py --out DIR
 Figures: broadcast_gradient.png (a bias broadcast over a batch and its summed gradient),
 broadcast_graph.svg (the same computation with the broadcast written explicitly),

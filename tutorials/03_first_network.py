@@ -8,6 +8,11 @@ What you will learn
   * how to measure what it learned on examples it never saw (the test set);
   * a seed's mistake corrected (E19): IID data can still be overfitted, shown on 20 digits.
 
+Time: about 30 minutes to read and run, plus about 15 for the exercise.
+Assumes: lessons 1-2 (the backward walk; gradients of broadcast operations).
+Ends with: exercise softmax_cross_entropy (exercises/softmax_cross_entropy.py), graded by
+  `minigrad check`; then 2 questions, worked answers in answers/03_first_network.py.
+
 Run it:  python tutorials/03_first_network.py --out DIR   (add --fast for a 2-second version)
 Figures: digits.png (the data), loss_curve.png (training), mistakes.png (what it gets wrong).
 """

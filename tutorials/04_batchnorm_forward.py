@@ -23,6 +23,11 @@ What you will learn
     BN (E17, E26), parameter shapes and initial values (E25, E30); and, in words, why BN
     helps: not internal covariate shift (E1, E18).
 
+Time: about 40 minutes to read and run, plus about 20 for the exercise.
+Assumes: lesson 3 (a network, its training step and what eval mode is for).
+Ends with: exercise batchnorm_running (exercises/batchnorm_running.py), graded by `minigrad
+  check`; then 2 questions, worked answers in answers/04_batchnorm_forward.py.
+
 Run it:  python tutorials/04_batchnorm_forward.py --out DIR   (--fast: fewer simulated batches)
 Figures: running_statistics.png (the running mean and variance batch after batch),
          bn_not_gaussian.png (E15: BatchNorm standardises, it does not make data Gaussian).

@@ -12,6 +12,12 @@ What you will learn
   * what the engine draws for the composed forward (a dozen primitive operations) and for the
     hand-written backward (one node), side by side.
 
+Time: about 45 minutes to read and run, plus about 45 for the exercises.
+Assumes: lessons 1-2 (the chain rule on arrays) and 4 (BatchNorm's forward).
+Ends with: exercises batchnorm (exercises/batchnorm_backward.py) and batchnorm_eval
+  (exercises/batchnorm_eval_backward.py), graded by `minigrad check`; then 2 questions, worked
+  answers in answers/05_batchnorm_backward.py.
+
 Run it:  python tutorials/05_batchnorm_backward.py --out DIR
 Figure:  bn_graphs_side_by_side.svg (the composed and the manual computation graph);
          backward_walk_composed.html, backward_walk_manual.html (backward() on each, step by step).

@@ -15,6 +15,11 @@ What you will learn
     feature" (E13), one statistic per sentence instead of per token (E20), gamma and beta shaped
     per sample (E7), running statistics LayerNorm does not have (E8).
 
+Time: about 35 minutes to read and run, plus about 20 for the exercise.
+Assumes: lesson 5 (BatchNorm's backward derived by hand).
+Ends with: exercise layernorm (exercises/layernorm_backward.py), graded by `minigrad check`;
+  then 2 questions, worked answers in answers/06_layernorm.py.
+
 Run it:  python tutorials/06_layernorm.py --out DIR
 Figure:  seed_backward_steps.png (the error of each step of the seed's derivation, before and
          after the fix).

@@ -19,6 +19,12 @@ What you will learn
     taken over NCHW's axes (E2), "LayerNorm is InstanceNorm in NLP" (E9), BatchNorm on text as
     one statistic per word position (E21).
 
+Time: about 30 minutes to read and run, plus about 50 for the exercises.
+Assumes: lessons 4 and 6 (statistics over the batch, over the features).
+Ends with: exercises groupnorm (exercises/groupnorm_backward.py) and instancenorm
+  (exercises/instancenorm_backward.py), graded by `minigrad check`; then 2 questions, worked
+  answers in answers/07_groupnorm_instancenorm.py.
+
 Run it:  python tutorials/07_groupnorm_instancenorm.py --out DIR
 Figure:  reduction_sets.png (which elements each layer normalises together).
 """

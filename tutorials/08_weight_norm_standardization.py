@@ -16,6 +16,12 @@ What you will learn
     intent is the eps-outside variant (E10); WS recommended for recurrent layers (E11); the
     authors' names (E14).
 
+Time: about 40 minutes to read and run, plus about 45 for the exercises.
+Assumes: lessons 5 (a normalization's backward) and 7 (GroupNorm, for GN+WS).
+Ends with: exercises weightnorm (exercises/weightnorm_backward.py) and weightstd
+  (exercises/weightstd_backward.py), graded by `minigrad check`; then 2 questions, worked
+  answers in answers/08_weight_norm_standardization.py.
+
 Run it:  python tutorials/08_weight_norm_standardization.py --out DIR
 Figure:  ws_gradient_vs_spread.png (gradient size against filter spread for each WS form).
 """

@@ -12,6 +12,12 @@ What you will learn
     an ordinary BatchNorm (estimate=False) or, for micro-batches, a BatchNorm that normalises
     with running estimates even while training (estimate=True), through which no gradient flows.
 
+Time: about 30 minutes to read and run, plus about 50 for the exercises.
+Assumes: lessons 6 (LayerNorm) and 7 (GroupNorm); lesson 4 for BCN's running estimates.
+Ends with: exercises rmsnorm (exercises/rmsnorm_backward.py) and bcn
+  (exercises/bcn_backward.py), graded by `minigrad check`; then 2 questions, worked answers in
+  answers/09_rmsnorm_bcn.py.
+
 Run it:  python tutorials/09_rmsnorm_bcn.py --out DIR
 Figures: rmsnorm_eps.png (where eps takes over, per dtype), bcn_microbatch.png (one image
          normalised inside many different micro-batches).

@@ -26,6 +26,11 @@ What you will learn
   * what this run says about two of the seeds' claims (section 7): "GN+WS always beats BN" (E12)
     and "GN beats LN" (E14), from its own numbers, seed by seed.
 
+Time: about 30 minutes to read and run, plus about 20 for the exercise.
+Assumes: lessons 3 (the network), 4 (BatchNorm's train and eval modes), 6-8 (LN, GN, WS).
+Ends with: exercise precise_bn (exercises/precise_bn.py), graded by `minigrad check`; then 2
+  questions, worked answers in answers/10_training_experiment.py.
+
 Run it:  python tutorials/10_training_experiment.py --out DIR    (20-50 s on 2 cores; --fast: a few seconds)
 Figures: experiment.png (training loss and test accuracy of every run, both batch sizes).
 """
@@ -424,6 +429,17 @@ check(f"E14: at batch {big}, GN's test accuracy is never above LN's by more than
       f"every seed", (gn_ln[big][0] <= gn_ln[big][2]).all())
 print("\nNext: lesson 11 is an index of the seeds' 31 mistakes and where each is corrected; "
       "lesson 12 differentiates twice.")
+
+# %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **Re-estimate BatchNorm's running statistics after training** (about 20 min). Micro-batch
+#    training leaves BatchNorm's running statistics noisy: re-estimate them on many batches as a
+#    plain average (momentum=None), leaving the weights alone, then evaluate with them.
+#    File: tutorials/exercises/precise_bn.py. Grade it:
+#        minigrad check tutorials/exercises/precise_bn.py --exercise precise_bn
+#    Worked solution: tutorials/solutions/precise_bn.py.
 
 # %% [markdown]
 # ## Questions

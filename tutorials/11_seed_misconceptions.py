@@ -19,6 +19,11 @@ Takes 10 minutes; assumes lessons 3-10. Ends with two questions on that habit.
 Seeds: 000 BatchNorm & LayerNorm (with code), 001 an overview of normalization layers,
 002 BN vs LN, 003 a NumPy BatchNorm compared with PyTorch, 004 BN/LN formulas and an LN backward.
 
+Time: about 15 minutes to read and run, plus about 15 for the exercise.
+Assumes: the lessons it points to (3-10): read it after them, as a map of the seeds' mistakes.
+Ends with: exercise seed_running_variance (exercises/seed_running_variance.py), graded by
+  `minigrad check`; then 2 questions, worked answers in answers/11_seed_misconceptions.py.
+
 Run it:  python tutorials/11_seed_misconceptions.py --out DIR
 Figure:  mistakes_by_lesson.png (which lesson corrects which mistake, run or in words).
 """
@@ -133,6 +138,17 @@ save_plot(fig, "mistakes_by_lesson")
 
 # %%
 print("\nNext: lesson 12 differentiates through a normalization layer twice.")
+
+# %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **Reproduce and fix E29, the running variance of biased variances** (about 15 min). E29
+#    (lesson 4): a running variance updated with biased batch variances converges to (m - 1)/m
+#    of the truth. Reproduce it on 2000 seeded batches, derive the factor, and fix the update.
+#    File: tutorials/exercises/seed_running_variance.py. Grade it:
+#        minigrad check tutorials/exercises/seed_running_variance.py --exercise seed_running_variance
+#    Worked solution: tutorials/solutions/seed_running_variance.py.
 
 # %% [markdown]
 # ## Questions

@@ -13,6 +13,11 @@ What you will learn
     ones of layers/, with minigrad operations, so backward is itself differentiable;
   * Hessian-vector products, the workhorse of second-order methods, in two lines.
 
+Time: about 40 minutes to read and run, plus about 20 for the exercise.
+Assumes: lessons 2 (VJPs), 5 (BatchNorm's backward) and 6 (LayerNorm).
+Ends with: exercise hvp (exercises/hvp.py), graded by `minigrad check`; then 2 questions, worked
+  answers in answers/12_higher_order.py.
+
 Run it:  python tutorials/12_higher_order.py --out DIR
 Figures: derivatives.png (tanh and three derivatives), backward_graph_cube.svg (the graph that
 backward records for x^3), backward_graph_layernorm.svg (LayerNorm's hand-written backward,
@@ -260,6 +265,18 @@ check("the Hessian-vector product matches the finite difference of gradients (1e
       np.allclose(hv.data, hv_numeric, atol=1e-7))
 print("\nThat is the end of the course. Lesson 5's four-way check and lesson 6's E31 show where "
       "hand-derived backwards go wrong; this lesson shows they can still be differentiated.")
+
+# %% [markdown]
+# ## Your turn
+# Graded exercises: edit the file, run the command (exit status 0 when all is right; the
+# report names what is wrong and how). Open the worked solution only after you have tried.
+# 1. **A Hessian-vector product by double backward, checked by finite differences**
+#    (about 20 min). Write a Hessian-vector product through a LayerNorm (and two other
+#    functions) by double backward with create_graph=True, and its check by central differences
+#    of the gradient; graded against both and against PyTorch.
+#    File: tutorials/exercises/hvp.py. Grade it:
+#        minigrad check tutorials/exercises/hvp.py --exercise hvp
+#    Worked solution: tutorials/solutions/hvp.py.
 
 # %% [markdown]
 # ## Questions

@@ -18,6 +18,7 @@ import numpy as np
 from minigrad.cli.tasks import TASKS
 from minigrad.cli.tasks_backprop import TASKS as TASKS_BACKPROP
 from minigrad.cli.tasks_beyond import TASKS as TASKS_BEYOND
+from minigrad.cli.tasks_late import TASKS as TASKS_LATE
 
 
 def layers_batch_norm(x, gamma, beta, eps=1e-5):
@@ -163,6 +164,7 @@ EXERCISES = {
                     layers_bcn, torch_bcn, shifted=("x",)),
 }
 EXERCISES.update(TASKS)
+EXERCISES.update(TASKS_LATE)
 EXERCISES.update(TASKS_BEYOND)
 EXERCISES.update(TASKS_BACKPROP)
 
@@ -193,6 +195,13 @@ LISTING = {
                          "Weight Standardization's backward, eps inside the square root"),
     "rmsnorm": Listing(9, "rmsnorm_backward.py", 20, "RMSNorm's backward"),
     "bcn": Listing(9, "bcn_backward.py", 30, "Batch-Channel Normalization's backward (training)"),
+    "precise_bn": Listing(10, "precise_bn.py", 20,
+                          "re-estimate BatchNorm's running statistics after training"),
+    "seed_running_variance": Listing(11, "seed_running_variance.py", 15,
+                                     "reproduce and fix E29, the running variance of biased "
+                                     "variances"),
+    "hvp": Listing(12, "hvp.py", 20, "a Hessian-vector product by double backward, checked by "
+                                     "finite differences"),
     "value_engine": Listing(13, "value_engine.py", 30,
                             "finish a scalar autograd engine and build an MLP on it"),
     "layer_statistics": Listing(14, "layer_statistics.py", 25,

@@ -111,7 +111,12 @@ class Grader:
         wrong value) pairs, named in a hint when the student's value equals one; hint: said
         whenever the row is wrong. Returns True when it passes."""
         expected = np.asarray(expected, dtype=np.float64)
-        row = self._row(what, case, expected.shape)
+        rows = self.report.rows
+        if rows and (rows[-1].name, rows[-1].case) == (what, case) and rows[-1].got is not None \
+                and oracle not in rows[-1].comparisons and rows[-1].shape == expected.shape:
+            row = rows[-1]         # the same value against a second oracle: one more column
+        else:
+            row = self._row(what, case, expected.shape)
         limit = self.report.threshold if threshold is None else threshold
         got = _as_array(mine)
         if got is None:
