@@ -125,3 +125,15 @@ def test_multihead_attention_errors_and_dropout():
     m.eval()
     a, b = m(x, x, x)[0].data, m(x, x, x)[0].data
     assert np.array_equal(a, b)
+
+
+def test_float32_stays_float32(rng):
+    q = mg.Tensor(rng.standard_normal((2, 3, 4)).astype(np.float32), requires_grad=True)
+    masks = (None, mg.Tensor(np.zeros((3, 3))), np.tri(3, dtype=bool))
+    for mask in masks:
+        out = F.scaled_dot_product_attention(q, q, q, mask)
+        assert out.dtype == np.float32
+        out.sum().backward()
+        assert q.grad.dtype == np.float32
+    out, weights = mg.nn.MultiheadAttention(4, 2)(q, q, q)
+    assert out.dtype == weights.dtype == np.float32

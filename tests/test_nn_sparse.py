@@ -58,8 +58,9 @@ def test_embedding_module_and_state_dict(torch):
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     idx = np.array([1, 5, 0])
     np.testing.assert_allclose(ours(idx).data, theirs(torch.tensor(idx)).detach().numpy())
-    with pytest.raises(IndexError, match=r"embedding: indices must lie in \[0, 6\)"):
-        ours(np.array([6]))
+    for bad in (6, -1):                     # PyTorch refuses negative indices too
+        with pytest.raises(IndexError, match=r"embedding: indices must lie in \[0, 6\)"):
+            ours(np.array([bad]))
     with pytest.raises(TypeError, match="embedding: indices must be integers"):
         ours(np.array([1.0]))
 

@@ -33,7 +33,7 @@ def _additive(mask, allowed_when, dtype):
     if data.dtype == np.bool_:
         return np.where(data == allowed_when, 0.0, -np.inf).astype(dtype)
     if isinstance(mask, Tensor):
-        return mask
+        return mask if mask.dtype == dtype else mask.astype(dtype)
     return data.astype(dtype)
 
 
@@ -45,8 +45,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     (added). is_causal lets query i attend to keys 0..i only. dropout_p drops
     attention weights (always: this function does not know about eval mode)."""
     query = as_float_tensor(query, "scaled_dot_product_attention")
-    key, value = cast_like(as_float_tensor(key, "sdpa"), query), \
-        cast_like(as_float_tensor(value, "sdpa"), query)
+    key = cast_like(as_float_tensor(key, "scaled_dot_product_attention"), query)
+    value = cast_like(as_float_tensor(value, "scaled_dot_product_attention"), query)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2 or query.shape[-1] != key.shape[-1] \
             or key.shape[-2] != value.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: expected query (..., L, E), key "

@@ -56,7 +56,7 @@ def embedding(indices, weight, padding_idx=None):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"embedding: indices must lie in [0, {n}) for a weight of shape "
                          f"{weight.shape}, got values from {idx.min()} to {idx.max()}")
     rows = weight[idx]
