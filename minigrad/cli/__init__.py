@@ -12,7 +12,7 @@ import sys
 # (name, module, one-line help). Add a sub-command by adding a line here.
 COMMANDS = [
     ("graph", "minigrad.cli.graph", "draw the computation graph of a layer or an expression"),
-    ("check", "minigrad.cli.check", "grade a hand-written NumPy backward pass"),
+    ("check", "minigrad.cli.check", "grade a hand-written backward pass or a course exercise"),
     ("tutorials", "minigrad.cli.tutorials",
      "list or run the lessons, copy the course to edit it, or write notebooks"),
 ]

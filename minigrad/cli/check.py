@@ -1,10 +1,12 @@
-"""Grade a hand-written backward pass, or a whole assignment.
+"""Grade a hand-written backward pass, an exercise of the course, or a whole assignment.
 
 Loads FILE, runs your NumPy forward(*inputs) -> (out, cache) and backward(dout, cache) -> grads
 (the CS231n convention), and compares every gradient with finite differences of your forward,
 with minigrad's autograd through a reference and with PyTorch (when installed). Prints a table
-of relative errors per input. Exit status: 0 when every gradient is right, 1 when one is wrong
-or your code raised or hung, 2 when the command itself is wrong.
+of relative errors per input. The course's other exercises (--exercise NAME: a local derivative,
+broadcasting puzzles, running statistics, ...) run your functions by name on seeded cases and
+print one row per part and case. Exit status: 0 when everything is right, 1 when something is
+wrong, not done yet, or your code raised or hung, 2 when the command itself is wrong.
 
 examples:
   # CS231n assignment 2: every function of your layers.py, with the notebooks' inputs
