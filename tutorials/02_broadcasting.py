@@ -28,7 +28,12 @@ import minigrad as mg
 from minigrad import ops
 from minigrad.draw import draw_graph
 
-from _lesson import setup, section, check, save_graph, save_plot, numerical_gradient
+from _lesson import setup, section, check, check_pytorch, save_graph, save_plot, numerical_gradient
+
+try:                        # PyTorch is optional: section 1 checks its dtype claim against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 rng = np.random.default_rng(0)
@@ -36,9 +41,10 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. Tensors
 # A minigrad Tensor wraps a NumPy array: `.data` is that array, with its shape and dtype.
-# Dtypes are NumPy's (and PyTorch's): Python ints give int64, floats float64. Only floats
-# can carry gradients, so write `mg.arange(6.0)` or `mg.tensor([1.0, 2.0])` for anything
-# you will differentiate; integers are for counts and class labels.
+# Dtypes are NumPy's: Python ints give int64, floats float64 (PyTorch agrees on the ints, but
+# makes Python floats float32, its default dtype). Only floats can carry gradients, so write
+# `mg.arange(6.0)` or `mg.tensor([1.0, 2.0])` for anything you will differentiate; integers are
+# for counts and class labels.
 
 # %%
 section("1. Tensors")
@@ -49,6 +55,10 @@ labels = mg.tensor([0, 2, 1])
 print(f"mg.tensor([0, 2, 1]) has dtype {labels.dtype}; mg.tensor([0.0, 2.0, 1.0]) has dtype "
       f"{mg.tensor([0.0, 2.0, 1.0]).dtype}")
 check("a list of Python ints is int64, as in NumPy and PyTorch", labels.dtype == np.int64)
+check_pytorch("PyTorch makes a list of Python ints int64 too, but Python floats float32 (its "
+              "default dtype), not float64", torch,
+              lambda torch: torch.tensor([0, 2, 1]).dtype == torch.int64
+              and torch.tensor([0.0, 2.0, 1.0]).dtype == torch.get_default_dtype() == torch.float32)
 
 # %% [markdown]
 # ## 2. Broadcasting
