@@ -28,7 +28,12 @@ from minigrad import nn, optim
 from minigrad.nn import functional as F
 from minigrad.datasets import load_digits, train_test_split
 
-from _lesson import setup, section, check, save_plot, seed_mistake
+from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake
+
+try:                        # PyTorch is optional: section 2 checks its state_dict keys against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 EPOCHS = 3 if args.fast else 15
@@ -78,6 +83,10 @@ for name, p in net.named_parameters():
     n_params += p.size
 print(f"{n_params} trainable numbers in total (64*64 + 64 + 64*10 + 10)")
 check("the parameter count is 64*64 + 64 + 64*10 + 10", n_params == 64 * 64 + 64 + 64 * 10 + 10)
+check_pytorch("the same Sequential in PyTorch has the same state_dict keys, in the same order",
+              torch, lambda torch: list(torch.nn.Sequential(
+                  torch.nn.Flatten(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                  torch.nn.Linear(64, 10)).state_dict()) == list(net.state_dict()))
 
 # %% [markdown]
 # ## 3. One training step, slowly
