@@ -41,10 +41,27 @@ import layers
 
 from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake, recorded_operations
 
-try:                        # PyTorch is optional: section 9 also checks its claims against it
+try:                        # PyTorch is optional: its claims are also checked against it
     import torch
 except ImportError:
     torch = None
+
+
+def pytorch_run(layer, x):
+    """Run a PyTorch layer in float64 on the array x (its buffers update); return the output."""
+    with torch.no_grad():
+        return layer.double()(torch.tensor(x)).numpy()
+
+
+def pytorch_trained(make_layer, batches):
+    """A PyTorch layer, make_layer(torch), after a training step on each array in batches;
+    None when PyTorch is not installed."""
+    if torch is None:
+        return None
+    layer = make_layer(torch)
+    for batch in batches:
+        pytorch_run(layer, batch)
+    return layer
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -125,6 +142,12 @@ check("running_var = 0.9 * 1 + 0.1 * UNBIASED batch variance",
 check("and not 0.9 * 1 + 0.1 * the biased variance",
       not np.allclose(bn.running_var.data, 0.9 + 0.1 * var))
 check("the buffers are outside the graph (no grad_fn)", bn.running_mean.grad_fn is None)
+pytorch_bn1 = pytorch_trained(lambda torch: torch.nn.BatchNorm1d(3), [x])
+check_pytorch("PyTorch's BatchNorm1d, after the same batch, holds 0.9 * 0 + 0.1 * batch mean and "
+              "0.9 * 1 + 0.1 * UNBIASED batch variance", torch,
+              lambda torch: np.allclose(pytorch_bn1.running_mean.numpy(), expected_mean)
+              and np.allclose(pytorch_bn1.running_var.numpy(), expected_var)
+              and int(pytorch_bn1.num_batches_tracked) == 1)
 
 # %% [markdown]
 # ## 4. Two conventions for the same idea
@@ -150,6 +173,9 @@ check("the Keras rule with momentum 0.9 is PyTorch's rule with momentum 0.1",
 check("the seed's formula gives a different running mean than PyTorch's (9x larger here)",
       not np.allclose(seed_running_mean, bn.running_mean.data)
       and np.allclose(seed_running_mean, 9 * bn.running_mean.data))
+check_pytorch("PyTorch's running mean is the Keras rule's with 0.9, not the seed's", torch,
+              lambda torch: np.allclose(pytorch_bn1.running_mean.numpy(), keras_running_mean)
+              and not np.allclose(pytorch_bn1.running_mean.numpy(), seed_running_mean))
 
 # %% [markdown]
 # ## 5. Why the running variance is unbiased
@@ -172,8 +198,10 @@ torch_style = layers.BatchNorm1d(features)                    # momentum 0.1
 cumulative = layers.BatchNorm1d(features, momentum=None)      # average of all batches
 seed_mean, biased_average = np.zeros(features), np.zeros(features)
 history = {k: [] for k in ("torch_mean", "seed_mean", "cum_var", "biased_var", "batch_mean")}
+seen = []                                                     # the batches, for PyTorch below
 for step in range(1, steps + 1):
     batch = rng.normal(true_mean, np.sqrt(true_var), size=(m, features))
+    seen.append(batch)
     torch_style(mg.tensor(batch))
     cumulative(mg.tensor(batch))
     seed_mean = 0.1 * seed_mean + 0.9 * batch.mean(axis=0)                # the seed's rule
@@ -193,6 +221,13 @@ check("the unbiased running variance converges to the true variance 4",
       abs(cumulative.running_var.data.mean() - true_var) < 0.2)
 check("an average of biased variances converges to (m-1)/m * 4 = 3 instead",
       abs(biased_average.mean() - (m - 1) / m * true_var) < 0.15)
+pytorch_style = pytorch_trained(lambda torch: torch.nn.BatchNorm1d(features), seen)
+pytorch_cumulative = pytorch_trained(lambda torch: torch.nn.BatchNorm1d(features, momentum=None), seen)
+check_pytorch("PyTorch, fed the same batches, ends with the same running mean (momentum 0.1) and, "
+              "with momentum=None, the average of the unbiased batch variances", torch,
+              lambda torch: np.allclose(pytorch_style.running_mean.numpy(), torch_style.running_mean.data)
+              and np.allclose(pytorch_cumulative.running_var.numpy(),
+                              np.mean([b.var(axis=0, ddof=1) for b in seen], axis=0)))
 spread = lambda h: np.std(h[len(h) // 2:])
 print(f"fluctuation of the running mean in the second half: PyTorch rule "
       f"{spread(history['torch_mean']):.3f}, seed's rule {spread(history['seed_mean']):.3f}, "
@@ -242,6 +277,12 @@ check("running_mean is the average of the 3 batch means",
       np.allclose(cma.running_mean.data, np.mean([b.mean(axis=0) for b in batches], axis=0)))
 check("running_var is the average of the 3 unbiased batch variances",
       np.allclose(cma.running_var.data, np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0)))
+pytorch_cma = pytorch_trained(lambda torch: torch.nn.BatchNorm1d(2, momentum=None), batches)
+check_pytorch("PyTorch's momentum=None keeps the same two averages", torch,
+              lambda torch: np.allclose(pytorch_cma.running_mean.numpy(),
+                                        np.mean([b.mean(axis=0) for b in batches], axis=0))
+              and np.allclose(pytorch_cma.running_var.numpy(),
+                              np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0)))
 
 # %% [markdown]
 # ## 7. Eval mode
@@ -289,6 +330,19 @@ check("training on one value per channel raises ValueError", refused)
 check("(1, C, L) with L = 4 is accepted",
       layers.BatchNorm1d(3)(mg.tensor(rng.normal(size=(1, 3, 4)))).shape == (1, 3, 4))
 
+
+def pytorch_refuses_one_value(torch):
+    try:
+        torch.nn.BatchNorm1d(3)(torch.randn(1, 3))
+    except ValueError as err:
+        print("PyTorch's ValueError:", err)
+        return tuple(torch.nn.BatchNorm1d(3)(torch.randn(1, 3, 4)).shape) == (1, 3, 4)
+    return False
+
+
+check_pytorch("PyTorch refuses (1, C) with a ValueError too, and accepts (1, C, L)", torch,
+              pytorch_refuses_one_value)
+
 # %% [markdown]
 # ## 9. The seeds' mistakes about BatchNorm's forward
 # The project started from five blog posts about normalization (the "seeds"); lesson 11 indexes
@@ -320,12 +374,6 @@ class Seed000BatchNorm:
             mean, var = self.running_mean, self.running_var
         x_normalized = (x - mean) / mg.sqrt(var + self.eps)
         return self.gamma.reshape(1, -1, 1, 1) * x_normalized + self.beta.reshape(1, -1, 1, 1)
-
-
-def pytorch_run(layer, x):
-    """Run a PyTorch layer in float64 on the array x (its buffers update); return the output."""
-    with torch.no_grad():
-        return layer.double()(torch.tensor(x)).numpy()
 
 
 batch = rng.normal(loc=3.0, size=(4, 3, 2, 2))
@@ -485,6 +533,8 @@ check("E24: the data gives ±1.2247 (PyTorch's rule) and ±1.2238 (MyBN): about 
       and abs(ours_out[2, 1] - 1.1526) > 0.05)
 check_pytorch("E24: PyTorch's output on the seed's data is the layer's, ±1.2247", torch,
               lambda torch: np.allclose(pytorch_out, ours_out, atol=1e-12))
+check_pytorch("E24: PyTorch's default eps is the layer's (1e-5), not the seed's 1e-3", torch,
+              lambda torch: torch.nn.BatchNorm1d(2).eps == ours_003.eps != my_bn._eps)
 
 # %% [markdown]
 # Last, what BatchNorm does to the data, and what its two parameters can do. BN subtracts a mean
