@@ -87,6 +87,13 @@ image_var = images.var(axis=(1, 2, 3), keepdims=True)
 check("LayerNorm([C, H, W]) on images reduces over (1, 2, 3), one statistic per image",
       np.allclose(ln_image(mg.tensor(images)).data,
                   (images - image_mean) / np.sqrt(image_var + eps), atol=1e-12, rtol=0))
+check_pytorch("PyTorch's layer_norm reduces over the same trailing axes: (D,) per token, with "
+              "the weight and bias, and (C, H, W) per image", torch,
+              lambda torch: np.allclose(torch.nn.functional.layer_norm(
+                  torch.tensor(x), (D,), torch.tensor(ln.weight.data), torch.tensor(ln.bias.data),
+                  eps).numpy(), by_hand, atol=1e-12, rtol=0)
+              and np.allclose(torch.nn.functional.layer_norm(torch.tensor(images), (3, 4, 4)).numpy(),
+                              (images - image_mean) / np.sqrt(image_var + eps), atol=1e-12, rtol=0))
 
 # %% [markdown]
 # ## 2. The backward: lesson 5's formula with R = the normalised axes
