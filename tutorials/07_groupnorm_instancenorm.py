@@ -39,10 +39,16 @@ import layers
 
 from _lesson import setup, section, check, check_pytorch, save_plot, seed_mistake
 
-try:                        # PyTorch is optional: the seeds' mistakes are also checked against it
+try:                        # PyTorch is optional: the claims about it are also checked against it
     import torch
 except ImportError:
     torch = None
+
+
+def pytorch_run(torch, layer, x):
+    """A PyTorch layer, in float64, on the array x; returns the output as an array."""
+    with torch.no_grad():
+        return layer.double()(torch.tensor(x)).numpy()
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -98,6 +104,13 @@ check("GroupNorm(1, C) equals LayerNorm([C, H, W])", np.abs(gn_one - ln).max() <
       f"max diff {np.abs(gn_one - ln).max():.1e}")
 check("GroupNorm(C, C) equals InstanceNorm2d(C)", np.abs(gn_all - inorm).max() < 1e-12,
       f"max diff {np.abs(gn_all - inorm).max():.1e}")
+check_pytorch("PyTorch's affines: GroupNorm's is (C,), LayerNorm's (C, H, W), InstanceNorm2d has "
+              "none by default; and its GroupNorm(1, C), GroupNorm(C, C) give the same outputs", torch,
+              lambda torch: tuple(torch.nn.GroupNorm(G, C).weight.shape) == (C,)
+              and tuple(torch.nn.LayerNorm((C, H, W)).weight.shape) == (C, H, W)
+              and torch.nn.InstanceNorm2d(C).weight is None
+              and np.allclose(pytorch_run(torch, torch.nn.GroupNorm(1, C), x), ln, atol=1e-12)
+              and np.allclose(pytorch_run(torch, torch.nn.GroupNorm(C, C), x), inorm, atol=1e-12))
 
 # With a trained affine they still agree if LayerNorm's per-element weight is the per-channel one
 # repeated over H and W (it has more freedom: it could differ from pixel to pixel).
@@ -185,6 +198,9 @@ with warnings.catch_warnings():
 check("BatchNorm1d on (4, 5) normalises each of the 5 columns", np.abs(bn_out.mean(axis=0)).max() < 1e-12)
 check("InstanceNorm1d on (4, 5) normalises each of the 4 rows", np.abs(in_out.mean(axis=1)).max() < 1e-12)
 check("so the two outputs differ", np.abs(bn_out - in_out).max() > 0.1)
+check_pytorch("PyTorch's BatchNorm1d and InstanceNorm1d read the (4, 5) array the same two ways",
+              torch, lambda torch: np.allclose(pytorch_run(torch, torch.nn.BatchNorm1d(5), table), bn_out)
+              and np.allclose(pytorch_run(torch, torch.nn.InstanceNorm1d(4), table), in_out))
 
 # %% [markdown]
 # ## 5. The seeds' mistakes about axes and layouts
@@ -194,12 +210,6 @@ check("so the two outputs differ", np.abs(bn_out - in_out).max() > 0.1)
 
 # %%
 section("5. The seeds' mistakes about axes and layouts")
-
-
-def pytorch_run(torch, layer, x):
-    """A PyTorch layer, in float64, on the array x; returns the output as an array."""
-    with torch.no_grad():
-        return layer.double()(torch.tensor(x)).numpy()
 
 
 seed_mistake("E2", "000", "当输入维度为 (N, H, W, C) 时 … x.mean(dim=(0, 2, 3))",
