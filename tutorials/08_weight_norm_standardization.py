@@ -26,6 +26,8 @@ Run it:  python tutorials/08_weight_norm_standardization.py --out DIR
 Figure:  ws_gradient_vs_spread.png (gradient size against filter spread for each WS form).
 """
 # %%
+import warnings
+
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -37,7 +39,7 @@ from layers.functional import batch_norm, weight_standardize
 
 from _lesson import setup, section, check, check_pytorch, save_plot, numerical_gradient, seed_mistake
 
-try:                        # PyTorch is optional: one extra comparison in section 6
+try:                        # PyTorch is optional: the claims about it are also checked against it
     import torch
 except ImportError:
     torch = None
@@ -74,6 +76,19 @@ check("scaling v does not change w (only its direction counts)",
       np.allclose(linear(mg.tensor(x)).data, before, atol=1e-14))
 check("the row norms of w are |gain|",
       np.allclose(np.linalg.norm(linear.weight.data, axis=1), np.abs(linear.weight_g.data[:, 0])))
+
+
+def pytorch_weight_norm_matches(torch):
+    with warnings.catch_warnings():                  # deprecated for parametrizations, still there
+        warnings.simplefilter("ignore", FutureWarning)
+        module = torch.nn.utils.weight_norm(torch.nn.Linear(4, 3))
+    shapes = {name: tuple(p.shape) for name, p in module.named_parameters()}
+    return (shapes == {name: p.shape for name, p in linear.named_parameters()}
+            and torch.allclose(module.weight_g, module.weight_v.norm(dim=1, keepdim=True)))
+
+
+check_pytorch("PyTorch's weight_norm makes the same parameters, weight_g (3, 1) and weight_v (3, 4), "
+              "and starts the gain at the row norms", torch, pytorch_weight_norm_matches)
 
 # %% [markdown]
 # ## 2. The gradient of v is orthogonal to v
@@ -250,6 +265,15 @@ check("eps inside (the default) is finite: (dW_hat - mean(dW_hat)) / sqrt(eps)",
 check("the layer's eps-outside variant returns the finite limit too: its std() defines the "
       "gradient at zero spread as 0, as torch.std does",
       all(np.allclose(results["biased_eps_outside", b], true_grad) for b in ("autograd", "manual")))
+
+
+def pytorch_std_gradient_at_zero_spread(torch):
+    flat = torch.full((5,), 0.5, dtype=torch.float64, requires_grad=True)
+    flat.std().backward()
+    return bool((flat.grad == 0).all()), f"grad {flat.grad.tolist()}"
+
+
+check_pytorch("torch.std's gradient at zero spread is 0", torch, pytorch_std_gradient_at_zero_spread)
 if torch is not None:                                 # optional: PyTorch behaves the same way
     def torch_ws_grad(sigma_of):
         Wt_torch = torch.tensor(constant, requires_grad=True)
