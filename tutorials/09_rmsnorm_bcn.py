@@ -29,7 +29,12 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import layers
 
-from _lesson import setup, section, check, save_plot
+from _lesson import setup, section, check, check_pytorch, save_plot
+
+try:                        # PyTorch is optional: the claims about its RMSNorm are checked against it
+    import torch
+except ImportError:
+    torch = None
 
 args = setup()
 np.set_printoptions(precision=4, suppress=True)
@@ -53,6 +58,12 @@ check("RMSNorm computes weight * x / sqrt(mean(x^2) + eps) per sample",
       np.abs(y - rms.weight.data * x / r).max() < 1e-12)
 print("parameters:", {name: p.shape for name, p in rms.named_parameters()})
 check("it has a weight of shape (D,) and no bias", [n for n, _ in rms.named_parameters()] == ["weight"])
+check_pytorch("so has PyTorch's RMSNorm(D), and with the same weight and eps it gives the same output",
+              torch, lambda torch: [n for n, _ in torch.nn.RMSNorm(D).named_parameters()] == ["weight"]
+              and tuple(torch.nn.RMSNorm(D).weight.shape) == (D,)
+              and np.allclose(torch.nn.functional.rms_norm(torch.tensor(x), (D,),
+                                                           torch.tensor(rms.weight.data), 1e-6),
+                              y, atol=1e-12))
 
 # %% [markdown]
 # What does dropping the centring change? On an input whose samples already have mean 0, RMSNorm
@@ -87,6 +98,14 @@ section("3. The eps=None rule")
 eps32, eps64 = float(np.finfo(np.float32).eps), float(np.finfo(np.float64).eps)
 print(f"finfo(float32).eps = {eps32:.3g}   finfo(float64).eps = {eps64:.3g}")
 default = layers.RMSNorm(D)                                  # eps=None
+
+
+def pytorch_rms_default(sample):
+    """PyTorch's RMSNorm(D), eps left at its default, on the array sample (weight in its dtype)."""
+    with torch.no_grad():
+        return torch.nn.RMSNorm(D, dtype=torch.tensor(sample).dtype)(torch.tensor(sample)).numpy()
+
+
 for dtype, size, own, other in ((np.float32, 3e-4, eps32, eps64), (np.float64, 1e-8, eps64, eps32)):
     sample = np.full((1, D), size, dtype=dtype)
     out = default(mg.tensor(sample)).data
@@ -97,9 +116,33 @@ for dtype, size, own, other in ((np.float32, 3e-4, eps32, eps64), (np.float64, 1
           np.isclose(out[0, 0], expect_own, rtol=1e-5) and not np.isclose(out[0, 0], expect_other,
                                                                             rtol=1e-2))
     check(f"the output keeps the input's dtype ({np.dtype(dtype).name})", out.dtype == dtype)
+    pytorch_out = pytorch_rms_default(sample) if torch else None
+    check_pytorch(f"PyTorch's RMSNorm defaults to eps=None and gives a {np.dtype(dtype).name} input "
+                  f"the same output, in {np.dtype(dtype).name}", torch,
+                  lambda torch: torch.nn.RMSNorm(D).eps is None and pytorch_out.dtype == dtype
+                  and np.isclose(pytorch_out[0, 0], expect_own, rtol=1e-5))
     zero = default(mg.tensor(np.zeros((1, D), dtype=dtype))).data
     check(f"a zero {np.dtype(dtype).name} input gives 0, not NaN (eps is inside the root)",
           (zero == 0).all())
+
+
+def pytorch_half_precision_eps(torch):
+    """float16 and bfloat16 inputs are computed in float32, and take float32's eps."""
+    found = {}
+    for dtype in (torch.float16, torch.bfloat16):
+        sample = torch.full((1, D), 3e-4, dtype=dtype)
+        size = float(sample[0, 0])                               # 3e-4 as the dtype stores it
+        found[dtype] = (float(torch.nn.functional.rms_norm(sample, (D,))[0, 0]),
+                        size / np.sqrt(size ** 2 + eps32),
+                        size / np.sqrt(size ** 2 + torch.finfo(dtype).eps))
+    detail = "; ".join(f"{str(d)[6:]}: {out:.4f} (float32's eps {f32:.4f}, its own {own:.4f})"
+                       for d, (out, f32, own) in found.items())
+    return all(np.isclose(out, f32, rtol=1e-2) and not np.isclose(out, own, rtol=0.5)
+               for out, f32, own in found.values()), detail
+
+
+check_pytorch("PyTorch gives float16 and bfloat16 inputs float32's eps, not their own finfo eps",
+              torch, pytorch_half_precision_eps)
 
 sizes = np.logspace(-11, 0, 100)
 fig, ax = plt.subplots(figsize=(7, 3.8))
