@@ -16,7 +16,12 @@ import numpy as np
 import minigrad as mg
 import layers
 
-from _lesson import check, section
+from _lesson import check, check_pytorch, section
+
+try:                        # PyTorch is optional: the claim about its rule is checked against it
+    import torch
+except ImportError:
+    torch = None
 
 rng = np.random.default_rng(110)
 
@@ -77,6 +82,19 @@ print(f"batches to get within 5 % of mu: momentum 0.1 -> {steps[0.1]}, 0.9 -> {s
 check("PyTorch's rule needs 29 batches, the seed's 2, as (1 - a)^k < 0.05 predicts",
       steps == {0.1: 29, 0.9: 2}
       and steps[0.1] == math.ceil(math.log(0.05) / math.log(0.9)))
+
+
+def pytorch_batches_to_five_percent(torch):
+    layer = torch.nn.BatchNorm1d(1).double()                        # its default momentum
+    for k in range(1, 100):
+        with torch.no_grad():
+            layer(torch.tensor([[mu - 1.0], [mu + 1.0]], dtype=torch.float64))
+        if abs(layer.running_mean.item() - mu) < 0.05 * mu:
+            return k == steps[0.1], f"{k} batches"
+    return False
+
+
+check_pytorch("PyTorch's own BatchNorm1d needs the same 29", torch, pytorch_batches_to_five_percent)
 spread = {}
 for momentum in (0.1, 0.9):
     bn, seen = layers.BatchNorm1d(1, momentum=momentum), []
