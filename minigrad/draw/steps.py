@@ -18,19 +18,20 @@ no hook run (a hook that replaces a gradient is not shown). The replay needs
 the values the graph saved for backward, so call it before backward(), or
 after backward(retain_graph=True); after a plain backward() it raises.
 
-The only part that knows how the engine works inside is _engine_step, the
-work done at one node; the rest is the walk's order (a heap, newest node
-first, as in autograd.py) and words.
+The walk is the engine's own: _Replay is a _Walk (autograd.py), so the order
+in which nodes are taken and how the gradients arriving at a node are summed
+cannot differ from backward(). At a node it calls the engine's functions for
+the VJPs and the reduction to an input's shape (_engine_step) and leaves out
+what backward() writes. The replay runs whole before the first step is yielded.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 
 import numpy as np
 
-from minigrad.autograd import _fill_missing, _fit, _input_grads, _root_gradient, no_grad
+from minigrad.autograd import _fill_missing, _fit, _input_grads, _root_gradient, _Walk
 from minigrad.draw.dot import arg_text
 from minigrad.draw.read import node_input, walk
 from minigrad.node import AccumulateGrad
@@ -108,84 +109,93 @@ def backward_steps(root, gradient=None, names=None):
     if not root.requires_grad:
         raise RuntimeError("backward_steps: this tensor does not require grad and has no "
                            "grad_fn, so there is no backward walk to show")
-    g = _root_gradient(root, gradient, "backward_steps").data
-    namer = _Names(root, names)
-    start, idx = root._edge()
-    pending = {start: [None] * start.n_outputs}    # node -> gradient per output, summed
-    arrivals = {start: [[] for _ in range(start.n_outputs)]}
-    pending[start][idx] = g
-    arrivals[start][idx].append((0, g))
-    heap = [(-start.seq, start)]
-    leaf_grads = {}         # id(leaf) -> its .grad so far in the replay
-    number = 0
-    while heap:
-        node = heappop(heap)[1]
-        grads, came = pending.pop(node), arrivals.pop(node)
-        number += 1
+    replay = _Replay(_Names(root, names))
+    replay.run([root._edge()], [_root_gradient(root, gradient, "backward_steps")])
+    yield from replay.steps
+
+
+class _Replay(_Walk):
+    """backward()'s own walk (autograd._Walk: its loop, its order, its sums),
+    watched: each node it visits becomes a Step. What visit() would write is
+    left out: no hook runs, no .grad is set, no saved value is released."""
+
+    def __init__(self, namer):
+        super().__init__(retain_graph=True, create_graph=False)
+        self.namer = namer
+        self.steps = []
+        self.number = 0           # the step being taken; 0 while the root's gradient is sent
+        self.arrivals = {}        # node -> per output: [(step number that sent it, gradient)]
+        self.leaf_grads = {}      # id(leaf) -> its .grad so far in the replay
+
+    def send(self, node, idx, g):
+        came = self.arrivals.setdefault(node, [[] for _ in range(node.n_outputs)])
+        if g is not None:
+            came[idx].append((self.number, g))
+        super().send(node, idx, g)
+
+    def visit(self, node, grads):
+        self.number += 1
+        came = self.arrivals.pop(node)
         if type(node) is AccumulateGrad:
-            leaf = node.variable
-            before = leaf_grads.get(id(leaf), None if leaf.grad is None else leaf.grad.data)
-            after = before
-            if grads[0] is not None:        # what _accumulate in autograd.py does
-                add = np.array(grads[0], dtype=leaf.dtype)
-                after = add if before is None else before + add
-            leaf_grads[id(leaf)] = after
-            step = Step(number, node, namer.leaf(leaf), grads, came, leaf=leaf,
-                        leaf_grad=after)
-            step.caption = _leaf_caption(step, before)
-            yield step
-            continue
+            self.steps.append(self.leaf_step(node, grads, came))
+            return
         if node.released:
             raise RuntimeError(
                 f"backward_steps: {node.name} has already released its saved values "
                 f"(backward() frees them). Replay the walk before calling backward(), or "
                 f"call backward(retain_graph=True).")
+        namer = self.namer
         input_grads, summed_from = _engine_step(node, grads)
-        step = Step(number, node, namer.op(node), grads, came,
+        step = Step(self.number, node, namer.op(node), grads, came,
                     [namer.output(node, k) for k in range(node.n_outputs)])
         for i, edge in enumerate(node.edges):
             if edge is None:
                 step.sends.append(None)
                 continue
-            parent, k = edge
-            if parent not in pending:
-                pending[parent] = [None] * parent.n_outputs
-                arrivals[parent] = [[] for _ in range(parent.n_outputs)]
-                heappush(heap, (-parent.seq, parent))
-            sent = input_grads[i]
-            if sent is not None:
-                slot = pending[parent]
-                slot[k] = sent if slot[k] is None else slot[k] + sent
-                arrivals[parent][k].append((number, sent))
-            step.sends.append(Send(parent, namer.input(node, i), sent, summed_from[i]))
+            self.send(*edge, input_grads[i])
+            step.sends.append(Send(edge[0], namer.input(node, i), input_grads[i],
+                                   summed_from[i]))
         step.caption = _op_caption(step, namer)
-        yield step
+        self.steps.append(step)
+
+    def leaf_step(self, node, grads, came):
+        """At a leaf: what leaf.grad would become (autograd._accumulate adds)."""
+        leaf = node.variable
+        before = self.leaf_grads.get(id(leaf), None if leaf.grad is None else leaf.grad.data)
+        after = before
+        if grads[0] is not None:
+            add = np.array(grads[0], dtype=leaf.dtype)
+            after = add if before is None else before + add
+        self.leaf_grads[id(leaf)] = after
+        step = Step(self.number, node, self.namer.leaf(leaf), grads, came, leaf=leaf,
+                    leaf_grad=after)
+        step.caption = _leaf_caption(step, before)
+        return step
 
 
 def _engine_step(node, grads):
-    """What backward() does at one operation node, as autograd._Walk.visit does it:
-    ask the node's op for its input gradients (the VJPs) and reduce each to its
-    input's shape and dtype. Returns (gradient per input or None, the shape of
-    each before that reduction when it was a different shape, else None)."""
+    """What backward() does at one operation node, as autograd._Walk.visit does
+    it, with the engine's own functions: the VJPs (_input_grads), each result
+    reduced to its input's shape and dtype (_fit). Returns (gradient per input or
+    None, the shape each had before that reduction when it was another, else None)."""
     n = len(node.edges)
     if node.n_outputs > 1:
         grads = _fill_missing(node, grads, False)
     if grads is None or grads[0] is None:
         return [None] * n, [None] * n             # no gradient reached this node
-    with no_grad():             # (as in the walk: the VJPs record no graph)
-        raw = _input_grads(node, grads, False)
+    raw = _input_grads(node, grads, False)
     fitted, summed_from = [None] * n, [None] * n
     for i, edge in enumerate(node.edges):
         g = raw[i]
         if edge is None or g is None:
             continue
         parent, k = edge
-        like_shape, like_dtype = parent.out_shapes[k], parent.out_dtypes[k]    # input i's
-        shape = np.shape(g.data if isinstance(g, Tensor) else g)
-        if type(g) is not np.ndarray or g.shape != like_shape or g.dtype != like_dtype:
-            g = _fit(g, like_shape, like_dtype, node, i, False)
+        shape, dtype = parent.out_shapes[k], parent.out_dtypes[k]      # input i's
+        made = np.shape(g)
+        if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+            g = _fit(g, shape, dtype, node, i, False)
         fitted[i] = g
-        summed_from[i] = shape if shape != like_shape else None
+        summed_from[i] = made if made != shape else None
     return fitted, summed_from
 
 
