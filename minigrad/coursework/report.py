@@ -216,12 +216,7 @@ class CheckReport:
         header = ["input", "shape", *oracles, "max abs err", "worst at", "verdict"]
         body = []
         for row in self._all_rows():
-            cells = [row.name, shape_text(row.shape)]
-            cells += [f"{row.comparisons[o].rel:.1e}" if o in row.comparisons else "-"
-                      for o in oracles]
-            worst = row.worst()
-            cells += [f"{worst.abs:.1e}", shape_text(worst.worst)] if worst else ["-", "-"]
-            body.append(cells + [row.verdict])
+            body.append([row.name, shape_text(row.shape)] + comparison_cells(row, oracles))
         return header, body
 
     def _table(self):
@@ -257,6 +252,15 @@ class CheckReport:
                      len(lines))
         parts.append("<pre>" + html.escape("\n".join(lines[start:])) + "</pre>")
         return "\n".join(parts)
+
+
+def comparison_cells(row, oracles):
+    """A row's cells after its name: the relative error against each oracle, the largest
+    absolute error and where it is, the verdict."""
+    cells = [f"{row.comparisons[o].rel:.1e}" if o in row.comparisons else "-" for o in oracles]
+    worst = row.worst()
+    cells += [f"{worst.abs:.1e}", shape_text(worst.worst)] if worst else ["-", "-"]
+    return cells + [row.verdict]
 
 
 def text_table(header, body):

@@ -30,7 +30,8 @@ import numpy as np
 
 from minigrad.coursework.hints import shape_hint, value_hints
 from minigrad.coursework.report import (
-    Comparison, Row, html_table, join_names, json_number, rel_error, shape_text, text_table,
+    Comparison, Row, comparison_cells, html_table, join_names, json_number, rel_error,
+    shape_text, text_table,
     zero_floor, _wrap,
 )
 from minigrad.coursework.runner import DEFAULT_TIMEOUT, Runner, StudentError
@@ -238,12 +239,8 @@ class TaskReport:
         header = ["part", "case", "shape", *oracles, "max abs err", "worst at", "verdict"]
         body = []
         for row in self.rows:
-            cells = [row.name, row.case, shape_text(row.shape) if not row.problem else "-"]
-            cells += [f"{row.comparisons[o].rel:.1e}" if o in row.comparisons else "-"
-                      for o in oracles]
-            worst = row.worst()
-            cells += [f"{worst.abs:.1e}", shape_text(worst.worst)] if worst else ["-", "-"]
-            body.append(cells + [row.verdict])
+            body.append([row.name, row.case, shape_text(row.shape) if not row.problem else "-"]
+                        + comparison_cells(row, oracles))
         return header, body
 
     def __str__(self):

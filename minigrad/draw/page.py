@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from html import escape
 
 ORANGE, GREEN = "#e8590c", "#2f9e44"
@@ -163,14 +164,7 @@ def slide_svg(svg, heading, caption, chars_per_line=95):
     box = re.search(r'<svg width="[^"]*" height="[^"]*"\s+viewBox="([^"]*)"', svg)
     width, height = (float(v) for v in box[1].split()[2:])
     chars = max(40, min(chars_per_line, int(width / 6.5)))
-    lines, line = [], ""
-    for word in caption.split():
-        if line and len(line) + 1 + len(word) > chars:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
+    lines = textwrap.wrap(caption, chars, break_long_words=False, break_on_hyphens=False) or [""]
     top = 30 + 17 * len(lines)
     width = max(width, 6.5 * max(len(line) for line in lines) + 20, 7.8 * len(heading) + 20)
     # The drawing nested below the caption, in the outer picture's units (points).

@@ -24,6 +24,7 @@ import io
 import re
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from minigrad.draw.dot import INSTALL_HINT, emit
@@ -291,12 +292,5 @@ def _details(step):
 
 def _wrap(text, width):
     """Text in lines of at most `width` characters, for a DOT label."""
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "\n".join(lines + [line])
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 

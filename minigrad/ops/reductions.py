@@ -48,20 +48,21 @@ def sum(x, axis=None, keepdims=False):
 
 @numpy_or_torch_names
 def max(x, axis=None, keepdims=False):
-    x, keepdims = operand(x, "max"), flag(keepdims, "max", "keepdims")
-    axes = _norm_axes(axis, len(_shape(x)), "max", _shape(x))
-    if builtins.any(_shape(x)[a] == 0 for a in axes):
-        raise ValueError(f"max: cannot reduce over an empty axis (tensor shape {_shape(x)})")
-    return _max(x, axes, keepdims)
+    return _extremum(_max, "max", x, axis, keepdims)
 
 
 @numpy_or_torch_names
 def min(x, axis=None, keepdims=False):
-    x, keepdims = operand(x, "min"), flag(keepdims, "min", "keepdims")
-    axes = _norm_axes(axis, len(_shape(x)), "min", _shape(x))
+    return _extremum(_min, "min", x, axis, keepdims)
+
+
+def _extremum(primitive, name, x, axis, keepdims):
+    """max or min: its checks (an empty axis has no extremum), then the primitive."""
+    x, keepdims = operand(x, name), flag(keepdims, name, "keepdims")
+    axes = _norm_axes(axis, len(_shape(x)), name, _shape(x))
     if builtins.any(_shape(x)[a] == 0 for a in axes):
-        raise ValueError(f"min: cannot reduce over an empty axis (tensor shape {_shape(x)})")
-    return _min(x, axes, keepdims)
+        raise ValueError(f"{name}: cannot reduce over an empty axis (tensor shape {_shape(x)})")
+    return primitive(x, axes, keepdims)
 
 
 def _count(shape, axes):
