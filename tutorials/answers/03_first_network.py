@@ -20,6 +20,7 @@ from minigrad.nn import functional as F
 from _lesson import check, section
 
 rng = np.random.default_rng(30)
+mg.manual_seed(30)                   # the same initial weights on every run
 
 # %% [markdown]
 # ## Question 1. What is the gradient of the last layer's bias?

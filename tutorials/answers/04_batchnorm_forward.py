@@ -18,6 +18,7 @@ from minigrad import nn
 from _lesson import check, section
 
 rng = np.random.default_rng(40)
+mg.manual_seed(40)                   # the same initial weights on every run
 
 # %% [markdown]
 # ## Question 1. Fold an eval-mode BatchNorm into the Linear layer before it.

@@ -19,6 +19,7 @@ from minigrad.nn import functional as F
 from _lesson import check, section
 
 rng = np.random.default_rng(50)
+mg.manual_seed(50)                   # the same initial weights on every run
 
 # %% [markdown]
 # ## Question 1. Why does the bias of a Linear layer just before a BatchNorm get exactly zero gradient?

@@ -18,6 +18,7 @@ from minigrad import nn
 from _lesson import check, section
 
 rng = np.random.default_rng(100)
+mg.manual_seed(100)                  # the same initial weights on every run
 
 # %% [markdown]
 # ## Question 1. Why does the lesson measure test accuracy in eval mode?
