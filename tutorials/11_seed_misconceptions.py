@@ -1,12 +1,12 @@
 """Lesson 11: the seeds' 31 mistakes, an index: what each said, what is right, where it is shown.
 
-The project started from five Chinese blog posts about normalization layers (the "seeds"; they
-are not shipped with minigrad). They explain the ideas well, and they contain real mistakes:
-wrong formulas, code that crashes or silently computes something else, conventions mixed up,
-claims stronger than the papers make. The project's reference notes list 31, E1-E31, checked
-against PyTorch and the papers. Each is taught in the lesson whose idea it gets wrong: quoted
-with a translation, corrected, and run where it is numeric (the seed's code transcribed next to
-minigrad's layers, and every claim about PyTorch checked against PyTorch when it is installed).
+The project started from five Chinese blog posts about normalization layers (the "seeds", not
+shipped with minigrad): 000 BatchNorm & LayerNorm, 001 an overview, 002 BN vs LN, 003 a NumPy
+BatchNorm, 004 BN/LN formulas and an LN backward. They explain well and contain 31 real mistakes,
+E1-E31 (wrong formulas, code that crashes or silently computes something else, conventions mixed
+up, claims stronger than the papers). Each is taught in the lesson whose idea it gets wrong:
+quoted, translated, corrected, and run where it is numeric, every PyTorch claim checked against
+PyTorch when it is installed.
 
 What you will learn
   * where to find each mistake: one line per code, what the seed said and what is right, and the
@@ -14,10 +14,6 @@ What you will learn
     ones that section demonstrates numerically;
   * a habit: a formula from a blog post is a hypothesis; run it against a reference (a library,
     autograd, finite differences) before you trust it, and choose the tolerance with care.
-
-Takes 10 minutes; assumes lessons 3-10. Ends with two questions on that habit.
-Seeds: 000 BatchNorm & LayerNorm (with code), 001 an overview of normalization layers,
-002 BN vs LN, 003 a NumPy BatchNorm compared with PyTorch, 004 BN/LN formulas and an LN backward.
 
 Time: about 15 minutes to read and run, plus about 15 for the exercise.
 Assumes: the lessons it points to (3-10): read it after them, as a map of the seeds' mistakes.
@@ -135,8 +131,6 @@ ax.grid(alpha=0.3)
 ax.set_title("The seeds' 31 mistakes, and the lesson that corrects each "
              "(filled: run and checked; open: in words)")
 save_plot(fig, "mistakes_by_lesson")
-
-# %%
 print("\nNext: lesson 12 differentiates through a normalization layer twice.")
 
 # %% [markdown]
