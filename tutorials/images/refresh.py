@@ -30,6 +30,7 @@ PICTURES = {                       # lesson -> the figure the README shows
     "13_build_your_own_engine": "scalar_vs_array.png",
     "14_why_normalize": "activations.png",
     "15_backprop_by_hand": "comparison.png",
+    "16_normalization_in_practice": "residual_gradients.png",
 }
 
 
