@@ -19,6 +19,7 @@ from minigrad.cli.tasks import TASKS
 from minigrad.cli.tasks_backprop import TASKS as TASKS_BACKPROP
 from minigrad.cli.tasks_beyond import TASKS as TASKS_BEYOND
 from minigrad.cli.tasks_late import TASKS as TASKS_LATE
+from minigrad.cli.tasks_practice import TASKS as TASKS_PRACTICE
 
 
 def layers_batch_norm(x, gamma, beta, eps=1e-5):
@@ -167,6 +168,7 @@ EXERCISES.update(TASKS)
 EXERCISES.update(TASKS_LATE)
 EXERCISES.update(TASKS_BEYOND)
 EXERCISES.update(TASKS_BACKPROP)
+EXERCISES.update(TASKS_PRACTICE)
 
 
 class Listing(NamedTuple):
@@ -208,6 +210,8 @@ LISTING = {
                                 "measure a deep network at initialisation; build a healthy one"),
     "network_backward": Listing(15, "network_backward.py", 30,
                                 "a whole network's backward by hand, graded per intermediate"),
+    "pre_ln_block": Listing(16, "pre_ln_block.py", 25,
+                            "a pre-LN transformer layer as a Module, against a reference"),
 }
 
 
