@@ -101,12 +101,19 @@ def gradient_norm(module):
 
 section("1. A 12-block residual MLP at initialisation")
 residual_init = {}                  # norm -> (loss per seed, [per-block gradient norms] per seed)
+growth = {}                         # norm -> variance after the 12 blocks / before them, per seed
 for norm in NORMS:
-    losses, norms = [], []
+    losses, norms, growth[norm] = [], [], []
     for seed in SEEDS:
         mg.manual_seed(seed)
         net = ResidualNet(norm)
         batch = np.random.default_rng(100 + seed).integers(0, len(x_train), 256)
+        with mg.no_grad():
+            h = net.inp(mg.tensor(x_train[batch]))
+            before = h.data.var()
+            for block in net.blocks:
+                h = block(h)
+            growth[norm].append(h.data.var() / before)
         loss = F.cross_entropy(net(mg.tensor(x_train[batch])), mg.tensor(y_train[batch]))
         loss.backward()
         losses.append(loss.item())
@@ -116,6 +123,12 @@ for norm in NORMS:
           + "   gradient norm per block (seed 0): "
           + " ".join(f"{v:.2g}" for v in norms[0]))
 grads = {norm: residual_init[norm][1] for norm in NORMS}
+print("  variance of the running sum after the blocks / before them, per seed: "
+      + "; ".join(f"{norm} " + ", ".join(f"{v:.3g}" for v in growth[norm]) for norm in NORMS))
+check(f"without a norm the variance grows by a factor within 10x of 3^{BLOCKS} = {3 ** BLOCKS:,} "
+      "on every seed", all(3 ** BLOCKS / 10 < v < 3 ** BLOCKS * 10 for v in growth["none"]))
+check("with BatchNorm or LayerNorm it grows by less than 20x (a constant added per block)",
+      max(growth["BatchNorm"] + growth["LayerNorm"]) < 20)
 check("without a norm the loss at initialisation is over 10x the normalized nets' on every seed "
       "(the logits have exploded)",
       all(residual_init["none"][0][i] > 10 * max(residual_init["BatchNorm"][0][i],
@@ -128,6 +141,11 @@ print("  largest / smallest block gradient, per seed: "
       + "; ".join(f"{norm} " + ", ".join(f"{v:.1f}" for v in spread[norm]) for norm in NORMS))
 check("with BatchNorm or LayerNorm the block gradients stay within a factor of 10 of each other "
       "on every seed", max(spread["BatchNorm"].max(), spread["LayerNorm"].max()) < 10)
+check("and the direction differs: with a norm block 1 gets a larger gradient than block 12, "
+      "without one a smaller, on every seed",
+      (grads["BatchNorm"][:, 0] > grads["BatchNorm"][:, -1]).all()
+      and (grads["LayerNorm"][:, 0] > grads["LayerNorm"][:, -1]).all()
+      and (grads["none"][:, 0] < grads["none"][:, -1]).all())
 
 fig, ax = plt.subplots(figsize=(7, 4))
 blocks = np.arange(1, BLOCKS + 1)
@@ -139,6 +157,14 @@ ax.set(yscale="log", xlabel="residual block", ylabel="gradient norm of the block
        title=f"{BLOCKS} residual blocks at initialisation (He init; {len(SEEDS)} seeds)")
 ax.legend()
 save_plot(fig, "residual_gradients")
+
+# %% [markdown]
+# Why the direction can differ: a Linear's weight gradient is the gradient at its output times
+# its input. Going backwards, the gradient in the running sum grows at every "+" (each branch
+# adds its own share to what passes straight through), which favours the first blocks. Going
+# forwards, the activations grow, which favours the last blocks. With a norm after the first
+# Linear the branch no longer cares about its input's size (the norm divides it out), so only the
+# first effect is left; without one both act, and here the growing activations win.
 
 # %% [markdown]
 # ## 2. Training the three
