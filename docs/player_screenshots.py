@@ -37,7 +37,7 @@ def neuron(path):
 
 
 def batchnorm2d(path):
-    """BatchNorm2d in autograd mode, where x - mean receives the gradients of three paths."""
+    """BatchNorm2d in autograd mode, at x - mean, where the gradients of its two uses are added."""
     rng = np.random.default_rng(0)
     x = mg.Tensor(rng.standard_normal((2, 3, 4, 4)), requires_grad=True, name="x")
     out = layers.BatchNorm2d(3)(x)

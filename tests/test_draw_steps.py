@@ -173,3 +173,15 @@ def test_the_replay_runs_no_hook_and_writes_no_grad():
     x.register_hook(lambda g: called.append(g))
     steps = list(backward_steps(mg.tanh(h).sum()))
     assert len(steps) == 4 and called == [] and h.grad is None and x.grad is None
+
+
+def test_captions_of_a_layer_and_of_a_variadic_op(rng):
+    x = mg.Tensor(rng.standard_normal((2, 3)), requires_grad=True, name="x")
+    layer = mg.nn.Linear(3, 4)
+    steps = {s.label: s for s in backward_steps(layer(x).sum())}
+    assert steps["linear"].caption.startswith("linear sends g @ weight to x, gᵀ @ x to weight "
+                                              "and g to bias; bias was broadcast")
+    y = mg.Tensor([1.0, 2.0], requires_grad=True, name="y")
+    (joined,) = [s for s in backward_steps(mg.concatenate([x.reshape(6), y]).sum())
+                 if s.label == "concatenate"]
+    assert joined.caption == "concatenate sends its slice of g to reshape and its slice of g to y"

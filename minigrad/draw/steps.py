@@ -44,6 +44,9 @@ FORMULAS = {
     "div": ("g/{1}", "−g·{0}/{1}²"), "neg": ("−g",),
     "pow": ("g·{1}·{0}^({1}−1)", "g·{out}·log {0}"),
     "exp": ("g·{out}",), "log": ("g/{0}",), "sqrt": ("g/(2·{out})",), "abs": ("g·sign({0})",),
+    "square": ("2·{0}·g",), "reciprocal": ("−g·{out}²",), "sin": ("g·cos {0}",),
+    "cos": ("−g·sin {0}",), "clone": ("g",), "linear": ("g @ {1}", "gᵀ @ {0}", "g"),
+    "log_softmax": ("g − exp({out})·sum(g)",), "stack": ("its slice of g",),
     "tanh": ("g·(1 − {out}²)",), "sigmoid": ("g·{out}·(1 − {out})",), "relu": ("g·[{0} > 0]",),
     "maximum": ("g where {0} is larger", "g where {1} is larger"),
     "minimum": ("g where {0} is smaller", "g where {1} is smaller"),
@@ -55,7 +58,9 @@ FORMULAS = {
     "sum_to": ("g broadcast back",), "broadcast_to": ("g summed over the broadcast axes",),
     "reshape": ("g reshaped back",), "transpose": ("g transposed back",),
     "getitem": ("g put back at the index (zeros elsewhere)",), "pad": ("g without the padding",),
+    "concatenate": ("its slice of g",),
 }
+VARIADIC = {"concatenate", "stack"}
 
 
 def describe(array):
@@ -285,7 +290,9 @@ def _op_caption(step, namer):
     table = FORMULAS.get(node.op.name, ())
     parts = []
     for i, s in sends:
-        formula = table[i].format(*inputs, out=out) if i < len(table) and table[i] else "its VJP of g"
+        k = 0 if node.op.name in VARIADIC else i          # a variadic op treats inputs alike
+        formula = table[k].format(*inputs, out=out) if k < len(table) and table[k] else \
+            "its VJP of g"
         parts.append(f"{formula} to {s.name}")
     text = prefix + f"{label} sends {_listed(parts)}"
     broadcast = [s for _, s in sends if s.summed_from is not None]
