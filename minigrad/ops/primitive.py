@@ -54,6 +54,9 @@ class Primitive:
         self.saves = (saves,) if isinstance(saves, str) else tuple(saves)
         self.saves_output = "output" in self.saves
         names, variadic = _input_names(name, variadic_vjp or next(v for v in vjps if v))
+        # One VJP (or None) per input: an entry may stop listing them after the last
+        # differentiable one (clip's bounds take no gradient).
+        self.vjps = vjps + (None,) * (len(names) - len(vjps))
         # What is kept of input i: "value", "shape" (with the dtype) or nothing.
         self.keeps = {}
         self.keeps_rest = None      # of each input a *xs parameter takes
@@ -137,8 +140,8 @@ class Primitive:
         if self.variadic_vjp is not None:
             grads = self.variadic_vjp(g, ans, *inputs, **kwargs)
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
-        return [None if edge is None else self.vjps[i](g, ans, *inputs, **kwargs)
-                for i, edge in enumerate(node.edges)]
+        return [None if edge is None else vjp(g, ans, *inputs, **kwargs)
+                for vjp, edge in zip(self.vjps, node.edges)]
 
     def __repr__(self):
         return f"<primitive {self.name}>"
