@@ -165,7 +165,7 @@ def train(method, batch, steps, lr, seed, label):
     with mg.no_grad():                                     # the full training set, eval mode
         train_loss = F.cross_entropy(net(x_train), y_train).item()
     return dict(losses=np.array(losses), eval_steps=eval_steps, accuracies=accuracies,
-                train_loss=train_loss, test_acc=accuracies[-1], last_five=last_five)
+                train_loss=train_loss, test_acc=accuracies[-1], last_five=last_five, net=net)
 
 
 runs = {}
@@ -285,6 +285,91 @@ check(f"and its mini-batch loss averaged over the whole run is lower too, on eve
       all(summary[big, m]["mean_loss"][i] < summary[big, "none"]["mean_loss"][i]
           for m in normalized for i in range(len(SEEDS))))
 
+# %% [markdown]
+# ### (b) first: the train/eval mismatch, measured
+# BatchNorm trains on x_hat = (h - batch mean) / sqrt(batch variance + eps), h the hidden Linear's
+# output, and is evaluated on x_hat = (h - running mean) / sqrt(running variance + eps). We
+# compute both on the same test images for the trained BN networks: in training mode the images
+# go through in consecutive groups of the training batch size (pairs for the batch-2 network),
+# in eval mode all at once. `normalized_units` does it in NumPy, checked against the layer.
+# Two numbers per network: the share of the values within 0.05 of +-1, and the distance between
+# the two distributions (the mean gap between their sorted values, the "earth mover's"
+# distance: 0 when they are identical, in units of x_hat).
+
+# %%
+def normalized_units(net, x, batch):
+    """BatchNorm's x_hat for the inputs x, in training mode (statistics of each consecutive
+    group of `batch` inputs) and in eval mode (running statistics), and the hidden units h."""
+    linear, bn = net[0], net[1]
+    with mg.no_grad():
+        h = linear(x[:len(x) // batch * batch]).data
+    groups = h.reshape(-1, batch, h.shape[1])
+    centred = groups - groups.mean(axis=1, keepdims=True)
+    train_mode = (centred / np.sqrt(groups.var(axis=1, keepdims=True) + bn.eps)).reshape(h.shape)
+    eval_mode = (h - bn.running_mean.data) / np.sqrt(bn.running_var.data + bn.eps)
+    return train_mode, eval_mode, h
+
+
+def distance(a, b):
+    """Earth mover's distance between two equally large samples: mean |sorted a - sorted b|."""
+    return float(np.abs(np.sort(a, axis=None) - np.sort(b, axis=None)).mean())
+
+
+net = runs[micro, "BN", SEEDS[0]]["net"]
+train_mode, eval_mode, h = normalized_units(net, x_test, micro)
+bn = net[1]
+with mg.no_grad():
+    bn.eval()
+    by_layer_eval = bn(mg.Tensor(h)).data
+    by_layer_train = layers.functional.batch_norm(mg.Tensor(h[:micro]), None, None, bn.weight,
+                                                  bn.bias, training=True).data
+check("normalized_units agrees with BatchNorm1d in both modes (weight * x_hat + bias)",
+      np.allclose(by_layer_eval, bn.weight.data * eval_mode + bn.bias.data) and
+      np.allclose(by_layer_train, bn.weight.data * train_mode[:micro] + bn.bias.data))
+bn.train()
+
+mismatch = dict(distance={}, near_one=None)
+near = {}
+print(f"BN networks, x_hat of the {len(x_test)} test images ({64} units each):")
+print(f"  {'trained at':11s} {'seed':5s} {'within 0.05 of +-1: train mode':32s} "
+      f"{'eval mode':10s} {'distance train-eval'}")
+for batch in (big, micro):
+    distances = []
+    for seed in SEEDS:
+        train_mode, eval_mode, _ = normalized_units(runs[batch, "BN", seed]["net"], x_test, batch)
+        shares = [float((np.abs(np.abs(v) - 1) < 0.05).mean()) for v in (train_mode, eval_mode)]
+        near[batch, seed] = shares
+        distances.append(distance(train_mode, eval_mode))
+        print(f"  batch {batch:2d}    {seed:<5d} {shares[0]:<32.1%} {shares[1]:<10.1%} "
+              f"{distances[-1]:.3f}")
+    mismatch["distance"][batch] = float(np.mean(distances))
+    mismatch[batch] = distances
+mismatch["near_one"] = [float(np.mean([near[micro, s][i] for s in SEEDS])) for i in (0, 1)]
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
+bins = np.linspace(-4, 4, 81)
+for ax, batch in zip(axes, (big, micro)):
+    train_mode, eval_mode, _ = normalized_units(runs[batch, "BN", SEEDS[0]]["net"], x_test, batch)
+    ax.hist(np.clip(eval_mode.ravel(), -4, 4), bins, density=True, color="tab:blue", alpha=0.6,
+            label="eval mode (running statistics): what it is tested on")
+    ax.hist(np.clip(train_mode.ravel(), -4, 4), bins, density=True, histtype="step", lw=1.6,
+            color="tab:red", label=f"training mode (batches of {batch}): what it trained on")
+    ax.set(xlabel="BatchNorm's normalized hidden unit x_hat (clipped to +-4)",
+           title=f"BN trained at batch {batch}: distance {mismatch[batch][0]:.2f}")
+    ax.set(yscale="log", ylim=(1e-3, 60))          # log: the +-1 spikes and the spread both show
+    ax.legend(fontsize=8, loc="upper left")
+axes[0].set_ylabel("density (test images, all 64 units), log")
+fig.suptitle(f"The same test images through BatchNorm in training and in eval mode (seed {SEEDS[0]})")
+save_plot(fig, "train_eval_mismatch")
+
+check(f"BN trained at batch {micro}: in training mode at least 95% of x_hat are within 0.05 of "
+      f"+-1, in eval mode at most 20%, on every seed",
+      all(near[micro, s][0] >= 0.95 and near[micro, s][1] <= 0.20 for s in SEEDS))
+check(f"the distance between the training-mode and eval-mode distributions is at least 3 times "
+      f"larger for BN trained at batch {micro} than at batch {big}, on every seed",
+      all(d2 > 3 * d32 for d2, d32 in zip(mismatch[micro], mismatch[big])))
+
+# %%
 bn_drop = mean(big, "BN", "acc") - mean(micro, "BN", "acc")
 ws_drop = mean(big, "GN+WS", "acc") - mean(micro, "GN+WS", "acc")
 print()
@@ -298,9 +383,12 @@ say(f"    At batch {micro}, BN is {'the worst' if bn_worst else 'not the worst'}
     f"even the unnormalized one ({mean(micro, 'none', 'acc'):.1%}); its final training loss "
     f"is {mean(micro, 'BN', 'final'):.3f} against {mean(micro, 'GN+WS', 'final'):.3f} for GN+WS.")
 if bn_drop > ws_drop:
-    say("    -> the claim is supported by this run. Section 2 is why: with 2 examples BN sees only "
-        "+-1 per feature while training, and at test time its running statistics give it "
-        "inputs unlike anything it trained on.")
+    say("    -> the claim is supported by this run. Section 2 and the measurement above say why: "
+        f"with 2 examples BN sees only +-1 per feature while training ({mismatch['near_one'][0]:.0%} "
+        f"of its normalized units within 0.05 of +-1, mean over seeds), and at test time its "
+        f"running statistics spread them out ({mismatch['near_one'][1]:.0%} near +-1): the "
+        f"distance between the two distributions is {mismatch['distance'][micro]:.2f}, against "
+        f"{mismatch['distance'][big]:.2f} for the network trained at batch {big}.")
 else:
     say("    -> the claim is NOT supported by this run: BN lost no more than GN+WS.")
 if not args.fast:      # too few steps in --fast to separate the methods at batch 2
