@@ -20,8 +20,8 @@ Ends with: exercise noisy_batchnorm (exercises/noisy_batchnorm.py), graded by `m
   then 2 questions, worked answers in answers/17_internal_covariate_shift.py.
 
 Run it:  python tutorials/17_internal_covariate_shift.py --out DIR   (--fast: fewer steps)
-Figures: loss_curves.png (no BN, BN, noisy BN on three seeds), shift.png (the measured shift of
-the layer inputs per step), smoothness.png (gradient change along the step, with and without BN).
+Figures: loss_curves.png (no BN, BN, noisy BN on three seeds: the loss and the measured shift
+of the layer inputs per step), shift.png (that shift averaged per variant), smoothness.png (gradient change along the step, with and without BN).
 """
 # %%
 import numpy as np
@@ -183,6 +183,9 @@ for kind in KINDS:
 # Training speed is measured by the mean training loss over the whole run (the area under the
 # loss curve: lower means it learned sooner). If reducing ICS were how BatchNorm helps, noisy BN
 # (more shift than even the network without BatchNorm) should lose BatchNorm's advantage.
+# BN's own shift is almost 0 by construction: the batch mean and spread of its output ARE beta
+# and gamma, which move slowly. That is the sense in which BatchNorm reduces ICS; the question
+# is whether that is why it helps.
 
 # %%
 section("3. More shift, same speed")

@@ -18,6 +18,7 @@ import numpy as np
 from minigrad.cli.tasks import TASKS
 from minigrad.cli.tasks_backprop import TASKS as TASKS_BACKPROP
 from minigrad.cli.tasks_beyond import TASKS as TASKS_BEYOND
+from minigrad.cli.tasks_ics import TASKS as TASKS_ICS
 from minigrad.cli.tasks_late import TASKS as TASKS_LATE
 from minigrad.cli.tasks_practice import TASKS as TASKS_PRACTICE
 
@@ -169,6 +170,7 @@ EXERCISES.update(TASKS_LATE)
 EXERCISES.update(TASKS_BEYOND)
 EXERCISES.update(TASKS_BACKPROP)
 EXERCISES.update(TASKS_PRACTICE)
+EXERCISES.update(TASKS_ICS)
 
 
 class Listing(NamedTuple):
@@ -212,6 +214,9 @@ LISTING = {
                                 "a whole network's backward by hand, graded per intermediate"),
     "pre_ln_block": Listing(16, "pre_ln_block.py", 25,
                             "a pre-LN transformer layer as a Module, against a reference"),
+    "noisy_batchnorm": Listing(17, "noisy_batchnorm.py", 25,
+                               "noisy BatchNorm (a per-step random shift and scale) and the "
+                               "effective beta-smoothness"),
 }
 
 

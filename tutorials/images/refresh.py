@@ -31,6 +31,7 @@ PICTURES = {                       # lesson -> the figure the README shows
     "14_why_normalize": "activations.png",
     "15_backprop_by_hand": "comparison.png",
     "16_normalization_in_practice": "residual_gradients.png",
+    "17_internal_covariate_shift": "loss_curves.png",
 }
 
 
