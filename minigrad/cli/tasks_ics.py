@@ -37,9 +37,15 @@ def _noisy(g):
         if not isinstance(mine, mg.Tensor):
             g.fail("noisy_batchnorm", case, f"returned {type(mine).__name__}, not a Tensor",
                    hint="build the result from minigrad operations on x, so gradients flow")
+            return
         g.compare("noisy_batchnorm: value", case, mine.data, expected,
                   hint="BatchNorm over the batch (axis 0, biased variance, eps 1e-5), then "
                        "* scale + shift; draw scale first, then shift, a new pair per call")
+        if not mine.requires_grad:
+            g.fail("noisy_batchnorm: gradient for x", case, "the result is cut off from x",
+                   hint="compute with minigrad operations on the Tensor x (not on x.data or "
+                        "NumPy arrays), so that the graph reaches x")
+            return
         mine.backward(mg.tensor(upstream))
         reference = mg.tensor(x, requires_grad=True)
         out = LF.batch_norm(reference, None, None, mg.tensor(gamma), mg.tensor(beta),
