@@ -64,8 +64,16 @@ def _neuron(g):
 
 def _expressions(g):
     rng = g.rng
-    for ops, label in ((_BINARY, "+ - * / only"), (_BINARY + _UNARY, "all operations"),
-                       (("*", "+"), "a node used many times")):
+    for op in _UNARY:                       # op(a) * op(a): two results of op feed a
+        case = f"{op}, its input used twice"
+        program, values = [(op, 0, 0), (op, 0, 0), ("*", 1, 2)], [0.7]
+        mine = g.call("evaluate", program, values, case=case)
+        g.compare("evaluate", case, mine, _minigrad_program(program, values),
+                  hint=f"[op(a) * op(a), d/da] for op = {op}: a gradient off while the value is "
+                       f"right points at {op}'s _backward: it must ADD (+=) its local derivative "
+                       f"times out.grad to the input's grad")
+    for ops, label in ((_BINARY, "+ - * / (a divisor is e^b)"),
+                       (_BINARY + _UNARY, "all operations"), (("*", "+"), "a node used many times")):
         for k in range(3):
             values = list(rng.uniform(-1.5, 1.5, 3))
             program = _random_program(rng, 3, 8, ops)
@@ -109,8 +117,9 @@ VALUE_ENGINE = Task(
      Part("evaluate", _expressions, "write pow, exp, tanh, relu, -, /"),
      Part("chain", _chain, "keep backward's walk free of recursion"),
      Part("train_mlp", _mlp, "write Neuron, Layer and MLP")],
-    about="your Value against minigrad's tensors on lesson 1's neuron and on random "
-          "expressions (seeded), a 5,000-step chain, and your MLP trained on XOR")
+    about="your Value against minigrad's tensors on lesson 1's neuron, on each operation with "
+          "its input used twice and on random expressions (seeded), a 5,000-step chain, and "
+          "your MLP trained on XOR")
 
 
 # ----------------------------------------------------------------------------
