@@ -173,11 +173,11 @@ def _fan_in(g):
     import layers
     import minigrad as mg
     rng = g.rng
-    x, labels = rng.standard_normal((256, 64)), rng.integers(0, 10, 256)
-    for batchnorm in (False, True):
-        case = f"depth 6, width 64{', batchnorm' if batchnorm else ''}"
+    x, labels = rng.standard_normal((256, 32)), rng.integers(0, 10, 256)
+    for batchnorm in (False, True):        # 32 inputs, not 64: the first layer's fan_in differs
+        case = f"32 inputs, depth 6, width 64{', batchnorm' if batchnorm else ''}"
         mg.manual_seed(0)
-        net = g.call("fan_in_network", 6, 64, 64, 10, batchnorm, case=case)
+        net = g.call("fan_in_network", 6, 64, 32, 10, batchnorm, case=case)
         kinds = [type(m) for m in net]
         block = [nn.Linear] + ([layers.BatchNorm1d] if batchnorm else []) + [nn.Tanh]
         if kinds != block * 6 + [nn.Linear]:
@@ -187,9 +187,9 @@ def _fan_in(g):
             continue
         hidden = [m for m in net if isinstance(m, nn.Linear)][:-1]
         spread = np.array([np.std(m.weight.data) * np.sqrt(m.weight.shape[1]) for m in hidden])
-        g.compare("fan_in_network: weight std * sqrt(fan_in)", case, np.round(spread, 1),
-                  np.full(6, round(5 / 3, 1)), threshold=0.05,
-                  hint="each hidden weight: N(0, 1) * (5/3) / sqrt(fan_in)")
+        g.compare("fan_in_network: weight std * sqrt(fan_in)", case, spread, np.full(6, 5 / 3),
+                  threshold=0.05, hint="each hidden weight: N(0, 1) * (5/3) / sqrt(fan_in), "
+                                       "fan_in = that layer's inputs (n_in for the first)")
         g.compare("fan_in_network: biases", case, [np.abs(m.bias.data).max() for m in hidden],
                   np.zeros(6), hint="hidden biases start at 0")
         stats = _reference_statistics(net, x, labels)
