@@ -16,6 +16,7 @@ Run it:  python tutorials/13_build_your_own_engine.py --out DIR
 Figure:  scalar_vs_array.png (time per training step of the same MLP in scalars and in arrays).
 """
 # %%
+import gc
 import inspect
 import math
 import time
@@ -24,7 +25,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import minigrad as mg
-from minigrad import nn, ops
+from minigrad import autograd, nn, ops
 from minigrad.nn import functional as F
 
 from _lesson import setup, section, check, save_plot
@@ -202,8 +203,9 @@ entry = next(line.strip() for line in inspect.getsource(ops.elementwise).splitli
              if line.startswith("tanh = primitive("))
 print(f"minigrad/ops/elementwise.py: {entry} ...")
 check("minigrad's derivative table has an entry for tanh", entry.startswith("tanh = primitive("))
-check("and the walk reduces broadcast gradients with sum_to (minigrad/ops/shape.py)",
-      "sum_to" in inspect.getsource(ops.shape))
+check("and the walk (minigrad/autograd.py) reduces broadcast gradients with ops.sum_to "
+      "(minigrad/ops/shape.py)",
+      "ops.sum_to(" in inspect.getsource(autograd) and "sum_to" in inspect.getsource(ops.shape))
 chain = mg.Tensor(1.0, requires_grad=True)
 end = chain
 for _ in range(100_000):
@@ -215,8 +217,12 @@ check("minigrad's walk handles a 100,000-operation chain", chain.grad.item() == 
 # ## 5. Scalars against arrays
 # A scalar engine makes a Python object for every multiplication: a 64-32-10 MLP on a batch of
 # 32 digits is 32 * (64*32 + 32*10) = 75,776 multiplications per forward pass alone. minigrad
-# does the same arithmetic in a few NumPy calls. We time one training step of each on the same
-# (small) network; the exercise below asks you to build that network from your Values.
+# does the same arithmetic in a few NumPy calls. We time one training step of a smaller network
+# in both engines: n inputs -> n tanh units -> 1 output, on a batch of 8 random rows, for n from
+# 4 to 32 (the exercise below asks you to build such MLPs from your Values). Python's garbage
+# collector is paused while we time, as Python's `timeit` does: every Value is a reference cycle
+# (out -> its _backward closure -> out), and with tens of thousands of them the collector's
+# repeated sweeps would dominate the time, several times over at n = 32, and hide the arithmetic.
 
 
 # %%
@@ -254,9 +260,11 @@ for n in sizes:
                                                       - targets_all) ** 2).mean().backward())):
         runs = []
         for _ in range(3):                     # the best of three: the least disturbed run
+            gc.disable()                       # no garbage collection inside the timing
             start = time.perf_counter()
             step()
             runs.append(time.perf_counter() - start)
+            gc.enable()
         times[label].append(min(runs))
     print(f"  width {n:2d}: scalar step {times['scalar Values'][-1] * 1e3:7.2f} ms, "
           f"array step {times['minigrad arrays'][-1] * 1e3:5.2f} ms")
