@@ -10,13 +10,13 @@ What you will learn
     layer's output has about the spread of its input;
   * the second fix, BatchNorm after each Linear: the spread is reset at every layer whatever the
     weights are, so even the bad initialisation trains (more slowly: why, too);
-  * the loss curves of the three networks.
+  * the loss curves of the four networks (two bad starts, two fixes).
 
 Time: about 40 minutes. Assumes: lesson 3 (a network and its training step) and lesson 4
 (what BatchNorm computes).
 
 Run it:  python tutorials/14_why_normalize.py --out DIR   (--fast: fewer steps)
-Figures: activations.png, gradients.png (histograms per layer at initialisation for the three
+Figures: activations.png, gradients.png (histograms per layer at initialisation for the four
 networks), loss_curves.png (training).
 """
 # %%
@@ -41,7 +41,7 @@ images, labels = load_digits(flatten=True)
 x_train = (x_train - x_train.mean(axis=0)) / (x_train.std(axis=0) + 1e-8)   # standardized pixels
 
 # %% [markdown]
-# ## 1. Three deep networks
+# ## 1. Four deep networks
 # Six hidden layers of 64 tanh units, then a Linear layer to the 10 classes. They differ only in
 # how the hidden Linear layers start, and in whether a BatchNorm1d follows each of them:
 # * "too small": every weight drawn from N(0, 0.05^2);
@@ -146,8 +146,8 @@ for name, index in (("activations", 0), ("gradients", 1)):
 # ## 3. Training the four
 # SGD with momentum 0.9 and the same learning rate, batches and seeds for all four. Expect
 # BatchNorm to rescue the too-large start, but not to catch up with fan-in scaling here: behind
-# a BatchNorm a layer is scale-invariant, so weights 8x too large get gradients 8x too small and
-# relative steps 64x too small (question 2 checks the first half). The learning rate that suits
+# a BatchNorm a layer is scale-invariant, so weights 8x too large (1 instead of 1/sqrt(64)) get
+# gradients 8x too small and relative steps 64x too small (question 2 checks the first half). The learning rate that suits
 # the well-scaled network is too small for them.
 
 
@@ -179,6 +179,8 @@ print(f"  BN's loss / fan-in's, per seed: "
 check("on every seed both badly initialised networks end with a higher loss than fan-in and BN",
       all(min(tail["too small"][i], tail["too large"][i]) > max(tail["fan-in"][i], tail["BN"][i])
           for i in range(len(SEEDS))))
+check("and BN, rescuing the too-large weights, stays above fan-in's loss on every seed",
+      all(tail["BN"] > tail["fan-in"]))
 
 fig, ax = plt.subplots(figsize=(7, 4))
 window = 10
