@@ -138,8 +138,8 @@ for name, index in (("activations", 0), ("gradients", 1)):
             if col == 0:
                 ax.set_ylabel(kind)
     fig.suptitle("tanh outputs per layer at initialisation (|tanh| > 0.97: saturated)" if index == 0
-                 else "their gradients dL/dh per layer, on the fan-in network's scale "
-                      "(too small: a spike at 0; too large: spread far beyond the axis)")
+                 else "their gradients dL/dh per layer, on the fan-in network's scale (too small: "
+                      "a spike at 0; too large: in layers 1-4 far wider, clipped into the end bins)")
     save_plot(fig, name)
 
 # %% [markdown]
@@ -147,8 +147,8 @@ for name, index in (("activations", 0), ("gradients", 1)):
 # SGD with momentum 0.9 and the same learning rate, batches and seeds for all four. Expect
 # BatchNorm to rescue the too-large start, but not to catch up with fan-in scaling here: behind
 # a BatchNorm a layer is scale-invariant, so weights 8x too large (1 instead of 1/sqrt(64)) get
-# gradients 8x too small and relative steps 64x too small (question 2 checks the first half). The learning rate that suits
-# the well-scaled network is too small for them.
+# gradients 8x too small and relative steps 64x too small (question 2 checks the first half).
+# The learning rate that suits the well-scaled network is too small for them.
 
 
 # %%

@@ -73,7 +73,8 @@ def _expressions(g):
                        f"right points at {op}'s _backward: it must ADD (+=) its local derivative "
                        f"times out.grad to the input's grad")
     for ops, label in ((_BINARY, "+ - * / (a divisor is e^b)"),
-                       (_BINARY + _UNARY, "all operations"), (("*", "+"), "a node used many times")):
+                       (_BINARY + _UNARY, "all operations"),
+                       (("*", "+"), "a node used many times")):
         for k in range(3):
             values = list(rng.uniform(-1.5, 1.5, 3))
             program = _random_program(rng, 3, 8, ops)

@@ -47,9 +47,9 @@ if torch is not None:
 # Not for the output in training mode: BatchNorm subtracts each feature's batch mean and divides
 # by its batch standard deviation, so multiplying the Linear's weights (and bias) by 10 multiplies
 # the feature and its standard deviation by 10, and the quotient is unchanged up to eps (1e-5
-# against a variance of about 0.3 here, so a change of order 1e-5). The gradient with respect to those weights shrinks by 10
-# instead (the layer is scale-invariant, as weight normalization is in lesson 8), which is why
-# such networks tolerate a badly scaled start.
+# against a variance of about 0.3 here, so a change of order 1e-5). The gradient with respect
+# to those weights shrinks by 10 instead (the layer is scale-invariant, as weight normalization
+# is in lesson 8), which is why such networks tolerate a badly scaled start.
 
 # %%
 section("Question 2: BatchNorm makes the output independent of the Linear's scale")
