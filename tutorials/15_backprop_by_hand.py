@@ -19,6 +19,8 @@ Figures: comparison.png (how far each hand-written gradient is from autograd's),
          bn_walk_frames/bn_walk_NNN.png (the same steps as slides; not with --fast).
 """
 # %%
+import textwrap
+
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -179,7 +181,8 @@ for name, shape in (("h", v["h"].shape), ("W2", W2_.shape), ("b2", b2.shape),
                     ("hpre", v["hpre"].shape)):
     print(f"  d{name:5s} {str(d[name].shape):9s} (the shape of {name}: {shape})")
 check("every gradient has the shape of its variable",
-      d["h"].shape == v["h"].shape and d["W2"].shape == W2_.shape and d["b2"].shape == b2.shape)
+      d["h"].shape == v["h"].shape and d["W2"].shape == W2_.shape and d["b2"].shape == b2.shape
+      and d["hpre"].shape == v["hpre"].shape)
 
 # %% [markdown]
 # ## 5. BatchNorm, backward: step by step, then in one line
@@ -336,8 +339,9 @@ leaves = {"bn_in": mg.tensor(v["bn_in"], requires_grad=True, name="bn_in"),
 walk = batchnorm_steps(leaves["bn_in"], leaves["gamma"], leaves["beta"])
 names = {name: walk[name] for name in walk if name != "bn_in"}
 steps = list(backward_steps(walk["hpre"], d["hpre"], names=names))
-for step in steps:
-    print(f"  {step.number:2d}. {step.caption[:110]}")
+for step in steps:                                  # each caption in full, wrapped
+    print(textwrap.fill(step.caption, 98, initial_indent=f"  {step.number:2d}. ",
+                        subsequent_indent=" " * 6))
 at_leaves = {step.leaf.name: step.leaf_grad for step in steps if step.is_leaf}
 worst = max(float(np.abs(at_leaves[k] - d[k]).max()) for k in ("bn_in", "gamma", "beta"))
 check("the player's walk ends with our dbn_in, dgamma and dbeta (to 1e-15)", worst < 1e-15,
