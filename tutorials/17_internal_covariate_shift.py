@@ -21,7 +21,8 @@ Ends with: exercise noisy_batchnorm (exercises/noisy_batchnorm.py), graded by `m
 
 Run it:  python tutorials/17_internal_covariate_shift.py --out DIR   (--fast: fewer steps)
 Figures: loss_curves.png (no BN, BN, noisy BN on three seeds: the loss and the measured shift
-of the layer inputs per step), shift.png (that shift averaged per variant), smoothness.png (gradient change along the step, with and without BN).
+of the layer inputs per step), shift.png (that shift averaged per variant), smoothness.png
+(the gradient's change and the loss's variation along the step, with and without BN).
 """
 # %%
 import numpy as np
@@ -97,13 +98,14 @@ COLORS = {"no BN": "tab:red", "BN": "tab:green", "noisy BN": "tab:purple"}
 # t-1 and t, per unit, is how far its batch mean moved in units of its spread plus how much the
 # spread changed (as a log ratio): |mu_t - mu_(t-1)| / sigma_(t-1) + |log(sigma_t / sigma_(t-1))|.
 # It is scale-free, so the three networks can be compared; the average over units and layers is
-# the shift of that step. Every batch is a new sample, so even a frozen network shows some.
+# the shift of that step. Every batch is a new sample, so even a frozen network would show some
+# (except right after a BatchNorm, whose output statistics are fixed: section 3).
 
 
 # %%
 def train(kind, seed, probes=(), he=False):
     """Train one network; return its losses, its shift per step and, at the steps in probes,
-    the smoothness measure of section 4 (filled in below)."""
+    the smoothness measure of section 4 (defined in the next cell)."""
     net = make_network(kind, seed, he)
     optimizer = optim.SGD(net.parameters(), lr=LR, momentum=0.9)
     batches = np.random.default_rng(1000 + seed)
@@ -131,12 +133,13 @@ def train(kind, seed, probes=(), he=False):
 
 # %% [markdown]
 # ## The smoothness measure (section 4 shows it; the training loop calls it)
-# At a point w of training, take the gradient g on a fixed batch of 256 digits and move the
-# weights along the update, to w - k * LR * g for a few multiples k of the learning rate. Two
-# measures: how much the loss varies along that line (max - min), and how much the gradient
-# changes, ||g(w - k LR g) - g(w)||, divided by the distance moved, ||k LR g||. The largest of
-# these ratios is an "effective beta-smoothness": beta bounds how fast the gradient can turn,
-# and the step size that still trusts the gradient is about 1 / beta.
+# At a point w of training, take the gradient g on a fixed batch of digits (256; 128 with --fast)
+# and move the weights along the plain gradient step (no momentum), to w - k * LR * g for a few
+# multiples k of the learning rate. Two measures: how much the loss varies along that line
+# (max - min), and how much the gradient changes, ||g(w - k LR g) - g(w)||, divided by the
+# distance moved, ||k LR g||. The largest of these ratios is an "effective beta-smoothness":
+# beta bounds how fast the gradient can turn, and steps below 2 / beta still lower the loss
+# (question 2).
 
 # %%
 PROBE = np.random.default_rng(7).choice(len(x_train), 128 if args.fast else 256, replace=False)
@@ -201,8 +204,8 @@ check("on every seed noisy BN's mean loss is far closer to BN's than to no BN's 
       np.all(gap < 0.25))
 seed_mistake("E1", "000", "LayerNorm通过归一化每一层的输入…有效缓解了ICS问题",
              "normalising each layer's input effectively alleviates internal covariate shift",
-             f"noisy BN has {more.min():.1f}-{more.max():.1f}x the shift per step of the other "
-             f"two, yet keeps {1 - gap.max():.0%} or more of BatchNorm's gain in speed: "
+             f"noisy BN has {more.min():.1f}x or more the shift per step of the other two (no BN "
+             f"included), yet keeps {1 - gap.max():.0%} or more of BatchNorm's gain in speed: "
              "reduced shift is not what makes normalization help")
 seed_mistake("E18", "002", "为了解决ICS问题 … (但是BN没有解决ISC问题)",
              "BN is there to solve ICS (but BN did not solve the 'ISC' problem)",
@@ -281,7 +284,7 @@ save_plot(fig, "smoothness")
 
 # %% [markdown]
 # ## Summary
-# * ICS, measured as the step-to-step shift of each layer's input statistics, can be raised far
+# * ICS, measured as the step-to-step shift of each layer's input statistics, can be raised
 #   above a plain network's by noise after BatchNorm, and the network still trains like BN.
 # * What BatchNorm measurably changes is the landscape: the gradient changes less along the
 #   step, so it stays a good guide for longer, and larger steps are safe.
