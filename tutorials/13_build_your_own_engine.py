@@ -25,8 +25,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import minigrad as mg
-from minigrad import autograd, nn, ops
-from minigrad.nn import functional as F
+from minigrad import autograd, ops
 
 from _lesson import setup, section, check, save_plot
 

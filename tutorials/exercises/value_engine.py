@@ -12,7 +12,8 @@ Lesson 13 gave you Value with + and *, the topological order and backward(). Add
 
 Each _backward must ADD to its parents' grad. Grade it with
     minigrad check tutorials/exercises/value_engine.py --exercise value_engine
-which compares your gradients with minigrad's on lesson 1's neuron and on random expressions,
+which compares your gradients with minigrad's on lesson 1's neuron, on each operation whose
+input is used twice (op(a) * op(a): an = instead of += shows there) and on random expressions,
 runs a 5,000-step chain, and trains your MLP for a few steps. A worked solution is in
 tutorials/solutions/value_engine.py: try first.
 """
