@@ -277,6 +277,8 @@ for label, values in times.items():
     ax.loglog(sizes, np.array(values) * 1e3, "o-", label=label)
 ax.set_xticks(sizes, [str(n) for n in sizes], minor=False)
 ax.minorticks_off()
+fastest = min(min(values) for values in times.values()) * 1e3
+ax.set_ylim(bottom=10 ** np.floor(np.log10(fastest)))  # a labelled decade below the array line
 ax.set(xlabel="hidden width n (n inputs, n hidden units, batch of 8)", ylabel="ms per step",
        title="The same arithmetic: a Python object per number vs NumPy arrays")
 ax.legend()
