@@ -180,7 +180,7 @@ def test_the_new_backward_exercises_catch_their_classic_slips():
     assert report_for("weightstd", ws_without_standardization_path).wrong == ["w"]
 
 
-@pytest.mark.parametrize("lesson", range(1, 13))
+@pytest.mark.parametrize("lesson", range(1, 16))
 def test_each_lesson_says_its_time_what_it_assumes_and_what_it_ends_with(lesson):
     import ast
     (path,) = TUTORIALS.glob(f"{lesson:02d}_*.py")

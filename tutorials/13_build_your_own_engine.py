@@ -9,8 +9,10 @@ What you will learn
   * how you write the rest yourself (pow, exp, tanh and a small MLP, graded against minigrad);
   * where each idea lives in minigrad's own source, which does the same with whole arrays.
 
-Time: about 45 minutes, plus 30 for the exercise. Assumes: lesson 1 (the chain rule, one local
-derivative at a time) and lesson 2 (what a VJP is).
+Time: about 45 minutes to read and run, plus about 30 for the exercise.
+Assumes: lessons 1 (the chain rule, one local derivative at a time) and 2 (what a VJP is).
+Ends with: exercise value_engine (exercises/value_engine.py), graded by `minigrad check`; then 2
+  questions, worked answers in answers/13_build_your_own_engine.py.
 
 Run it:  python tutorials/13_build_your_own_engine.py --out DIR
 Figure:  scalar_vs_array.png (time per training step of the same MLP in scalars and in arrays).

@@ -12,8 +12,10 @@ What you will learn
     weights are, so even the bad initialisation trains (more slowly: why, too);
   * the loss curves of the four networks (two bad starts, two fixes).
 
-Time: about 40 minutes. Assumes: lesson 3 (a network and its training step) and lesson 4
-(what BatchNorm computes).
+Time: about 40 minutes to read and run, plus about 25 for the exercise.
+Assumes: lessons 3 (a network and its training step) and 4 (what BatchNorm computes).
+Ends with: exercise layer_statistics (exercises/layer_statistics.py), graded by `minigrad check`;
+  then 2 questions, worked answers in answers/14_why_normalize.py.
 
 Run it:  python tutorials/14_why_normalize.py --out DIR   (--fast: fewer steps)
 Figures: activations.png, gradients.png (histograms per layer at initialisation for the four

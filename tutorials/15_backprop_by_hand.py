@@ -9,9 +9,11 @@ What you will learn
   * that an SGD step is one line once the gradients are known, and equal to optim.SGD's;
   * how backward() walks BatchNorm's dozen operations, in the backward player.
 
-Time: about 60 minutes, plus 30 for the exercise. Assumes: lesson 2 (VJPs: the gradient of a
-matmul, a sum over broadcast axes), lesson 3 (the network, cross-entropy) and lesson 5
-(BatchNorm's backward).
+Time: about 60 minutes to read and run, plus about 30 for the exercise.
+Assumes: lessons 2 (VJPs: the gradient of a matmul, a sum over broadcast axes), 3 (the network,
+  cross-entropy) and 5 (BatchNorm's backward).
+Ends with: exercise network_backward (exercises/network_backward.py), graded by `minigrad check`;
+  then 2 questions, worked answers in answers/15_backprop_by_hand.py.
 
 Run it:  python tutorials/15_backprop_by_hand.py --out DIR   (--fast: no slide frames)
 Figures: comparison.png (how far each hand-written gradient is from autograd's),
