@@ -16,7 +16,7 @@ What you will learn
     autograd, finite differences) before you trust it, and choose the tolerance with care.
 
 Time: about 15 minutes to read and run, plus about 15 for the exercise.
-Assumes: the lessons it points to (3-10): read it after them, as a map of the seeds' mistakes.
+Assumes: the lessons it points to (3-10, 17): read it after them, as a map of the seeds' mistakes.
 Ends with: exercise seed_running_variance (exercises/seed_running_variance.py), graded by
   `minigrad check`; then 2 questions, worked answers in answers/11_seed_misconceptions.py.
 
