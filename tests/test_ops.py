@@ -1,35 +1,11 @@
-"""The derivative table (minigrad/ops.py): every primitive's value and gradient
+"""The derivative table (minigrad/ops/): every primitive's value and gradient
 against PyTorch in float64, over broadcasting shapes, axes, keepdims and both
 operand orders; ties; indexing; matmul shapes; float32; error messages."""
 import numpy as np
 import pytest
 
 import minigrad as mg
-
-RTOL, ATOL = 1e-7, 1e-12
-
-
-def _assert_close(actual, expected, what):
-    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def compare(torch, mg_fn, torch_fn, *arrays, seed=0):
-    """Run mg_fn and torch_fn on the same float64 arrays; compare the values and
-    the gradients of every input under a random upstream gradient."""
-    xs = [mg.Tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out, t_out = mg_fn(*xs), torch_fn(*ts)
-    assert out.shape == tuple(t_out.shape), (out.shape, tuple(t_out.shape))
-    assert out.dtype == np.float64
-    _assert_close(out.data, t_out.detach().numpy(), "forward")
-    upstream = np.random.default_rng(seed).standard_normal(out.shape)
-    out.backward(upstream)
-    t_out.backward(torch.tensor(upstream))
-    for k, (x, t) in enumerate(zip(xs, ts)):
-        expected = np.zeros(x.shape) if t.grad is None else t.grad.numpy()
-        assert x.grad is not None, f"input {k} got no gradient"
-        assert x.grad.shape == x.shape and x.grad.dtype == x.dtype
-        _assert_close(x.grad.data, expected, f"gradient of input {k}")
+from torch_oracle import compare
 
 
 def positive(rng, shape):

@@ -79,7 +79,7 @@ def finite_differences(fn, arrays, seed=0, eps=1e-6, rtol=1e-5, atol=1e-6):
             return float(np.sum(fn(*[mg.Tensor(v) for v in values]).data * upstream))
 
     for k, (x, a) in enumerate(zip(xs, arrays)):
-        assert x.grad is not None and x.grad.shape == a.shape
+        assert x.grad is not None and x.grad.shape == a.shape and x.grad.dtype == a.dtype
         numerical = np.zeros(a.shape)
         for at in np.ndindex(a.shape):
             plus, minus = [v.copy() for v in arrays], [v.copy() for v in arrays]
