@@ -70,6 +70,57 @@ def test_conv2d_second_derivatives_match_pytorch(torch, kwargs):
              lambda x, w: torch.nn.functional.conv2d(x, w, **kwargs).tanh(), arrays, second=True)
 
 
+# ops.conv and its two adjoints, channels last: x (N, H, W, C), weight (kh, kw, C, O)
+CONV_OP_CASES = [((3, 7, 6, 2), (3, 2, 2, 4), (1, 1), (1, 1)),
+                 ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), (1, 1)),
+                 ((2, 9, 9, 2), (2, 3, 2, 3), (2, 1), (2, 2))]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,dilation", CONV_OP_CASES)
+def test_conv_transpose_and_conv_weight_are_the_adjoints_of_conv(x_shape, w_shape, stride,
+                                                                  dilation):
+    from minigrad.ops import conv, conv_transpose, conv_weight
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    y = conv(x, w, stride, dilation).data
+    dy = rng.standard_normal(y.shape)
+    # <dy, conv(x, w)> == <conv_transpose(dy, w), x> == <conv_weight(x, dy), w>
+    assert np.sum(dy * y) == pytest.approx(
+        np.sum(conv_transpose(dy, w, x.shape, stride, dilation).data * x), rel=1e-12)
+    assert np.sum(dy * y) == pytest.approx(
+        np.sum(conv_weight(x, dy, w.shape[:2], stride, dilation).data * w), rel=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,dilation", CONV_OP_CASES[1:])
+def test_conv_ops_second_derivatives(x_shape, w_shape, stride, dilation):
+    from minigrad.ops import conv, conv_transpose, conv_weight
+    rng = np.random.default_rng(8)
+    x = mg.Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = mg.Tensor(rng.standard_normal(w_shape), requires_grad=True)
+    dy = mg.Tensor(rng.standard_normal(conv(x, w, stride, dilation).shape), requires_grad=True)
+    assert mg.gradgradcheck(lambda a, b: conv(a, b, stride, dilation).tanh(), (x, w))
+    assert mg.gradgradcheck(lambda a, b: conv_transpose(a, b, x_shape, stride, dilation).tanh(),
+                            (dy, w))
+    assert mg.gradgradcheck(lambda a, b: conv_weight(a, b, w_shape[:2], stride, dilation).tanh(),
+                            (x, dy))
+
+
+def test_conv_ops_give_the_same_numbers_a_few_images_at_a_time(monkeypatch):
+    from minigrad.ops import conv, conv_transpose, conv_weight, linalg
+    rng = np.random.default_rng(9)
+    x, w = rng.standard_normal((5, 8, 7, 3)), rng.standard_normal((3, 2, 3, 4))
+    dy = rng.standard_normal((5, 3, 6, 4))
+    args = ((2, 1), (1, 1))
+
+    def all_three():
+        return [conv(x, w, *args).data, conv_transpose(dy, w, x.shape, *args).data,
+                conv_weight(x, dy, (3, 2), *args).data]
+    whole = all_three()
+    monkeypatch.setattr(linalg, "_CHUNK_BYTES", 2 * 3 * 6 * 18 * 8)    # two images a chunk
+    for one, chunked in zip(whole, all_three()):
+        np.testing.assert_allclose(chunked, one, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("x_shape,w_shape,kwargs", [
     ((2, 3, 10), (4, 3, 3), dict()),
     ((2, 3, 10), (4, 3, 3), dict(stride=2, padding=1)),

@@ -107,8 +107,8 @@ def _inside(x, kernel, stride, pads, dilation, dtype):
 
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial, where):
-    """conv1d and conv2d: check the arguments, then im2col on (N, C, H, W) (a 1-d
-    input is an image of height 1)."""
+    """conv1d and conv2d: check the arguments, then ops.conv on the padded input
+    with its channels last (a 1-d input is an image of height 1)."""
     x, unbatched = _batched(input, spatial, where, "(C, L)" if spatial == 1 else "(C, H, W)")
     weight = as_parameter(weight, where, "weight")
     bias = as_parameter(bias, where, "bias", optional=True)
@@ -142,18 +142,22 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
     if spatial == 1:                                  # (N, C, L) as (N, C, 1, L)
         x = x.reshape(n, x.shape[1], 1, x.shape[2])
         filters = filters.reshape(out_channels, group_channels, 1, kernel[0])
-        kernel, stride, pads, dilation = [1, *kernel], (1, *stride), ((0, 0), *pads), (1, *dilation)
-    kh, kw = kernel
-    cols = _windows(x, (kh, kw), stride, pads, dilation, 0)     # (C, kh, kw, oh, ow, N)
-    oh, ow = cols.shape[3], cols.shape[4]
-    cols = cols.reshape(groups, group_channels * kh * kw, oh * ow * n)
-    filters = filters.reshape(groups, out_channels // groups, group_channels * kh * kw)
-    y = (filters @ cols).reshape(out_channels, oh, ow, n)       # one product per group
+        stride, pads, dilation = (1, *stride), ((0, 0), *pads), (1, *dilation)
+    x = x.transpose(0, 2, 3, 1)                       # channels last: (N, H, W, C)
+    if any(lo or hi for lo, hi in pads):
+        x = ops.pad(x, ((0, 0), *pads, (0, 0)))
+    filters = filters.transpose(2, 3, 1, 0)           # (kh, kw, C / groups, O)
+    if groups == 1:
+        y = ops.conv(x, filters, stride, dilation)
+    else:                                             # each group of channels on its own
+        c, o = group_channels, out_channels // groups
+        y = ops.concatenate([ops.conv(x[..., k * c:(k + 1) * c], filters[..., k * o:(k + 1) * o],
+                                      stride, dilation) for k in range(groups)], axis=3)
     if bias is not None:
-        y = y + cast_like(bias, x).reshape(out_channels, 1, 1, 1)
-    y = y.transpose(3, 0, 1, 2)                       # back to (N, O, oh, ow)
+        y = y + cast_like(bias, x)
+    y = y.transpose(0, 3, 1, 2)                       # (N, O, oh, ow), channels last in memory
     if spatial == 1:
-        y = y.reshape(n, out_channels, ow)
+        y = y.reshape(n, out_channels, y.shape[3])
     return y[0] if unbatched else y
 
 

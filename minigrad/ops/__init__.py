@@ -30,7 +30,8 @@ The table is split by family, one file each:
   shape.py        broadcast_to / sum_to, reshape, transpose, indexing, concatenate, pad
   elementwise.py  arithmetic, pow, exp, log, activations, where, clip, casts
   reductions.py   sum, max, min, mean, var, std
-  linalg.py       matmul, linear, and the unfold/fold pair behind convolution and pooling
+  linalg.py       matmul, linear, conv and its two adjoints (conv_transpose, conv_weight),
+                  and the unfold/fold pair behind pooling
   softmax.py      log_softmax and softmax cross-entropy as single entries (closed forms)
   trig.py         sin, cos, tan, their inverses, sinh, cosh
   more_elementwise.py  log1p, expm1, log2, square, rsqrt, erf, rounding, mod, isnan ...
@@ -52,7 +53,9 @@ from minigrad.ops.elementwise import (
     relu, sigmoid, sqrt, sub, tanh, where,
 )
 from minigrad.ops.reductions import max, mean, min, std, sum, var
-from minigrad.ops.linalg import fold, linear, matmul, unfold, window_max
+from minigrad.ops.linalg import (
+    conv, conv_transpose, conv_weight, fold, linear, matmul, unfold, window_max,
+)
 from minigrad.ops.arrange import (
     array_split, chunk, flip, hstack, moveaxis, repeat, repeat_interleave, roll, split, tile,
     vstack,
@@ -78,6 +81,7 @@ __all__ = [
     "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
+    "conv", "conv_transpose", "conv_weight",
     "linear", "matmul", "unfold", "window_max", "cross_entropy", "log_softmax_composed",
     "ceil", "erf", "exp2", "expm1", "fix", "floor", "fmod", "isfinite", "isinf", "isnan", "log1p",
     "log2", "log10", "mod", "reciprocal", "remainder", "round", "rsqrt", "sign", "square", "trunc",

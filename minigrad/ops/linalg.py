@@ -1,5 +1,6 @@
-"""Linear algebra: matmul, the linear layer's x @ W.T + b as one entry, and the
-unfold/fold pair behind convolution (im2col + matmul) and pooling."""
+"""Linear algebra: matmul, the linear layer's x @ W.T + b as one entry, convolution
+as three entries that are each other's VJPs (im2col + matmul), and the
+unfold/fold pair behind pooling."""
 from __future__ import annotations
 
 import numpy as np
@@ -78,6 +79,134 @@ linear = primitive("linear", _linear_forward,
 
 
 # ----------------------------------------------------------------------------
+# Convolution: three primitives, each one the VJP of the others.
+#
+# Channels last: x is (N, H, W, C), already padded; weight is (kh, kw, C, O);
+#
+#     conv(x, weight)[n, a, b, o] = sum over i, j, c of
+#                                   x[n, a * sh + i * dh, b * sw + j * dw, c] * weight[i, j, c, o]
+#
+# for stride (sh, sw) and dilation (dh, dw). conv is linear in x and in weight,
+# so for any dy of its output's shape (<u, v> is the sum of u * v)
+#
+#     <dy, conv(x, weight)> = <conv_transpose(dy, weight), x> = <conv_weight(x, dy), weight>
+#
+# defines two more linear maps: conv_transpose (the adjoint in x: each window
+# position's dy @ weight[i, j].T added back onto the input it came from) and
+# conv_weight (the adjoint in weight: every window times dy, summed). The same
+# identity, read for each argument of each map, gives all six VJPs:
+#
+#     conv(x, weight):            x <- conv_transpose(g, weight)   weight <- conv_weight(x, g)
+#     conv_transpose(dy, weight): dy <- conv(g, weight)            weight <- conv_weight(g, dy)
+#     conv_weight(x, dy):         x <- conv_transpose(dy, g)       dy <- conv(x, g)
+#
+# (g: the gradient arriving at each one's output), so every gradient is again
+# one of the three and can be differentiated as far as one likes. PyTorch
+# splits convolution the same way (its backward for the input and for the weight).
+#
+# How they compute, and why so (benchmarks/README.md has the figures): im2col,
+# a copy of the windows into a matrix with one row per output position and one
+# column per (i, j, c), multiplied by weight as a (kh * kw * C, O) matrix.
+# - Channels last, because a window row is then one run of kw * C numbers to
+#   copy, and the products take row-major matrices of positions x channels, the
+#   shape OpenBLAS multiplies fastest here (4.2 ms against 6.7-7.2 ms for the same
+#   product with the batch axis last, the layout this file used before).
+# - A few images at a time (_CHUNK_BYTES), because one chunk's window copy then
+#   stays in the core's cache for the product that reads it: the whole batch's
+#   copy (38 MB on the benchmark's shape) goes out to memory and comes back,
+#   and conv forward + backward took 37 ms instead of 24.
+# - conv_transpose multiplies dy by each kernel offset's (O, C) block of weight
+#   separately, so that each offset's result is one contiguous array, added onto
+#   the input in runs of ow * C numbers. Multiplying by all of weight at once
+#   gives an offset's values as runs of C numbers, and adding those back took 20 ms.
+# ----------------------------------------------------------------------------
+
+_CHUNK_BYTES = 1 << 20      # the window copy of one chunk of images: about one L2 cache
+
+
+def window_count(size, kernel, stride, dilation):
+    """How many windows fit along an axis of `size` (PyTorch's output-size formula)."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _conv_windows(x, kernel, stride, dilation):
+    """The windows of x (N, H, W, C) as a view (N, oh, ow, kh, kw, C): entry
+    [n, a, b, i, j] is the input under kernel offset (i, j) of window (a, b)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))
+    windows = windows[:, ::sh, ::sw, :, ::dh, ::dw]          # (N, oh, ow, C, kh, kw)
+    return windows.transpose(0, 1, 2, 4, 5, 3)
+
+
+def _chunks(n, positions, row, itemsize):
+    """Slices of the batch whose window copy (positions rows of `row` numbers
+    per image) fits in _CHUNK_BYTES, at least one image each."""
+    size = max(1, _CHUNK_BYTES // (positions * row * itemsize))
+    return [slice(start, start + size) for start in range(0, n, size)]
+
+
+def _conv_forward(x, weight, stride, dilation):
+    kh, kw, c, o = weight.shape
+    n, height, width = x.shape[:3]
+    oh = window_count(height, kh, stride[0], dilation[0])
+    ow = window_count(width, kw, stride[1], dilation[1])
+    y = np.empty((n, oh, ow, o), dtype=np.result_type(x, weight))
+    matrix = weight.reshape(kh * kw * c, o)
+    for part in _chunks(n, oh * ow, kh * kw * c, y.itemsize):
+        cols = np.ascontiguousarray(_conv_windows(x[part], (kh, kw), stride, dilation))
+        y[part] = (cols.reshape(-1, kh * kw * c) @ matrix).reshape(-1, oh, ow, o)
+    return y
+
+
+def _conv_transpose_forward(dy, weight, shape, stride, dilation):
+    kh, kw, c, o = weight.shape
+    n, oh, ow = dy.shape[:3]
+    (sh, sw), (dh, dw) = stride, dilation
+    dx = np.zeros(shape, dtype=np.result_type(dy, weight))
+    blocks = np.swapaxes(weight, 2, 3)                        # (kh, kw, O, C): one per offset
+    for part in _chunks(n, oh * ow, kh * kw * c, dx.itemsize):
+        pieces = (dy[part].reshape(-1, o) @ blocks).reshape(kh, kw, -1, oh, ow, c)
+        for i in range(kh):            # a loop over kernel offsets, not over pixels
+            for j in range(kw):
+                top, left = i * dh, j * dw
+                dx[part, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw] += \
+                    pieces[i, j]
+    return dx
+
+
+def _conv_weight_forward(x, dy, kernel, stride, dilation):
+    (kh, kw), c = kernel, x.shape[3]
+    n, oh, ow, o = dy.shape
+    dw = np.zeros((kh, kw, c, o), dtype=np.result_type(x, dy))
+    total = dw.reshape(kh * kw * c, o)                        # a view: adding to it fills dw
+    for part in _chunks(n, oh * ow, kh * kw * c, dw.itemsize):
+        cols = np.ascontiguousarray(_conv_windows(x[part], kernel, stride, dilation))
+        total += cols.reshape(-1, kh * kw * c).T @ dy[part].reshape(-1, o)
+    return dw
+
+
+conv = primitive("conv", _conv_forward,
+                 lambda g, ans, x, weight, stride, dilation:
+                 conv_transpose(g, weight, _shape(x), stride, dilation),
+                 lambda g, ans, x, weight, stride, dilation:
+                 conv_weight(x, g, _shape(weight)[:2], stride, dilation),
+                 saves=("x", "weight"))
+conv_transpose = primitive("conv_transpose", _conv_transpose_forward,
+                           lambda g, ans, dy, weight, shape, stride, dilation:
+                           conv(g, weight, stride, dilation),
+                           lambda g, ans, dy, weight, shape, stride, dilation:
+                           conv_weight(g, dy, _shape(weight)[:2], stride, dilation),
+                           saves=("dy", "weight"))
+conv_weight = primitive("conv_weight", _conv_weight_forward,
+                        lambda g, ans, x, dy, kernel, stride, dilation:
+                        conv_transpose(dy, g, _shape(x), stride, dilation),
+                        lambda g, ans, x, dy, kernel, stride, dilation:
+                        conv(x, g, stride, dilation),
+                        saves=("x", "dy"))
+
+
+# ----------------------------------------------------------------------------
 # Sliding windows, for convolution (unfold + matmul, "im2col") and pooling.
 #
 # Layout: the input is (C, H, W, N), batch last. A window row is then a run of
@@ -86,11 +215,6 @@ linear = primitive("linear", _linear_forward,
 # fold below ran 2.3x faster so than in (N, C, H, W) (benchmarks/README.md).
 # unfold and fold are adjoint linear maps, so each one's VJP is the other.
 # ----------------------------------------------------------------------------
-
-def window_count(size, kernel, stride, dilation):
-    """How many windows fit along an axis of `size` (PyTorch's output-size formula)."""
-    return (size - dilation * (kernel - 1) - 1) // stride + 1
-
 
 def _unfold_forward(x, kernel, stride, dilation):
     """(C, H, W, N) -> (C, kh, kw, oh, ow, N): the input under each kernel
