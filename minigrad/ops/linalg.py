@@ -153,8 +153,9 @@ def _conv_forward(x, weight, stride, dilation):
     ow = window_count(width, kw, stride[1], dilation[1])
     y = np.empty((n, oh, ow, o), dtype=np.result_type(x, weight))
     matrix = weight.reshape(kh * kw * c, o)
+    windows = _conv_windows(x, (kh, kw), stride, dilation)
     for part in _chunks(n, oh * ow, kh * kw * c, y.itemsize):
-        cols = np.ascontiguousarray(_conv_windows(x[part], (kh, kw), stride, dilation))
+        cols = np.ascontiguousarray(windows[part])
         y[part] = (cols.reshape(-1, kh * kw * c) @ matrix).reshape(-1, oh, ow, o)
     return y
 
@@ -180,8 +181,9 @@ def _conv_weight_forward(x, dy, kernel, stride, dilation):
     n, oh, ow, o = dy.shape
     dw = np.zeros((kh, kw, c, o), dtype=np.result_type(x, dy))
     total = dw.reshape(kh * kw * c, o)                        # a view: adding to it fills dw
+    windows = _conv_windows(x, kernel, stride, dilation)
     for part in _chunks(n, oh * ow, kh * kw * c, dw.itemsize):
-        cols = np.ascontiguousarray(_conv_windows(x[part], kernel, stride, dilation))
+        cols = np.ascontiguousarray(windows[part])
         total += cols.reshape(-1, kh * kw * c).T @ dy[part].reshape(-1, o)
     return dw
 
