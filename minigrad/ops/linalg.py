@@ -139,11 +139,29 @@ def _conv_windows(x, kernel, stride, dilation):
     return windows.transpose(0, 1, 2, 4, 5, 3)
 
 
-def _chunks(n, positions, row, itemsize):
-    """Slices of the batch whose window copy (positions rows of `row` numbers
-    per image) fits in _CHUNK_BYTES, at least one image each."""
-    size = max(1, _CHUNK_BYTES // (positions * row * itemsize))
-    return [slice(start, start + size) for start in range(0, n, size)]
+def _chunks(n, size):
+    """The batch's slices of `size` images, and how many images each holds."""
+    return [(slice(start, min(start + size, n)), min(size, n - start))
+            for start in range(0, n, size)]
+
+
+def _images_per_chunk(positions, row, itemsize):
+    """How many images' window copies (positions rows of `row` numbers each)
+    fit in _CHUNK_BYTES; at least one."""
+    return max(1, _CHUNK_BYTES // (positions * row * itemsize))
+
+
+def _window_matrices(x, kernel, stride, dilation):
+    """For each chunk of images: its slice of the batch and its windows copied
+    into a (positions, kh * kw * C) matrix, one row per window. Every chunk is
+    copied into the same array: a fresh large array costs page faults each time."""
+    windows = _conv_windows(x, kernel, stride, dilation)
+    n, oh, ow, kh, kw, c = windows.shape
+    size = _images_per_chunk(oh * ow, kh * kw * c, x.itemsize)
+    buffer = np.empty((min(size, n), oh, ow, kh, kw, c), dtype=x.dtype)
+    for part, images in _chunks(n, size):
+        np.copyto(buffer[:images], windows[part])
+        yield part, buffer[:images].reshape(images * oh * ow, kh * kw * c)
 
 
 def _conv_forward(x, weight, stride, dilation):
@@ -153,10 +171,8 @@ def _conv_forward(x, weight, stride, dilation):
     ow = window_count(width, kw, stride[1], dilation[1])
     y = np.empty((n, oh, ow, o), dtype=np.result_type(x, weight))
     matrix = weight.reshape(kh * kw * c, o)
-    windows = _conv_windows(x, (kh, kw), stride, dilation)
-    for part in _chunks(n, oh * ow, kh * kw * c, y.itemsize):
-        cols = np.ascontiguousarray(windows[part])
-        y[part] = (cols.reshape(-1, kh * kw * c) @ matrix).reshape(-1, oh, ow, o)
+    for part, cols in _window_matrices(x, (kh, kw), stride, dilation):
+        np.matmul(cols, matrix, out=y[part].reshape(-1, o))   # (straight into y)
     return y
 
 
@@ -166,8 +182,11 @@ def _conv_transpose_forward(dy, weight, shape, stride, dilation):
     (sh, sw), (dh, dw) = stride, dilation
     dx = np.zeros(shape, dtype=np.result_type(dy, weight))
     blocks = np.swapaxes(weight, 2, 3)                        # (kh, kw, O, C): one per offset
-    for part in _chunks(n, oh * ow, kh * kw * c, dx.itemsize):
-        pieces = (dy[part].reshape(-1, o) @ blocks).reshape(kh, kw, -1, oh, ow, c)
+    size = _images_per_chunk(oh * ow, kh * kw * c, dx.itemsize)
+    buffer = np.empty((kh, kw, min(size, n) * oh * ow, c), dtype=dx.dtype)
+    for part, images in _chunks(n, size):
+        pieces = np.matmul(dy[part].reshape(-1, o), blocks, out=buffer[:, :, :images * oh * ow])
+        pieces = pieces.reshape(kh, kw, images, oh, ow, c)
         for i in range(kh):            # a loop over kernel offsets, not over pixels
             for j in range(kw):
                 top, left = i * dh, j * dw
@@ -181,10 +200,8 @@ def _conv_weight_forward(x, dy, kernel, stride, dilation):
     n, oh, ow, o = dy.shape
     dw = np.zeros((kh, kw, c, o), dtype=np.result_type(x, dy))
     total = dw.reshape(kh * kw * c, o)                        # a view: adding to it fills dw
-    windows = _conv_windows(x, kernel, stride, dilation)
-    for part in _chunks(n, oh * ow, kh * kw * c, dw.itemsize):
-        cols = np.ascontiguousarray(windows[part])
-        total += cols.reshape(-1, kh * kw * c).T @ dy[part].reshape(-1, o)
+    for part, cols in _window_matrices(x, kernel, stride, dilation):
+        total += cols.T @ dy[part].reshape(-1, o)
     return dw
 
 
