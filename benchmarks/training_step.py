@@ -25,6 +25,11 @@ Then two operations alone, float32, forward + backward (gradients of input and w
     python benchmarks/training_step.py                # everything
     python benchmarks/training_step.py --only mlp     # one part: mlp, cnn, conv, pool
     python benchmarks/training_step.py --profile mlp  # cProfile of minigrad's step
+
+The header line names NumPy's BLAS and the CPU kernel it runs (threadpoolctl, if
+installed). Where OPENBLAS_CORETYPE is set (some shared machines pin an older kernel,
+Haswell, for old OpenBLAS builds), run with it and OPENBLAS_L2_SIZE unset, as a
+student's machine has them: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...
 """
 from __future__ import annotations
 
@@ -289,7 +294,25 @@ def header():
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{os.cpu_count()} cores, load average {load:.1f}, {platform.machine()}, Python "
           f"{platform.python_version()}, " + ", ".join(found) + "; torch.set_num_threads(1), "
-          f"NumPy's BLAS on 1 thread; clock: {'CPU time' if clock is time.process_time else 'wall'}")
+          f"NumPy's BLAS on 1 thread ({blas_kernel()}); clock: "
+          f"{'CPU time' if clock is time.process_time else 'wall'}")
+
+
+def blas_kernel():
+    """NumPy's BLAS library and the CPU kernel it picked, as threadpoolctl reports them.
+    The kernel decides the speed of every matrix product (conv2d's most of all)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "kernel unknown: threadpoolctl is not installed"
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not blas:
+        return "no BLAS found"
+    text = ", ".join(f"{i['internal_api']} {i.get('version')}, kernel {i.get('architecture')}"
+                     for i in blas)
+    pinned = [f"{v}={os.environ[v]}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+              if v in os.environ]
+    return text + (f"; pinned by {' '.join(pinned)}" if pinned else "")
 
 
 def profile(kind):

@@ -1,17 +1,21 @@
 """Convolution and pooling: conv1d, conv2d, max_pool2d, avg_pool2d and their modules.
 
-All of them look at the input through sliding windows (ops.unfold, which copies
-every window into one array) and then do one simple thing per window:
+All of them look at the input through sliding windows and do one simple thing
+per window:
 
-    conv2d       multiply by the filters: one matrix product per group ("im2col")
-    max_pool2d   take the largest value (ops.window_max: the gradient goes to it)
+    conv2d       multiply by the filters (ops.conv: the windows copied into a
+                 matrix, one row each, times the filters as a matrix: "im2col")
+    max_pool2d   take the largest value (ops.unfold copies the windows out,
+                 ops.window_max: the gradient goes to the largest)
     avg_pool2d   take the mean
 
 They are compositions of primitives, so the engine derives their gradients (and
-second derivatives). Inside, the batch axis is moved last, (C, H, W, N): the
-layout ops.unfold works in (why: minigrad/ops/linalg.py). Arguments follow
-PyTorch's torch.nn.functional, and each function also takes an unbatched input
-(without N).
+second derivatives). Inside, conv2d moves the channels last, (N, H, W, C), and
+pooling the batch, (C, H, W, N): the layouts ops.conv and ops.unfold work in
+(why: minigrad/ops/linalg.py). conv2d's output is (N, O, oh, ow) with its
+channels still last in memory, as PyTorch's channels_last format. Arguments
+follow PyTorch's torch.nn.functional, and each function also takes an unbatched
+input (without N).
 """
 from __future__ import annotations
 
@@ -163,7 +167,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, as im2col: copy every kernel-sized window of the padded
-    input into a column, then one matrix product with the flattened filters per group.
+    input into a row, then one matrix product with the flattened filters per group.
 
     input: (N, C, H, W) or (C, H, W); weight: (O, C / groups, kh, kw); bias: (O,).
     stride, dilation: int or pair; padding: int, pair, 'valid' or 'same'.

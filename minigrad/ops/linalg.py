@@ -113,8 +113,8 @@ linear = primitive("linear", _linear_forward,
 #   product with the batch axis last, the layout this file used before).
 # - A few images at a time (_CHUNK_BYTES), because one chunk's window copy then
 #   stays in the core's cache for the product that reads it: the whole batch's
-#   copy (38 MB on the benchmark's shape) goes out to memory and comes back,
-#   and conv forward + backward took 37 ms instead of 24.
+#   copy (38 MB on the benchmark's shape) goes out to memory and comes back:
+#   forward + backward took 29 ms so, and 22 ms one image at a time.
 # - conv_transpose multiplies dy by each kernel offset's (O, C) block of weight
 #   separately, so that each offset's result is one contiguous array, added onto
 #   the input in runs of ow * C numbers. Multiplying by all of weight at once
@@ -226,12 +226,13 @@ conv_weight = primitive("conv_weight", _conv_weight_forward,
 
 
 # ----------------------------------------------------------------------------
-# Sliding windows, for convolution (unfold + matmul, "im2col") and pooling.
+# Sliding windows for pooling: unfold copies them out, fold adds values back.
 #
 # Layout: the input is (C, H, W, N), batch last. A window row is then a run of
 # ow * N numbers (N with a stride), not of ow: NumPy copies and adds long runs
 # at memory speed, and short ones at the speed of its inner loop's setup. The
-# fold below ran 2.3x faster so than in (N, C, H, W) (benchmarks/README.md).
+# fold below ran 2.3x faster so than in (N, C, H, W). (Convolution, above, went
+# channels last instead: its products, not its copies, are most of its time.)
 # unfold and fold are adjoint linear maps, so each one's VJP is the other.
 # ----------------------------------------------------------------------------
 
