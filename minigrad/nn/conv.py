@@ -11,8 +11,8 @@ per window:
 
 They are compositions of primitives, so the engine derives their gradients (and
 second derivatives). Inside, conv2d moves the channels last, (N, H, W, C), and
-pooling the batch, (C, H, W, N): the layouts ops.conv and ops.unfold work in
-(why: minigrad/ops/linalg.py). conv2d's output is (N, O, oh, ow) with its
+pooling sees the channels of the images as planes, (N * C, H, W): the layouts
+ops.conv and ops.unfold work in (why: minigrad/ops/linalg.py). conv2d's output is (N, O, oh, ow) with its
 channels still last in memory, as PyTorch's channels_last format. Arguments
 follow PyTorch's torch.nn.functional, and each function also takes an unbatched
 input (without N).
@@ -92,16 +92,18 @@ def _check_fits(x, kernel, stride, pads, dilation, where, shape):
 
 
 def _windows(x, kernel, stride, pads, dilation, pad_value):
-    """The windows of x (N, C, H, W), batch last: (C, kh, kw, oh, ow, N)."""
-    xt = x.transpose(1, 2, 3, 0)                       # (C, H, W, N): batch last
+    """The windows of every channel of every image of x (N, C, H, W), one plane
+    each, under each kernel offset: (kh, kw, N * C, oh, ow)."""
+    n, c, height, width = x.shape
+    planes = x.reshape(n * c, height, width)
     if any(lo or hi for lo, hi in pads):
-        xt = ops.pad(xt, ((0, 0), *pads, (0, 0)), constant_values=pad_value)
-    return ops.unfold(xt, kernel, stride, dilation)
+        planes = ops.pad(planes, ((0, 0), *pads), constant_values=pad_value)
+    return ops.unfold(planes, kernel, stride, dilation)
 
 
 def _inside(x, kernel, stride, pads, dilation, dtype):
-    """Per window entry, 1 where it is input and 0 where it is padding: (1, kh, kw, oh, ow, 1)."""
-    inside = np.pad(np.ones((1, *x.shape[2:], 1), dtype=dtype), ((0, 0), *pads, (0, 0)))
+    """Per window entry, 1 where it is input and 0 where it is padding: (kh, kw, 1, oh, ow)."""
+    inside = np.pad(np.ones((1, *x.shape[2:]), dtype=dtype), ((0, 0), *pads))
     return ops.unfold(inside, kernel, stride, dilation).data
 
 
@@ -219,10 +221,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, pads, dilation = _pool_args(x, kernel_size, stride, padding, dilation, where)
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
     cols = _windows(x, kernel, stride, pads, dilation, -np.inf)
-    c, kh, kw, oh, ow, n = cols.shape
+    kh, kw, planes, oh, ow = cols.shape
     # the gradient goes to an input entry, never to padding
-    valid = _inside(x, kernel, stride, pads, dilation, bool).reshape(1, kh * kw, oh, ow, 1)
-    y = ops.window_max(cols.reshape(c, kh * kw, oh, ow, n), 1, valid).transpose(3, 0, 1, 2)
+    valid = _inside(x, kernel, stride, pads, dilation, bool).reshape(kh * kw, 1, oh, ow)
+    y = ops.window_max(cols.reshape(kh * kw, planes, oh, ow), 0, valid)
+    y = y.reshape(*x.shape[:2], oh, ow)
     return y[0] if unbatched else y
 
 
@@ -236,7 +239,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     x, unbatched = _batched(input, 2, where, "(C, H, W)")
     kernel, stride, pads, dilation = _pool_args(x, kernel_size, stride, padding, 1, where)
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
-    sums = _windows(x, kernel, stride, pads, dilation, 0).sum(axis=(1, 2))  # (C, oh, ow, N)
+    sums = _windows(x, kernel, stride, pads, dilation, 0).sum(axis=(0, 1))  # (N * C, oh, ow)
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) \
                 or divisor_override == 0:
@@ -246,8 +249,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     elif count_include_pad or not any(lo for lo, _ in pads):
         divisor = kernel[0] * kernel[1]
     else:                                              # the input entries in each window
-        divisor = _inside(x, kernel, stride, pads, dilation, x.dtype).sum(axis=(1, 2))
-    y = (sums / divisor).transpose(3, 0, 1, 2)
+        divisor = _inside(x, kernel, stride, pads, dilation, x.dtype).sum(axis=(0, 1))
+    y = (sums / divisor).reshape(*x.shape[:2], *sums.shape[1:])
     return y[0] if unbatched else y
 
 

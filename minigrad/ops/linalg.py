@@ -228,22 +228,29 @@ conv_weight = primitive("conv_weight", _conv_weight_forward,
 # ----------------------------------------------------------------------------
 # Sliding windows for pooling: unfold copies them out, fold adds values back.
 #
-# Layout: the input is (C, H, W, N), batch last. A window row is then a run of
-# ow * N numbers (N with a stride), not of ow: NumPy copies and adds long runs
-# at memory speed, and short ones at the speed of its inner loop's setup. The
-# fold below ran 2.3x faster so than in (N, C, H, W). (Convolution, above, went
-# channels last instead: its products, not its copies, are most of its time.)
+# Layout: planes, (P, H, W), and kernel offsets first: unfold gives
+# (kh, kw, P, oh, ow), the planes as seen through each offset (i, j) of the
+# window. Pooling works on each channel of each image on its own, so
+# (N, C, H, W) is (N * C, H, W) without a copy, and its gradient comes back in
+# that order too. With the offsets first, a max or sum over a window is an
+# elementwise max or sum of kh * kw whole arrays, and fold adds whole arrays.
+# Before, the batch axis went last ((C, H, W, N), a window row a run of ow * N
+# numbers, offsets second): max_pool2d kernel 3, stride 2, padding 1 on
+# (64, 16, 32, 32), forward + backward in plain NumPy, took 12.9 ms so and
+# 6.3 ms now (kernel 2: 5.6 and 2.8 ms). Small images with a stride lose a
+# little (unfold and fold then move runs of ow numbers, not ow * N): on 8x8
+# images 0.22 ms before and 0.30 now.
 # unfold and fold are adjoint linear maps, so each one's VJP is the other.
 # ----------------------------------------------------------------------------
 
 def _unfold_forward(x, kernel, stride, dilation):
-    """(C, H, W, N) -> (C, kh, kw, oh, ow, N): the input under each kernel
-    offset (i, j) of every window, copied once into one contiguous array."""
+    """(P, H, W) -> (kh, kw, P, oh, ow): under each kernel offset (i, j), the
+    input at that offset of every window, copied once into one array."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
     windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))
-    windows = windows[:, ::sh, ::sw, :, ::dh, ::dw]          # (C, oh, ow, N, kh, kw), a view
-    return np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3))
+    windows = windows[:, ::sh, ::sw, ::dh, ::dw]             # (P, oh, ow, kh, kw), a view
+    return np.ascontiguousarray(windows.transpose(3, 4, 0, 1, 2))
 
 
 def _fold_forward(cols, shape, kernel, stride, dilation):
@@ -254,7 +261,7 @@ def _fold_forward(cols, shape, kernel, stride, dilation):
     for i in range(kh):            # a loop over kernel offsets, not over pixels
         for j in range(kw):
             top, left = i * dh, j * dw
-            out[:, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw] += cols[:, i, j]
+            out[:, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw] += cols[i, j]
     return out
 
 
