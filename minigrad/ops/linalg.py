@@ -7,7 +7,7 @@ import numpy as np
 
 from minigrad.checks import operand
 from minigrad.ops.primitive import _data, _shape, primitive
-from minigrad.ops.shape import expand_dims, reshape, squeeze, swapaxes, transpose
+from minigrad.ops.shape import expand_dims, squeeze, swapaxes
 
 # ----------------------------------------------------------------------------
 # Linear algebra
@@ -63,7 +63,7 @@ def _linear_forward(x, weight, bias):
 
 def _linear_vjp_weight(g, ans, x, weight, bias):
     # sum over every example of g_n x_n^T: the batch axes flattened into one product
-    return matmul(transpose(reshape(g, (-1, _shape(g)[-1]))), reshape(x, (-1, _shape(x)[-1])))
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
 # y = x @ weight.T + bias, weight of shape (out, in): one node instead of three
@@ -71,8 +71,11 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 # the three ops: g @ weight, g^T x summed over the examples, and g itself, which
 # the backward walk sums over the examples to the bias's shape (out,). Without a
 # bias, pass the number 0.0: a constant, so it gets no gradient.
+# The VJPs use only operators and methods that arrays and tensors share (@, .T,
+# .reshape): on arrays NumPy runs them directly, on tensors (create_graph) they
+# record the same matmul, transpose and reshape nodes.
 linear = primitive("linear", _linear_forward,
-                   lambda g, ans, x, weight, bias: matmul(g, weight),
+                   lambda g, ans, x, weight, bias: g @ weight,
                    _linear_vjp_weight,
                    lambda g, ans, x, weight, bias: g,
                    saves=("x", "weight"))
