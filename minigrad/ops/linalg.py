@@ -71,7 +71,8 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 # the three ops: g @ weight, g^T x summed over the examples, and g itself, which
 # the backward walk sums over the examples to the bias's shape (out,). Without a
 # bias, pass the number 0.0: a constant, so it gets no gradient.
-# The VJPs use only operators and methods that arrays and tensors share (@, .T,
+# x and weight are tensors or arrays (F.linear, its one caller, makes them so). The
+# VJPs use only operators and methods that arrays and tensors share (@, .T,
 # .reshape): on arrays NumPy runs them directly, on tensors (create_graph) they
 # record the same matmul, transpose and reshape nodes.
 linear = primitive("linear", _linear_forward,
