@@ -264,8 +264,8 @@ def spread(c, shape):
     most a quarter of `shape` (a leading axis, such as the batch, stays
     broadcast), and never while a graph is recorded (the drawing would show
     an extra node that means nothing); otherwise c is returned as it is."""
-    if is_grad_enabled():
-        return c
+    if is_grad_enabled() or c.ndim == 0 or c.shape[-1] != 1:
+        return c                    # (c's last axis is not broadcast: nothing trails it)
     c_shape = tuple(c.shape)
     lead = len(shape) - len(c_shape)
     varying = [i for i, n in enumerate(c_shape) if n != 1]

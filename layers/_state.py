@@ -69,17 +69,18 @@ def running_estimates(running_mean, running_var, shape):
                  for s in (running_mean, running_var))
 
 
-def update_running(running, batch_value, momentum):
-    """running <- (1 - momentum) * running + momentum * batch_value, in place on
-    the buffer's array: no graph is recorded and no gradient can reach it."""
+def update_running(running, batch_value, momentum, scale=1.0):
+    """running <- (1 - momentum) * running + momentum * scale * batch_value, in place
+    on the buffer's array: no graph is recorded and no gradient can reach it."""
     if running is None:
         return
     data = running.data if isinstance(running, Tensor) else running
-    data[...] = (1 - momentum) * data + momentum * batch_value
+    data *= 1 - momentum
+    data += (momentum * scale) * batch_value      # (the two numbers first: one pass fewer)
 
 
 def update_running_stats(running_mean, running_var, mean, var, m, momentum):
     """Move the running estimates towards a batch's per-channel mean and biased
     variance over m values; the variance is stored unbiased (times m / (m - 1))."""
     update_running(running_mean, mean, momentum)
-    update_running(running_var, var * (m / (m - 1)), momentum)
+    update_running(running_var, var, momentum, scale=m / (m - 1))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.node import STATE, Node, anomaly_checks, anomaly_paused
+from minigrad.node import STATE, Node, anomaly_checks
 from minigrad.tensor import Tensor
 
 
@@ -64,8 +64,9 @@ class _FunctionOp:
             raise RuntimeError(f"{self.cls.__name__}.backward returned {len(result)} gradients "
                                f"but forward took {len(node.edges)} inputs (return None for "
                                f"inputs without a gradient)")
-        return [None if g is None else g if isinstance(g, Tensor) else
-                Tensor._make(_numbers(g, f"{self.cls.__name__}.backward", f"gradient {i}"))
+        # (an array is fine as it is: the walk makes it a tensor when create_graph)
+        return [g if g is None or isinstance(g, Tensor) else
+                _numbers(g, f"{self.cls.__name__}.backward", f"gradient {i}")
                 for i, g in enumerate(result)]
 
 
@@ -90,13 +91,14 @@ class Function:
                                       f"@staticmethod forward(ctx, *inputs)")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(needs)
-        saved_mode = STATE.grad_enabled
-        STATE.grad_enabled = False
+        # forward records no graph, and its operations do not report nan/inf on their
+        # own: the outputs are checked below, naming this Function
+        saved_mode, saved_paused = STATE.grad_enabled, STATE.anomaly_paused
+        STATE.grad_enabled, STATE.anomaly_paused = False, True
         try:
-            with anomaly_paused():      # checked below on the outputs, naming this Function
-                result = cls.forward(ctx, *args)
+            result = cls.forward(ctx, *args)
         finally:
-            STATE.grad_enabled = saved_mode
+            STATE.grad_enabled, STATE.anomaly_paused = saved_mode, saved_paused
         single = not isinstance(result, (tuple, list))
         outputs = [result] if single else list(result)
         for k, out in enumerate(outputs):
