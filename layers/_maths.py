@@ -70,11 +70,14 @@ class Reduction:
              against the view (eval mode's running estimates), or None
     ddof     var divides the sum of squares by m - ddof: 0 (every layer), or 1
              (the unbiased variance of some Weight Standardization sources)
+    found    (mean, var) as the one-node forward took them, left here for running
+             averages (set by Normalize.forward; None before it ran)
     """
 
     def __init__(self, axes, view=None, centred=True, fixed=None, ddof=0):
         self.axes, self.view, self.centred, self.fixed = tuple(axes), view, centred, fixed
         self.ddof = ddof
+        self.found = None
 
     def __repr__(self):
         # Short, for graph labels: "axes (0, 2, 3)", "axes (2,) of view (2, 4, -1)".
@@ -182,8 +185,9 @@ class Normalize(Function):
     recomputes them from x with minigrad operations, so that the gradient is itself
     differentiable in x.
 
-    Outputs (y, mean, var); mean and var are returned only for running
-    averages, which are taken from their data: they get no gradient.
+    Its one output is y. The mean and var the forward takes are needed only for
+    running averages: they are left on the reduction (reduction.found), not made
+    outputs of the node, since no gradient ever reaches them.
     """
 
     @staticmethod
@@ -194,10 +198,11 @@ class Normalize(Function):
             y += spread(bias.data, x.shape)          # in place: no second output-sized array
         ctx.save_for_backward(x, weight)
         ctx.x_hat, ctx.inv_std, ctx.reduction, ctx.eps = x_hat, inv_std, reduction, eps
-        return y, mean, var
+        reduction.found = mean, var
+        return y
 
     @staticmethod
-    def backward(ctx, dy, _dmean, _dvar):
+    def backward(ctx, dy):
         x, weight = ctx.saved_tensors
         reduction, x_hat, inv_std = ctx.reduction, ctx.x_hat, ctx.inv_std
         if not is_grad_enabled():
@@ -243,8 +248,9 @@ def normalize(x, weight, bias, reduction, eps, backward):
     weight, bias = (cast_like(p if p is None or isinstance(p, Tensor) else Tensor(p), x)
                     for p in (weight, bias))
     if backward == "manual":
-        y, mean, var = Normalize.apply(x, weight, bias, reduction, eps)
-        return y, mean.data, var.data
+        y = Normalize.apply(x, weight, bias, reduction, eps)
+        mean, var = reduction.found
+        return y, mean, var
     x_hat, mean, var, _ = standardize(x, reduction, eps)
     return affine(x_hat, weight, bias), getattr(mean, "data", mean), getattr(var, "data", var)
 
