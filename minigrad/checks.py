@@ -61,6 +61,9 @@ def check_operand(prim, i, value):
     (one that has a VJP, or any argument of a variadic op like concatenate)."""
     if prim.variadic_vjp is None and (i >= len(prim.vjps) or prim.vjps[i] is None):
         return value                    # axes, shapes, keywords: the op checked them
+    kind = _kind_of(value)
+    if kind is not None and kind in _KINDS:
+        return value                    # the usual case, checked without making a message
     several = prim.variadic_vjp is not None or len(prim.vjps) > 1
     return operand(value, prim, f"{_ordinal(i + 1)} input" if several else "input")
 
