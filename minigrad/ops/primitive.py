@@ -58,7 +58,7 @@ class Primitive:
         # differentiable one (clip's bounds take no gradient).
         self.vjps = vjps + (None,) * (len(names) - len(vjps))
         # What is kept of input i: "value", "shape" (with the dtype) or nothing.
-        self.keeps = {}
+        keeps = {}
         self.keeps_rest = None      # of each input a *xs parameter takes
         for entry in self.saves:
             if entry == "output":
@@ -72,7 +72,8 @@ class Primitive:
             if input_name == variadic:
                 self.keeps_rest = keep
             else:
-                self.keeps[names.index(input_name)] = keep
+                keeps[names.index(input_name)] = keep
+        self.keeps = tuple(keeps.get(i) for i in range(len(names)))
 
     def __call__(self, *args, **kwargs):
         """Run the forward on the raw arrays; record a Node if an input needs a gradient."""
@@ -101,37 +102,37 @@ class Primitive:
             out = np.asarray(out)           # NumPy returns scalars for 0-d results
         if ANOMALY.enabled:
             _check_anomaly_forward(self, arrays, out)
-        node = self._record(args, edges, kwargs, out) if any(edges) else None
+        node = self._record(args, arrays, edges, kwargs, out) if any(edges) else None
         result = Tensor._make(out, node)
         if out.base is not None:            # a view (reshape, transpose, basic indexing)
             result._share_version_with(args)
         return result
 
-    def _record(self, args, edges, kwargs, out):
-        """The Node of one call, keeping what the backward reads: the array of
+    def _record(self, args, arrays, edges, kwargs, out):
+        """The Node of one call. It keeps what the backward reads: the array of
         a saved tensor, NotSaved(shape, dtype) of one whose shape is saved, None
         for one the backward does not read. Constants (tensors that take no
-        gradient, arrays) stay as given until backward, for drawing. Saved
-        tensors that an in-place operation could change later (leaves and their
-        views) are watched."""
-        inputs = list(args)
+        gradient, arrays, numbers) stay as given until backward, for drawing.
+        Saved tensors that an in-place operation could change later (leaves and
+        their views) are watched."""
+        inputs = arrays                 # each tensor's array, each other argument as given
         versions = ()
-        for i, value in enumerate(args):
+        for i, edge in enumerate(edges):
+            value = args[i]
             if not isinstance(value, Tensor):
-                continue                    # attributes: axes, numbers, arrays
-            keep = self.keeps.get(i, self.keeps_rest)
-            if keep == "value":
-                if edges[i] is not None:
-                    inputs[i] = value.data  # (a constant stays a tensor: drawing names it)
-                if value._grad_fn is None or value._version_counter is not None:
-                    counter = value._counter()
-                    versions += ((counter, counter.count),)
+                continue                # attributes: axes, numbers, arrays
+            keep = self.keeps[i] if i < len(self.keeps) else self.keeps_rest
+            if edge is None:
+                inputs[i] = value       # a constant stays a tensor: drawing names it
             elif keep == "shape":
                 inputs[i] = NotSaved(value.shape, value.dtype)
-            elif edges[i] is not None:
+            elif keep is None:
                 inputs[i] = None
-        return Node(self, edges, inputs, versions, kwargs, out if self.saves_output else None,
-                    (out.shape,), (out.dtype,))
+            if keep == "value" and (value._grad_fn is None or value._version_counter is not None):
+                counter = value._counter()
+                versions += ((counter, counter.count),)
+        return Node(self, edges, inputs, versions, kwargs,
+                    out if self.saves_output else None, (out.shape,), (out.dtype,))
 
     def backward(self, node, grads, ans, inputs):
         """The gradient for every input of node that needs one (None for the others)."""
@@ -140,8 +141,10 @@ class Primitive:
         if self.variadic_vjp is not None:
             grads = self.variadic_vjp(g, ans, *inputs, **kwargs)
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
-        return [None if edge is None else vjp(g, ans, *inputs, **kwargs)
-                for vjp, edge in zip(self.vjps, node.edges)]
+        input_grads = []                # (a loop, not a comprehension: no extra frame per node)
+        for vjp, edge in zip(self.vjps, node.edges):
+            input_grads.append(None if edge is None else vjp(g, ans, *inputs, **kwargs))
+        return input_grads
 
     def __repr__(self):
         return f"<primitive {self.name}>"
