@@ -178,3 +178,16 @@ def test_end_to_end_as_a_command(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "1 of 1 lessons passed" in done.stdout
     assert (tmp_path / "01_chain_rule" / "finite_differences.png").exists()
+
+
+def test_list_into_a_pipe_closed_early_ends_quietly():
+    # `minigrad tutorials list | head -1`: the reader leaves before the listing is
+    # written (here at once, so that the write always meets a closed pipe).
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    proc = subprocess.Popen([sys.executable, "-m", "minigrad", "tutorials", "list"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # (name, module, one-line help). Add a sub-command by adding a line here.
@@ -46,7 +47,13 @@ def main(argv=None):
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
-    return args._run(args) or 0
+    try:
+        return args._run(args) or 0
+    except BrokenPipeError:
+        # The reader went away (`minigrad tutorials list | head`): stop quietly, as
+        # other commands do, and keep Python from failing again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
