@@ -31,7 +31,7 @@ from layers._checks import (
     check_backward_mode, check_channels, check_enough_values, check_input, check_momentum,
     check_per_channel, check_rank, check_running_given, check_running_pair,
 )
-from layers._maths import Reduction, count, normalize, per_channel
+from layers._maths import Reduction, count, normalize
 from layers._state import RunningStatsNorm, running_estimates, update_running_stats
 
 
@@ -67,13 +67,13 @@ def batch_axes(x):
 def _batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps, backward):
     """batch_norm on arguments already checked (by batch_norm or by a module)."""
     channels, axes = x.shape[1], batch_axes(x)
-    weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not training:
         channel_shape = (channels,) + (1,) * (x.ndim - 2)      # broadcasts against (N, C, *)
         fixed = running_estimates(running_mean, running_var, channel_shape)
-        y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
+        y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward,
+                            by_channel=True)
         return y
-    y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
+    y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward, by_channel=True)
     update_running_stats(running_mean, running_var, mean.reshape(channels),
                          var.reshape(channels), count(x.shape, axes), momentum)
     return y

@@ -62,11 +62,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, backward="au
 
 def _group_norm(x, num_groups, weight, bias, eps, backward):
     """group_norm on arguments already checked (by group_norm or by a module)."""
-    weight, bias = per_channel(weight, x), per_channel(bias, x)
-    if x.size == 0:
-        return affine(x, weight, bias)      # nothing to normalise (PyTorch: empty too)
+    if x.size == 0:                         # nothing to normalise (PyTorch: empty too)
+        return affine(x, per_channel(weight, x), per_channel(bias, x))
     reduction = Reduction((2,), view=(x.shape[0], num_groups, -1))
-    y, _, _ = normalize(x, weight, bias, reduction, eps, backward)
+    y, _, _ = normalize(x, weight, bias, reduction, eps, backward, by_channel=True)
     return y
 
 
@@ -101,12 +100,12 @@ def _instance_norm(x, running_mean, running_var, weight, bias, use_input_stats, 
                    backward):
     """instance_norm on arguments already checked (by instance_norm or by a module)."""
     axes = spatial_axes(x)
-    weight, bias = per_channel(weight, x), per_channel(bias, x)
     if not use_input_stats:
         fixed = running_estimates(running_mean, running_var, (x.shape[1],) + (1,) * len(axes))
-        y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward)
+        y, _, _ = normalize(x, weight, bias, Reduction(axes, fixed=fixed), eps, backward,
+                            by_channel=True)
         return y
-    y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward)
+    y, mean, var = normalize(x, weight, bias, Reduction(axes), eps, backward, by_channel=True)
     # The running estimates move towards the per-instance statistics averaged over
     # the batch; an empty batch has none, and leaves them as they are.
     if running_mean is not None and x.shape[0] > 0:
