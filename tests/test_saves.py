@@ -1,6 +1,7 @@
 """What a primitive's backward saves (its `saves=`) and that the graph keeps only that."""
 import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -50,6 +51,16 @@ def test_the_node_keeps_what_the_entry_names_and_nothing_else():
     sum_node = x.sum().grad_fn                     # saves="x.shape"
     kept = sum_node.inputs[0]
     assert isinstance(kept, NotSaved) and kept.shape == (3,) and kept.dtype == np.float64
+
+
+def test_a_constant_input_whose_shape_alone_is_saved_is_not_kept():
+    w = mg.Tensor(np.ones(2), requires_grad=True)
+    constant = mg.Tensor(np.ones(1000))            # no gradient: a constant input
+    node = mg.concatenate([w, constant]).grad_fn   # saves the inputs' shapes only
+    assert [type(v).__name__ for v in node.inputs] == ["NotSaved", "NotSaved"]
+    seen = weakref.ref(constant)
+    del constant
+    assert seen() is None                          # the graph does not hold it
 
 
 def test_a_backward_that_reads_an_input_whose_shape_alone_is_saved_is_told_so():

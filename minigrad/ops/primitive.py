@@ -122,10 +122,10 @@ class Primitive:
             if not isinstance(value, Tensor):
                 continue                # attributes: axes, numbers, arrays
             keep = self.keeps[i] if i < len(self.keeps) else self.keeps_rest
-            if edge is None:
-                inputs[i] = value       # a constant stays a tensor: drawing names it
-            elif keep == "shape":
+            if keep == "shape":
                 inputs[i] = NotSaved(value.shape, value.dtype)
+            elif edge is None:
+                inputs[i] = value       # a constant stays a tensor: drawing names it
             elif keep is None:
                 inputs[i] = None
             if keep == "value" and (value._grad_fn is None or value._version_counter is not None):
@@ -141,7 +141,7 @@ class Primitive:
         if self.variadic_vjp is not None:
             grads = self.variadic_vjp(g, ans, *inputs, **kwargs)
             return [None if edge is None else gi for edge, gi in zip(node.edges, grads)]
-        input_grads = []                # (a loop, not a comprehension: no extra frame per node)
+        input_grads = []                # (a loop: on Python 3.11 a comprehension is one more frame)
         for vjp, edge in zip(self.vjps, node.edges):
             input_grads.append(None if edge is None else vjp(g, ans, *inputs, **kwargs))
         return input_grads
