@@ -49,6 +49,7 @@ CONV2D_CASES = [  # (input shape, weight shape, keyword arguments)
     ((1, 2, 6, 7), (3, 2, 4, 3), dict(padding="same", dilation=(1, 2))),
     ((1, 2, 6, 7), (3, 2, 3, 3), dict(padding="valid")),
     ((6, 5, 5), (4, 3, 3, 3), dict(groups=2)),                          # unbatched
+    ((2, 4, 6, 5), (8, 1, 3, 3), dict(groups=4, stride=(2, 1), padding=1)),  # 2 filters each
 ]
 
 
@@ -70,55 +71,73 @@ def test_conv2d_second_derivatives_match_pytorch(torch, kwargs):
              lambda x, w: torch.nn.functional.conv2d(x, w, **kwargs).tanh(), arrays, second=True)
 
 
-# ops.conv and its two adjoints, channels last: x (N, H, W, C), weight (kh, kw, C, O)
-CONV_OP_CASES = [((3, 7, 6, 2), (3, 2, 2, 4), (1, 1), (1, 1)),
-                 ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), (1, 1)),
-                 ((2, 9, 9, 2), (2, 3, 2, 3), (2, 1), (2, 2))]
+# ops.conv and its two adjoints, channels last: x (N, H, W, C), weight (kh, kw, C / G, O)
+CONV_OP_CASES = [((3, 7, 6, 2), (3, 2, 2, 4), (1, 1), (1, 1), 1),
+                 ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), (1, 1), 1),
+                 ((2, 9, 9, 2), (2, 3, 2, 3), (2, 1), (2, 2), 1),
+                 ((2, 8, 7, 6), (3, 2, 2, 6), (2, 1), (1, 2), 3),       # 3 groups of 2 -> 2
+                 ((3, 6, 7, 4), (2, 3, 1, 8), (1, 2), (2, 1), 4)]       # depthwise, 2 filters each
 
 
-@pytest.mark.parametrize("x_shape,w_shape,stride,dilation", CONV_OP_CASES)
+@pytest.mark.parametrize("x_shape,w_shape,stride,dilation,groups", CONV_OP_CASES)
 def test_conv_transpose_and_conv_weight_are_the_adjoints_of_conv(x_shape, w_shape, stride,
-                                                                  dilation):
+                                                                  dilation, groups):
     from minigrad.ops import conv, conv_transpose, conv_weight
     rng = np.random.default_rng(7)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-    y = conv(x, w, stride, dilation).data
+    y = conv(x, w, stride, dilation, groups).data
     dy = rng.standard_normal(y.shape)
     # <dy, conv(x, w)> == <conv_transpose(dy, w), x> == <conv_weight(x, dy), w>
     assert np.sum(dy * y) == pytest.approx(
-        np.sum(conv_transpose(dy, w, x.shape, stride, dilation).data * x), rel=1e-12)
+        np.sum(conv_transpose(dy, w, x.shape, stride, dilation, groups).data * x), rel=1e-12)
     assert np.sum(dy * y) == pytest.approx(
-        np.sum(conv_weight(x, dy, w.shape[:2], stride, dilation).data * w), rel=1e-12)
+        np.sum(conv_weight(x, dy, w.shape[:2], stride, dilation, groups).data * w), rel=1e-12)
 
 
-@pytest.mark.parametrize("x_shape,w_shape,stride,dilation", CONV_OP_CASES[1:])
-def test_conv_ops_second_derivatives(x_shape, w_shape, stride, dilation):
+def test_grouped_conv_is_each_group_on_its_own():
+    """conv with G groups == G ungrouped convs on each group's channels and filters, side by side."""
+    from minigrad.ops import conv
+    rng = np.random.default_rng(10)
+    x, w = rng.standard_normal((2, 6, 5, 6)), rng.standard_normal((2, 3, 2, 9))
+    whole = conv(x, w, (1, 2), (2, 1), 3).data
+    for k in range(3):
+        alone = conv(x[..., 2 * k:2 * k + 2], w[..., 3 * k:3 * k + 3], (1, 2), (2, 1), 1).data
+        np.testing.assert_allclose(whole[..., 3 * k:3 * k + 3], alone, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,dilation,groups", CONV_OP_CASES[1:])
+def test_conv_ops_second_derivatives(x_shape, w_shape, stride, dilation, groups):
     from minigrad.ops import conv, conv_transpose, conv_weight
     rng = np.random.default_rng(8)
+    args = (stride, dilation, groups)
     x = mg.Tensor(rng.standard_normal(x_shape), requires_grad=True)
     w = mg.Tensor(rng.standard_normal(w_shape), requires_grad=True)
-    dy = mg.Tensor(rng.standard_normal(conv(x, w, stride, dilation).shape), requires_grad=True)
-    assert mg.gradgradcheck(lambda a, b: conv(a, b, stride, dilation).tanh(), (x, w))
-    assert mg.gradgradcheck(lambda a, b: conv_transpose(a, b, x_shape, stride, dilation).tanh(),
-                            (dy, w))
-    assert mg.gradgradcheck(lambda a, b: conv_weight(a, b, w_shape[:2], stride, dilation).tanh(),
-                            (x, dy))
+    dy = mg.Tensor(rng.standard_normal(conv(x, w, *args).shape), requires_grad=True)
+    assert mg.gradgradcheck(lambda a, b: conv(a, b, *args).tanh(), (x, w))
+    assert mg.gradgradcheck(lambda a, b: conv_transpose(a, b, x_shape, *args).tanh(), (dy, w))
+    assert mg.gradgradcheck(lambda a, b: conv_weight(a, b, w_shape[:2], *args).tanh(), (x, dy))
 
 
-def test_conv_ops_give_the_same_numbers_a_few_images_at_a_time(monkeypatch):
+@pytest.mark.parametrize("groups", [1, 3])
+def test_conv_ops_give_the_same_numbers_a_few_images_at_a_time(monkeypatch, groups):
     from minigrad.ops import conv, conv_transpose, conv_weight, linalg
     rng = np.random.default_rng(9)
-    x, w = rng.standard_normal((5, 8, 7, 3)), rng.standard_normal((3, 2, 3, 4))
-    dy = rng.standard_normal((5, 3, 6, 4))
-    args = ((2, 1), (1, 1))
+    x, w = rng.standard_normal((5, 8, 7, 3)), rng.standard_normal((3, 2, 3 // groups, 6))
+    dy = rng.standard_normal((5, 3, 6, 6))
+    args = ((2, 1), (1, 1), groups)
 
     def all_three():
         return [conv(x, w, *args).data, conv_transpose(dy, w, x.shape, *args).data,
                 conv_weight(x, dy, (3, 2), *args).data]
     whole = all_three()
+    counts = []                       # how many chunks each of the three went through
+    real_chunks = linalg._chunks
+    monkeypatch.setattr(linalg, "_chunks", lambda n, size: counts.append(len(real_chunks(n, size)))
+                        or real_chunks(n, size))
     monkeypatch.setattr(linalg, "_CHUNK_BYTES", 2 * 3 * 6 * 18 * 8)    # two images a chunk
     for one, chunked in zip(whole, all_three()):
         np.testing.assert_allclose(chunked, one, rtol=1e-12, atol=1e-12)
+    assert counts == [3, 3, 3]        # 2 + 2 + 1 images
 
 
 @pytest.mark.parametrize("x_shape,w_shape,kwargs", [

@@ -153,12 +153,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
     if any(lo or hi for lo, hi in pads):
         x = ops.pad(x, ((0, 0), *pads, (0, 0)))
     filters = filters.transpose(2, 3, 1, 0)           # (kh, kw, C / groups, O)
-    if groups == 1:
-        y = ops.conv(x, filters, stride, dilation)
-    else:                                             # each group of channels on its own
-        c, o = group_channels, out_channels // groups
-        y = ops.concatenate([ops.conv(x[..., k * c:(k + 1) * c], filters[..., k * o:(k + 1) * o],
-                                      stride, dilation) for k in range(groups)], axis=3)
+    y = ops.conv(x, filters, stride, dilation, groups)
     if bias is not None:
         y = y + cast_like(bias, x)
     y = y.transpose(0, 3, 1, 2)                       # (N, O, oh, ow), channels last in memory
@@ -169,7 +164,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, as im2col: copy every kernel-sized window of the padded
-    input into a row, then one matrix product with the flattened filters per group.
+    input into a row, then multiply by the flattened filters (with groups, each
+    group's rows and filters in a stack of products: ops.conv).
 
     input: (N, C, H, W) or (C, H, W); weight: (O, C / groups, kh, kw); bias: (O,).
     stride, dilation: int or pair; padding: int, pair, 'valid' or 'same'.

@@ -85,13 +85,14 @@ linear = primitive("linear", _linear_forward,
 # ----------------------------------------------------------------------------
 # Convolution: three primitives, each one the VJP of the others.
 #
-# Channels last: x is (N, H, W, C), already padded; weight is (kh, kw, C, O);
+# Channels last: x is (N, H, W, C), already padded; weight is (kh, kw, C / G, O)
+# for G groups. Group k's O / G filters see only its C / G channels:
 #
 #     conv(x, weight)[n, a, b, o] = sum over i, j, c of
-#                                   x[n, a * sh + i * dh, b * sw + j * dw, c] * weight[i, j, c, o]
+#         x[n, a * sh + i * dh, b * sw + j * dw, k * C / G + c] * weight[i, j, c, o]
 #
-# for stride (sh, sw) and dilation (dh, dw). conv is linear in x and in weight,
-# so for any dy of its output's shape (<u, v> is the sum of u * v)
+# for stride (sh, sw), dilation (dh, dw) and o in group k. conv is linear in x
+# and in weight, so for any dy of its output's shape (<u, v> is the sum of u * v)
 #
 #     <dy, conv(x, weight)> = <conv_transpose(dy, weight), x> = <conv_weight(x, dy), weight>
 #
@@ -104,25 +105,23 @@ linear = primitive("linear", _linear_forward,
 #     conv_transpose(dy, weight): dy <- conv(g, weight)            weight <- conv_weight(g, dy)
 #     conv_weight(x, dy):         x <- conv_transpose(dy, g)       dy <- conv(x, g)
 #
-# (g: the gradient arriving at each one's output), so every gradient is again
-# one of the three and can be differentiated as far as one likes. PyTorch
-# splits convolution the same way (its backward for the input and for the weight).
+# (g: the gradient arriving at each one's output; all with the same stride,
+# dilation and groups), so every gradient is again one of the three and can be
+# differentiated as far as one likes. PyTorch splits convolution the same way
+# (its backward for the input and for the weight).
 #
 # How they compute, and why so (benchmarks/README.md has the figures): im2col,
 # a copy of the windows into a matrix with one row per output position and one
-# column per (i, j, c), multiplied by weight as a (kh * kw * C, O) matrix.
-# - Channels last, because a window row is then one run of kw * C numbers to
-#   copy, and the products take row-major matrices of positions x channels, the
-#   shape OpenBLAS multiplies fastest here (4.2 ms against 6.7-7.2 ms for the same
-#   product with the batch axis last, the layout this file used before).
-# - A few images at a time (_CHUNK_BYTES), because one chunk's window copy then
-#   stays in the core's cache for the product that reads it: the whole batch's
-#   copy (38 MB on the benchmark's shape) goes out to memory and comes back:
-#   forward + backward took 29 ms so, and 22 ms one image at a time.
+# column per (i, j, c), multiplied by weight as a (kh * kw * C, O) matrix; with
+# groups, a stack of G such products, (G, positions, kh * kw * C / G) times
+# (G, kh * kw * C / G, O / G), in one np.matmul call.
+# - Channels last: a window row is one run of kw * C numbers to copy, and
+#   OpenBLAS multiplies row-major positions x channels matrices fastest.
+# - A few images at a time (_CHUNK_BYTES): one chunk's window copy stays in the
+#   core's cache for the products that read it; the whole batch's does not.
 # - conv_transpose multiplies dy by each kernel offset's (O, C) block of weight
-#   separately, so that each offset's result is one contiguous array, added onto
-#   the input in runs of ow * C numbers. Multiplying by all of weight at once
-#   gives an offset's values as runs of C numbers, and adding those back took 20 ms.
+#   separately: each offset's result is then one contiguous array, added onto
+#   the input in long runs instead of runs of C numbers.
 # ----------------------------------------------------------------------------
 
 _CHUNK_BYTES = 1 << 20      # the window copy of one chunk of images: about one L2 cache
@@ -133,14 +132,16 @@ def window_count(size, kernel, stride, dilation):
     return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _conv_windows(x, kernel, stride, dilation):
-    """The windows of x (N, H, W, C) as a view (N, oh, ow, kh, kw, C): entry
-    [n, a, b, i, j] is the input under kernel offset (i, j) of window (a, b)."""
+def _conv_windows(x, kernel, stride, dilation, groups):
+    """The windows of x (N, H, W, C) as a view (N, oh, ow, G, kh, kw, C / G): entry
+    [n, a, b, k, i, j] is group k's channels under kernel offset (i, j) of window (a, b)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    n, height, width, c = x.shape
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    x = x.reshape(n, height, width, groups, c // groups)
     windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))
-    windows = windows[:, ::sh, ::sw, :, ::dh, ::dw]          # (N, oh, ow, C, kh, kw)
-    return windows.transpose(0, 1, 2, 4, 5, 3)
+    windows = windows[:, ::sh, ::sw, :, :, ::dh, ::dw]       # (N, oh, ow, G, C / G, kh, kw)
+    return windows.transpose(0, 1, 2, 3, 5, 6, 4)
 
 
 def _chunks(n, size):
@@ -155,42 +156,59 @@ def _images_per_chunk(positions, row, itemsize):
     return max(1, _CHUNK_BYTES // (positions * row * itemsize))
 
 
-def _window_matrices(x, kernel, stride, dilation):
+def _window_matrices(x, kernel, stride, dilation, groups):
     """For each chunk of images: its slice of the batch and its windows copied
-    into a (positions, kh * kw * C) matrix, one row per window. Every chunk is
-    copied into the same array: a fresh large array costs page faults each time."""
-    windows = _conv_windows(x, kernel, stride, dilation)
-    n, oh, ow, kh, kw, c = windows.shape
-    size = _images_per_chunk(oh * ow, kh * kw * c, x.itemsize)
-    buffer = np.empty((min(size, n), oh, ow, kh, kw, c), dtype=x.dtype)
+    into a (G, positions, kh * kw * C / G) stack of matrices, one row per window.
+
+    Every chunk is copied into the same buffer (a fresh large array costs page
+    faults each time), so a chunk's matrices are valid only until the next chunk
+    is asked for: use them before moving on, and never keep them."""
+    windows = _conv_windows(x, kernel, stride, dilation, groups)
+    n, oh, ow, _, kh, kw, c = windows.shape
+    size = _images_per_chunk(oh * ow, kh * kw * c * groups, x.itemsize)
+    buffer = np.empty((min(size, n), oh, ow, groups, kh, kw, c), dtype=x.dtype)
     for part, images in _chunks(n, size):
         np.copyto(buffer[:images], windows[part])
-        yield part, buffer[:images].reshape(images * oh * ow, kh * kw * c)
+        rows = buffer[:images].reshape(images, oh, ow, groups * kh * kw * c)
+        yield part, _by_group(rows, groups)
 
 
-def _conv_forward(x, weight, stride, dilation):
+def _by_group(a, groups):
+    """(N, oh, ow, G * m) -> (G, N * oh * ow, m): group k's m columns of a as one
+    matrix (a view when a is contiguous)."""
+    n, oh, ow, o = a.shape
+    return a.reshape(n * oh * ow, groups, o // groups).swapaxes(0, 1)
+
+
+def _conv_forward(x, weight, stride, dilation, groups):
     kh, kw, c, o = weight.shape
     n, height, width = x.shape[:3]
     oh = window_count(height, kh, stride[0], dilation[0])
     ow = window_count(width, kw, stride[1], dilation[1])
     y = np.empty((n, oh, ow, o), dtype=np.result_type(x, weight))
-    matrix = weight.reshape(kh * kw * c, o)
-    for part, cols in _window_matrices(x, (kh, kw), stride, dilation):
-        np.matmul(cols, matrix, out=y[part].reshape(-1, o))   # (straight into y)
+    # (kh, kw, C / G, O) -> (G, kh * kw * C / G, O / G): each group's filters as a matrix
+    matrices = weight.reshape(kh * kw * c, groups, o // groups).swapaxes(0, 1)
+    for part, cols in _window_matrices(x, (kh, kw), stride, dilation, groups):
+        if groups == 1:
+            np.matmul(cols, matrices, out=_by_group(y[part], 1))    # (straight into y)
+        else:           # (NumPy's matmul writes into a strided output slowly)
+            _by_group(y[part], groups)[...] = cols @ matrices
     return y
 
 
-def _conv_transpose_forward(dy, weight, shape, stride, dilation):
+def _conv_transpose_forward(dy, weight, shape, stride, dilation, groups):
     kh, kw, c, o = weight.shape
     n, oh, ow = dy.shape[:3]
     (sh, sw), (dh, dw) = stride, dilation
     dx = np.zeros(shape, dtype=np.result_type(dy, weight))
-    blocks = np.swapaxes(weight, 2, 3)                        # (kh, kw, O, C): one per offset
-    size = _images_per_chunk(oh * ow, kh * kw * c, dx.itemsize)
-    buffer = np.empty((kh, kw, min(size, n) * oh * ow, c), dtype=dx.dtype)
+    # one (O / G, C / G) block per kernel offset and group: (kh, kw, G, O / G, C / G)
+    blocks = weight.reshape(kh, kw, c, groups, o // groups).transpose(0, 1, 3, 4, 2)
+    size = _images_per_chunk(oh * ow, kh * kw * c * groups, dx.itemsize)
+    buffer = np.empty((kh, kw, min(size, n) * oh * ow, groups, c), dtype=dx.dtype)
     for part, images in _chunks(n, size):
-        pieces = np.matmul(dy[part].reshape(-1, o), blocks, out=buffer[:, :, :images * oh * ow])
-        pieces = pieces.reshape(kh, kw, images, oh, ow, c)
+        pieces = buffer[:, :, :images * oh * ow]                  # (kh, kw, positions, G, C / G)
+        np.matmul(_by_group(dy[part], groups), blocks, out=pieces.swapaxes(2, 3))
+        pieces = pieces.reshape(kh, kw, images, oh, ow, groups * c)
         for i in range(kh):            # a loop over kernel offsets, not over pixels
             for j in range(kw):
                 top, left = i * dh, j * dw
@@ -199,33 +217,33 @@ def _conv_transpose_forward(dy, weight, shape, stride, dilation):
     return dx
 
 
-def _conv_weight_forward(x, dy, kernel, stride, dilation):
-    (kh, kw), c = kernel, x.shape[3]
-    n, oh, ow, o = dy.shape
-    dw = np.zeros((kh, kw, c, o), dtype=np.result_type(x, dy))
-    total = dw.reshape(kh * kw * c, o)                        # a view: adding to it fills dw
-    for part, cols in _window_matrices(x, kernel, stride, dilation):
-        total += cols.T @ dy[part].reshape(-1, o)
-    return dw
+def _conv_weight_forward(x, dy, kernel, stride, dilation, groups):
+    (kh, kw), c = kernel, x.shape[3] // groups
+    o = dy.shape[3]
+    total = np.zeros((groups, kh * kw * c, o // groups), dtype=np.result_type(x, dy))
+    for part, cols in _window_matrices(x, kernel, stride, dilation, groups):
+        total += cols.swapaxes(1, 2) @ _by_group(dy[part], groups)
+    # (G, kh * kw * C / G, O / G) -> (kh, kw, C / G, O): group k's filters back in their columns
+    return total.swapaxes(0, 1).reshape(kh, kw, c, o)
 
 
 conv = primitive("conv", _conv_forward,
-                 lambda g, ans, x, weight, stride, dilation:
-                 conv_transpose(g, weight, _shape(x), stride, dilation),
-                 lambda g, ans, x, weight, stride, dilation:
-                 conv_weight(x, g, _shape(weight)[:2], stride, dilation),
+                 lambda g, ans, x, weight, stride, dilation, groups:
+                 conv_transpose(g, weight, _shape(x), stride, dilation, groups),
+                 lambda g, ans, x, weight, stride, dilation, groups:
+                 conv_weight(x, g, _shape(weight)[:2], stride, dilation, groups),
                  saves=("x", "weight"))
 conv_transpose = primitive("conv_transpose", _conv_transpose_forward,
-                           lambda g, ans, dy, weight, shape, stride, dilation:
-                           conv(g, weight, stride, dilation),
-                           lambda g, ans, dy, weight, shape, stride, dilation:
-                           conv_weight(g, dy, _shape(weight)[:2], stride, dilation),
+                           lambda g, ans, dy, weight, shape, stride, dilation, groups:
+                           conv(g, weight, stride, dilation, groups),
+                           lambda g, ans, dy, weight, shape, stride, dilation, groups:
+                           conv_weight(g, dy, _shape(weight)[:2], stride, dilation, groups),
                            saves=("dy", "weight"))
 conv_weight = primitive("conv_weight", _conv_weight_forward,
-                        lambda g, ans, x, dy, kernel, stride, dilation:
-                        conv_transpose(dy, g, _shape(x), stride, dilation),
-                        lambda g, ans, x, dy, kernel, stride, dilation:
-                        conv(x, g, stride, dilation),
+                        lambda g, ans, x, dy, kernel, stride, dilation, groups:
+                        conv_transpose(dy, g, _shape(x), stride, dilation, groups),
+                        lambda g, ans, x, dy, kernel, stride, dilation, groups:
+                        conv(x, g, stride, dilation, groups),
                         saves=("x", "dy"))
 
 
