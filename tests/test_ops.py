@@ -703,7 +703,7 @@ def test_bad_dtype_names_the_op():
 
 
 # ----------------------------------------------------------------------------
-# unfold / fold: the im2col pair behind conv2d
+# unfold / fold: the sliding-window pair behind max_pool2d and avg_pool2d
 # ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kernel,stride,dilation", [((2, 2), (1, 1), (1, 1)),

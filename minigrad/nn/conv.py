@@ -12,8 +12,9 @@ per window:
 They are compositions of primitives, so the engine derives their gradients (and
 second derivatives). Inside, conv2d moves the channels last, (N, H, W, C), and
 pooling sees the channels of the images as planes, (N * C, H, W): the layouts
-ops.conv and ops.unfold work in (why: minigrad/ops/linalg.py). conv2d's output is (N, O, oh, ow) with its
-channels still last in memory, as PyTorch's channels_last format. Arguments
+ops.conv and ops.unfold work in (why: minigrad/ops/linalg.py). conv2d's output
+is (N, O, oh, ow) with its channels still last in memory, as PyTorch's
+channels_last format. Arguments
 follow PyTorch's torch.nn.functional, and each function also takes an unbatched
 input (without N).
 """
@@ -237,8 +238,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
     sums = _windows(x, kernel, stride, pads, dilation, 0).sum(axis=(0, 1))  # (N * C, oh, ow)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) \
-                or divisor_override == 0:
+        if isinstance(divisor_override, bool) or divisor_override == 0 or \
+                not isinstance(divisor_override, (int, np.integer)):
             raise ValueError(f"{where}: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
         divisor = divisor_override

@@ -255,13 +255,9 @@ conv_weight = primitive("conv_weight", _conv_weight_forward,
 # window. Pooling works on each channel of each image on its own, so
 # (N, C, H, W) is (N * C, H, W) without a copy, and its gradient comes back in
 # that order too. With the offsets first, a max or sum over a window is an
-# elementwise max or sum of kh * kw whole arrays, and fold adds whole arrays.
-# Before, the batch axis went last ((C, H, W, N), a window row a run of ow * N
-# numbers, offsets second): max_pool2d kernel 3, stride 2, padding 1 on
-# (64, 16, 32, 32), forward + backward in plain NumPy, took 12.9 ms so and
-# 6.3 ms now (kernel 2: 5.6 and 2.8 ms). Small images with a stride lose a
-# little (unfold and fold then move runs of ow numbers, not ow * N): on 8x8
-# images 0.22 ms before and 0.30 now.
+# elementwise max or sum of kh * kw whole arrays, and fold adds whole arrays:
+# faster than the batch-last layout used before, except a little on small
+# images with a stride (benchmarks/README.md has the figures).
 # unfold and fold are adjoint linear maps, so each one's VJP is the other.
 # ----------------------------------------------------------------------------
 
@@ -299,7 +295,7 @@ fold = primitive("fold", _fold_forward,
 
 def _first_true(hits, axis):
     """hits with only the first True along `axis` kept. (np.argmax would say where
-    it is, but along an inner axis it runs once per window: 40x slower here.)"""
+    it is, but along an inner axis NumPy runs it once per window: far slower.)"""
     first = np.zeros_like(hits)
     seen = np.zeros_like(np.take(hits, 0, axis))
     entries, firsts = np.moveaxis(hits, axis, 0), np.moveaxis(first, axis, 0)  # (views)
@@ -326,6 +322,6 @@ def _first_max(x, axis, valid):
 # the one _first_max picks. (ops.max shares it between ties, as PyTorch's amax.)
 window_max = primitive("window_max",
                        lambda x, axis, valid: np.max(x, axis=axis),
-                       lambda g, ans, x, axis, valid:
-                       expand_dims(g, axis) * _first_max(_data(x), axis, valid).astype(_data(x).dtype),
+                       lambda g, ans, x, axis, valid: expand_dims(g, axis) *
+                       _first_max(_data(x), axis, valid).astype(_data(x).dtype),
                        saves="x")
