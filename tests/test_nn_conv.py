@@ -1,6 +1,8 @@
 """nn/conv.py: conv1d, conv2d (stride, padding forms, dilation, groups), max_pool2d and
 avg_pool2d against PyTorch in float64 (values, gradients, second derivatives), the
 edge points where engines part (ties, nan, -inf next to padding), and the modules."""
+import re
+
 import numpy as np
 import pytest
 
@@ -153,6 +155,54 @@ def test_conv1d_matches_pytorch(torch, x_shape, w_shape, kwargs):
               rng.standard_normal(w_shape[0])]
     _compare(torch, lambda x, w, b: F.conv1d(x, w, b, **kwargs),
              lambda x, w, b: torch.nn.functional.conv1d(x, w, b, **kwargs), arrays, second=True)
+
+
+ZERO_SIZE_CASES = [  # (function, input shape, weight shape or None, keyword arguments)
+    ("conv2d", (0, 3, 6, 6), (4, 3, 3, 3), dict(padding=1)),          # empty batch: a result
+    ("conv2d", (2, 0, 6, 6), (4, 0, 3, 3), dict()),                   # no channels: (N, 0, oh, ow)
+    ("conv2d", (2, 0, 6, 6), (4, 0, 3, 3), dict(groups=2, stride=2, padding=1)),
+    ("conv2d", (0, 6, 6), (4, 0, 3, 3), dict()),                      # unbatched, no channels
+    ("conv2d", (2, 3, 6, 6), (0, 3, 3, 3), dict()),                   # no filters: an error
+    ("conv2d", (0, 3, 6, 6), (0, 3, 3, 3), dict()),
+    ("conv2d", (2, 3, 0, 6), (4, 3, 3, 3), dict(padding=2)),          # empty height: an error...
+    ("conv2d", (2, 3, 0, 6), (4, 3, 1, 1), dict()),
+    ("conv2d", (0, 3, 0, 6), (4, 3, 3, 3), dict(padding=2)),          # ...but not in an empty batch
+    ("conv2d", (2, 0, 0, 6), (4, 0, 3, 3), dict(padding=2)),          # ...nor without channels
+    ("conv1d", (2, 3, 0), (4, 3, 3), dict(padding=2)),
+    ("conv1d", (2, 0, 5), (4, 0, 3), dict()),
+    ("conv1d", (2, 3, 5), (0, 3, 3), dict()),
+    ("max_pool2d", (0, 3, 6, 6), None, dict(kernel_size=2)),
+    ("max_pool2d", (2, 0, 6, 6), None, dict(kernel_size=2)),
+    ("max_pool2d", (2, 3, 0, 6), None, dict(kernel_size=2, padding=1)),
+    ("avg_pool2d", (0, 3, 0, 6), None, dict(kernel_size=2, padding=1)),
+]
+
+
+@pytest.mark.parametrize("name,x_shape,w_shape,kwargs", ZERO_SIZE_CASES, ids=str)
+def test_zero_size_inputs_as_in_pytorch(torch, name, x_shape, w_shape, kwargs):
+    """PyTorch's result where it gives one (with gradients of the right shapes), else a
+    ValueError naming the function and the shape at fault."""
+    arrays = [np.zeros(x_shape)]
+    if w_shape is not None:
+        arrays += [np.ones(w_shape), np.ones(w_shape[0])]              # weight, bias
+    xs_t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    try:
+        expected = getattr(torch.nn.functional, name)(*xs_t, **kwargs)
+    except RuntimeError:
+        faulty = x_shape if w_shape is None or w_shape[0] else w_shape
+        with pytest.raises(ValueError, match=rf"{name}: .*{re.escape(str(faulty))}"):
+            getattr(F, name)(*arrays, **kwargs)
+        return
+    xs_m = [mg.Tensor(a, requires_grad=True) for a in arrays]
+    y = getattr(F, name)(*xs_m, **kwargs)
+    assert y.shape == tuple(expected.shape) and y.dtype == np.float64
+    grads_t = torch.autograd.grad(expected.sum(), xs_t, allow_unused=True)
+    grads_m = mg.grad(y.sum(), xs_m, allow_unused=True)
+    for gm, gt, a in zip(grads_m, grads_t, arrays):
+        gm = np.zeros(a.shape) if gm is None else gm.data
+        gt = np.zeros(a.shape) if gt is None else gt.numpy()
+        np.testing.assert_array_equal(gm, gt)
+        assert gm.shape == a.shape
 
 
 POOL_CASES = [  # (kernel_size, stride, padding, dilation)

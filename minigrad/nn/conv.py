@@ -126,6 +126,9 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
         raise ValueError(f"{where}: groups must be a positive integer, got {groups!r}")
     out_channels, group_channels, *kernel = weight.shape
     shape = x.shape[1:] if unbatched else x.shape
+    if out_channels == 0:
+        raise ValueError(f"{where}: weight of shape {weight.shape} has no filters; it needs "
+                         f"at least one (out channels >= 1)")
     if x.shape[1] != group_channels * groups:
         dims = "L" if spatial == 1 else "H, W"
         raise ValueError(f"{where}: expected input of shape (N, {group_channels * groups}, {dims}) "
@@ -143,6 +146,9 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
     _at_least(dilation, 1, "dilation", where, dilation)
     pads = _padding(padding, spatial, tuple(kernel), stride, dilation, where)
     _check_fits(x, tuple(kernel), stride, pads, dilation, where, shape)
+    if 0 in x.shape[2:] and x.shape[0] and x.shape[1]:       # PyTorch's rule, padding or not
+        raise ValueError(f"{where}: input of shape {shape} has an empty spatial axis; PyTorch "
+                         f"allows one only when the batch or the channels are empty")
 
     n = x.shape[0]
     filters = cast_like(weight, x)
@@ -155,11 +161,13 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
         x = ops.pad(x, ((0, 0), *pads, (0, 0)))
     filters = filters.transpose(2, 3, 1, 0)           # (kh, kw, C / groups, O)
     y = ops.conv(x, filters, stride, dilation, groups)
+    if group_channels == 0:   # no input channels: PyTorch's result is empty, (N, 0, oh, ow)
+        y, bias = y[..., :0], None if bias is None else bias[:0]     # (zero gradients)
     if bias is not None:
         y = y + cast_like(bias, x)
     y = y.transpose(0, 3, 1, 2)                       # (N, O, oh, ow), channels last in memory
     if spatial == 1:
-        y = y.reshape(n, out_channels, y.shape[3])
+        y = y.reshape(n, y.shape[1], y.shape[3])
     return y[0] if unbatched else y
 
 
@@ -201,6 +209,13 @@ def _pool_args(x, kernel_size, stride, padding, dilation, where):
     return kernel, stride, tuple((p, p) for p in pads), dilation
 
 
+def _check_nonempty(x, unbatched, where):
+    """Pooling takes an empty batch but nothing else empty (as PyTorch)."""
+    if 0 in x.shape[1:]:
+        shape = x.shape[1:] if unbatched else x.shape
+        raise ValueError(f"{where}: input of shape {shape} is empty; only its batch may be")
+
+
 def _unsupported(where, **options):
     for name, (value, default) in options.items():
         if value != default:
@@ -216,6 +231,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     _unsupported(where, ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
     x, unbatched = _batched(input, 2, where, "(C, H, W)")
     kernel, stride, pads, dilation = _pool_args(x, kernel_size, stride, padding, dilation, where)
+    _check_nonempty(x, unbatched, where)
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
     cols = _windows(x, kernel, stride, pads, dilation, -np.inf)
     kh, kw, planes, oh, ow = cols.shape
@@ -235,6 +251,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     _unsupported(where, ceil_mode=(ceil_mode, False))
     x, unbatched = _batched(input, 2, where, "(C, H, W)")
     kernel, stride, pads, dilation = _pool_args(x, kernel_size, stride, padding, 1, where)
+    _check_nonempty(x, unbatched, where)
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
     sums = _windows(x, kernel, stride, pads, dilation, 0).sum(axis=(0, 1))  # (N * C, oh, ow)
     if divisor_override is not None:

@@ -152,8 +152,8 @@ def _chunks(n, size):
 
 def _images_per_chunk(positions, row, itemsize):
     """How many images' window copies (positions rows of `row` numbers each)
-    fit in _CHUNK_BYTES; at least one."""
-    return max(1, _CHUNK_BYTES // (positions * row * itemsize))
+    fit in _CHUNK_BYTES; at least one (also when a row is empty: no channels)."""
+    return max(1, _CHUNK_BYTES // max(1, positions * row * itemsize))
 
 
 def _window_matrices(x, kernel, stride, dilation, groups):
