@@ -65,10 +65,12 @@ def test_conv2d_matches_pytorch(torch, x_shape, w_shape, kwargs):
              lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kwargs), arrays)
 
 
-@pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1), dict(groups=2, dilation=2)])
+@pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1), dict(groups=2, dilation=2),
+                                    dict(groups=4, padding=1, stride=(1, 2))])    # depthwise
 def test_conv2d_second_derivatives_match_pytorch(torch, kwargs):
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((2, 4 // kwargs.get("groups", 1), 3, 3))]
+    groups = kwargs.get("groups", 1)
+    arrays = [rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((4, 4 // groups, 3, 3))]
     _compare(torch, lambda x, w: F.conv2d(x, w, **kwargs).tanh(),
              lambda x, w: torch.nn.functional.conv2d(x, w, **kwargs).tanh(), arrays, second=True)
 
@@ -78,7 +80,8 @@ CONV_OP_CASES = [((3, 7, 6, 2), (3, 2, 2, 4), (1, 1), (1, 1), 1),
                  ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), (1, 1), 1),
                  ((2, 9, 9, 2), (2, 3, 2, 3), (2, 1), (2, 2), 1),
                  ((2, 8, 7, 6), (3, 2, 2, 6), (2, 1), (1, 2), 3),       # 3 groups of 2 -> 2
-                 ((3, 6, 7, 4), (2, 3, 1, 8), (1, 2), (2, 1), 4)]       # depthwise, 2 filters each
+                 ((3, 6, 7, 4), (2, 3, 1, 8), (1, 2), (2, 1), 4),       # 2 filters per channel
+                 ((2, 7, 8, 3), (3, 2, 1, 3), (2, 1), (1, 2), 3)]       # depthwise, 1 filter each
 
 
 @pytest.mark.parametrize("x_shape,w_shape,stride,dilation,groups", CONV_OP_CASES)
@@ -97,7 +100,7 @@ def test_conv_transpose_and_conv_weight_are_the_adjoints_of_conv(x_shape, w_shap
 
 
 def test_grouped_conv_is_each_group_on_its_own():
-    """conv with G groups == G ungrouped convs on each group's channels and filters, side by side."""
+    """conv with G groups == G ungrouped convs, each on its group's channels and filters."""
     from minigrad.ops import conv
     rng = np.random.default_rng(10)
     x, w = rng.standard_normal((2, 6, 5, 6)), rng.standard_normal((2, 3, 2, 9))

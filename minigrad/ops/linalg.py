@@ -122,6 +122,10 @@ linear = primitive("linear", _linear_forward,
 # - conv_transpose multiplies dy by each kernel offset's (O, C) block of weight
 #   separately: each offset's result is then one contiguous array, added onto
 #   the input in long runs instead of runs of C numbers.
+# - Depthwise, one filter per channel (C / G = O / G = 1, MobileNet's layers):
+#   no windows and no products, but for each kernel offset the input it sees
+#   times that offset's C weights, added up. im2col would copy single numbers
+#   and make one tiny BLAS call per channel.
 # ----------------------------------------------------------------------------
 
 _CHUNK_BYTES = 1 << 20      # the window copy of one chunk of images: about one L2 cache
@@ -130,6 +134,19 @@ _CHUNK_BYTES = 1 << 20      # the window copy of one chunk of images: about one 
 def window_count(size, kernel, stride, dilation):
     """How many windows fit along an axis of `size` (PyTorch's output-size formula)."""
     return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _seen_from(i, j, oh, ow, stride, dilation):
+    """Index of the input that kernel offset (i, j) sees, one pixel per window:
+    x[_seen_from(...)] is (N, oh, ow, C), lined up with the output."""
+    (sh, sw), (dh, dw) = stride, dilation
+    return (slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
+def _depthwise(group_channels, out_channels, groups):
+    """One input and one output channel per group: each filter sees one channel."""
+    return group_channels == 1 and out_channels == groups
 
 
 def _conv_windows(x, kernel, stride, dilation, groups):
@@ -185,6 +202,12 @@ def _conv_forward(x, weight, stride, dilation, groups):
     n, height, width = x.shape[:3]
     oh = window_count(height, kh, stride[0], dilation[0])
     ow = window_count(width, kw, stride[1], dilation[1])
+    if _depthwise(c, o, groups):
+        y = np.zeros((n, oh, ow, o), dtype=np.result_type(x, weight))
+        for i in range(kh):
+            for j in range(kw):
+                y += x[_seen_from(i, j, oh, ow, stride, dilation)] * weight[i, j, 0]
+        return y
     y = np.empty((n, oh, ow, o), dtype=np.result_type(x, weight))
     # (kh, kw, C / G, O) -> (G, kh * kw * C / G, O / G): each group's filters as a matrix
     matrices = weight.reshape(kh * kw * c, groups, o // groups).swapaxes(0, 1)
@@ -199,8 +222,12 @@ def _conv_forward(x, weight, stride, dilation, groups):
 def _conv_transpose_forward(dy, weight, shape, stride, dilation, groups):
     kh, kw, c, o = weight.shape
     n, oh, ow = dy.shape[:3]
-    (sh, sw), (dh, dw) = stride, dilation
     dx = np.zeros(shape, dtype=np.result_type(dy, weight))
+    if _depthwise(c, o, groups):
+        for i in range(kh):
+            for j in range(kw):
+                dx[_seen_from(i, j, oh, ow, stride, dilation)] += dy * weight[i, j, 0]
+        return dx
     # one (O / G, C / G) block per kernel offset and group: (kh, kw, G, O / G, C / G)
     blocks = weight.reshape(kh, kw, c, groups, o // groups).transpose(0, 1, 3, 4, 2)
     size = _images_per_chunk(oh * ow, kh * kw * c * groups, dx.itemsize)
@@ -211,15 +238,20 @@ def _conv_transpose_forward(dy, weight, shape, stride, dilation, groups):
         pieces = pieces.reshape(kh, kw, images, oh, ow, groups * c)
         for i in range(kh):            # a loop over kernel offsets, not over pixels
             for j in range(kw):
-                top, left = i * dh, j * dw
-                dx[part, top:top + sh * (oh - 1) + 1:sh, left:left + sw * (ow - 1) + 1:sw] += \
-                    pieces[i, j]
+                dx[part][_seen_from(i, j, oh, ow, stride, dilation)] += pieces[i, j]
     return dx
 
 
 def _conv_weight_forward(x, dy, kernel, stride, dilation, groups):
     (kh, kw), c = kernel, x.shape[3] // groups
     o = dy.shape[3]
+    if _depthwise(c, o, groups):       # each offset's input times dy, summed
+        grad = np.empty((kh, kw, 1, o), dtype=np.result_type(x, dy))
+        for i in range(kh):
+            for j in range(kw):
+                seen = x[_seen_from(i, j, *dy.shape[1:3], stride, dilation)]
+                grad[i, j, 0] = np.einsum("nabc,nabc->c", seen, dy)
+        return grad
     total = np.zeros((groups, kh * kw * c, o // groups), dtype=np.result_type(x, dy))
     for part, cols in _window_matrices(x, kernel, stride, dilation, groups):
         total += cols.swapaxes(1, 2) @ _by_group(dy[part], groups)
