@@ -173,8 +173,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, as im2col: copy every kernel-sized window of the padded
-    input into a row, then multiply by the flattened filters (with groups, each
-    group's rows and filters in a stack of products: ops.conv).
+    input into a row, then multiply by the flattened filters (with groups, a stack of
+    products, one per group; depthwise, one filter per channel, needs no copy: ops.conv).
 
     input: (N, C, H, W) or (C, H, W); weight: (O, C / groups, kh, kw); bias: (O,).
     stride, dilation: int or pair; padding: int, pair, 'valid' or 'same'.
