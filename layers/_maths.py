@@ -329,9 +329,12 @@ def sum_over(a, axes, b=None):
     np.einsum sums the products without building a * b, and over several axes at
     once (BatchNorm2d's (0, 2, 3)) it is 2.5-3x faster than ndarray.sum, which
     walks them in short strided runs (measured on the CNN step's two BatchNorm2d
-    inputs, (64, 8, 8, 8) and (64, 16, 4, 4))."""
+    inputs, (64, 8, 8, 8) and (64, 16, 4, 4)). Over one axis ndarray.sum is the
+    faster of the two (1.7 against 3.0 us on the MLP step's (32, 128))."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return (a if b is None else a * b).sum(axis=axes, keepdims=True)
+    if b is None and len(axes) == 1:
+        return a.sum(axis=axes, keepdims=True)
     index = list(range(a.ndim))
     kept = [i for i in index if i not in axes]
     total = np.einsum(a, index, kept) if b is None else np.einsum(a, index, b, index, kept)
