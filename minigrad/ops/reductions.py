@@ -9,7 +9,7 @@ import numpy as np
 from minigrad.checks import flag, operand
 from minigrad.ops.elementwise import where
 from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
-from minigrad.ops.shape import broadcast_to, reshape
+from minigrad.ops.shape import broadcast_to, reshape, sum_axes
 from minigrad.spellings import numpy_or_torch_names
 
 # ----------------------------------------------------------------------------
@@ -21,7 +21,7 @@ def _sum_vjp(g, ans, x, axes, keepdims):
     return broadcast_to(reshape(g, _kept_shape(shape, axes)), shape)
 
 
-_sum = primitive("sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+_sum = primitive("sum", lambda x, axes, keepdims: sum_axes(np.asarray(x), axes, keepdims),
                  _sum_vjp, saves="x.shape")
 
 

@@ -16,12 +16,23 @@ from minigrad.tensor import Tensor
 # Broadcasting and its adjoint (the engine uses sum_to to undo broadcasting)
 # ----------------------------------------------------------------------------
 
+def sum_axes(x, axes, keepdims):
+    """np.sum(x, axis=axes, keepdims=keepdims), the first axis summed first when there
+    are several: NumPy adds whole contiguous blocks at memory speed, while over
+    (0, 2, 3) at once it walks short strided runs, 2.5x slower on BatchNorm2d's
+    gradients in the CNN training step (benchmarks/training_step.py)."""
+    if len(axes) > 1 and axes[0] == 0:
+        x = x.sum(axis=0, keepdims=keepdims)
+        axes = axes[1:] if keepdims else tuple(a - 1 for a in axes[1:])
+    return x.sum(axis=axes, keepdims=keepdims)
+
+
 def _sum_to_forward(x, shape):
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
                                       if n == 1 and x.shape[i + lead] != 1)
     if axes:
-        x = x.sum(axis=axes, keepdims=True)
+        x = sum_axes(x, axes, keepdims=True)
     return x.reshape(shape)
 
 
