@@ -25,6 +25,7 @@ Then two operations alone, float32, forward + backward (gradients of input and w
     python benchmarks/training_step.py                # everything
     python benchmarks/training_step.py --only mlp     # one part: mlp, cnn, conv, pool
     python benchmarks/training_step.py --profile mlp  # cProfile of minigrad's step
+    python benchmarks/training_step.py --profile mlp --bn manual   # ... with the manual BatchNorm
 
 The header line names NumPy's BLAS and the CPU kernel it runs (threadpoolctl, if
 installed). Where OPENBLAS_CORETYPE is set (some shared machines pin an older kernel,
@@ -315,11 +316,11 @@ def blas_kernel():
     return text + (f"; pinned by {' '.join(pinned)}" if pinned else "")
 
 
-def profile(kind):
+def profile(kind, backward="autograd"):
     import cProfile
     import pstats
     engines = trainers(kind)
-    mine = engines[1]
+    (mine,) = [e for e in engines if e.label == f"minigrad ({backward} BN)"]
     data = batches(kind, 1, 200)
     for x, y in data[:20]:
         mine.step(x, y)
@@ -338,6 +339,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
     parser.add_argument("--steps", type=int, default=20, help="training steps per round (20)")
     parser.add_argument("--profile", choices=("mlp", "cnn"), help="profile minigrad's step")
+    parser.add_argument("--bn", choices=("autograd", "manual"), default="autograd",
+                        help="with --profile: the BatchNorm's backward (default autograd)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",
                         help="cpu: the process's CPU time (default); wall: elapsed time")
     args = parser.parse_args(argv)
@@ -346,7 +349,7 @@ def main(argv=None):
     import torch
     torch.set_num_threads(1)            # one core each: a like-for-like comparison
     if args.profile:
-        profile(args.profile)
+        profile(args.profile, args.bn)
         return
     parts = args.only or ["mlp", "cnn", "conv", "pool"]
     header()
