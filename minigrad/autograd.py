@@ -25,6 +25,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.node import ANOMALY, STATE, AccumulateGrad, NotSavedError, anomaly_paused
+from minigrad.ops.shape import sum_to_shape
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
@@ -264,25 +265,26 @@ def _checked(node, grads, ans, inputs):
 
 
 def _fit(grad, shape, dtype, node, i, create_graph):
-    """Reduce a gradient to its input's shape and dtype (undo broadcasting),
-    as a Tensor when create_graph and as an ndarray otherwise."""
-    if not isinstance(grad, (Tensor, np.ndarray)):
-        grad = np.asarray(grad)           # NumPy returns scalars for 0-d results
+    """Reduce a gradient to its input's shape and dtype (undo broadcasting).
+    With create_graph it is a Tensor and the reduction is recorded (it may be
+    differentiated again); otherwise it is an ndarray and NumPy reduces it."""
+    if create_graph:
+        grad = grad if isinstance(grad, Tensor) else Tensor._make(np.asarray(grad))
+    else:                                 # (np.asarray: NumPy gives scalars for 0-d results)
+        grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
     if grad.shape != shape:
         # Only a broadcast (larger) gradient is reduced; a smaller one is a mistake
         # in a backward formula, not something to spread over the input.
         try:
             if grad.ndim < len(shape):
                 raise ValueError
-            grad = ops.sum_to(grad, shape)
+            grad = ops.sum_to(grad, shape) if create_graph else sum_to_shape(grad, shape)
         except ValueError:
             raise RuntimeError(f"{node.name} returned a gradient of shape {grad.shape} for its "
                                f"input {i} of shape {shape}") from None
     if grad.dtype != dtype:
-        grad = ops.astype(grad, dtype)
-    if create_graph:
-        return grad if isinstance(grad, Tensor) else Tensor._make(grad)
-    return grad.data if isinstance(grad, Tensor) else grad
+        grad = ops.astype(grad, dtype) if create_graph else grad.astype(dtype)
+    return grad
 
 
 def _fill_missing(node, grads, create_graph):

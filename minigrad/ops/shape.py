@@ -27,7 +27,9 @@ def sum_axes(x, axes, keepdims):
     return x.sum(axis=axes, keepdims=keepdims)
 
 
-def _sum_to_forward(x, shape):
+def sum_to_shape(x, shape):
+    """An array x summed over the axes along which `shape` was broadcast to x's
+    shape: sum_to's forward, and the backward walk's reduction of gradients."""
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
                                       if n == 1 and x.shape[i + lead] != 1)
@@ -40,7 +42,7 @@ def _broadcast_to_forward(x, shape):
     return np.broadcast_to(x, shape)
 
 
-sum_to = primitive("sum_to", _sum_to_forward,
+sum_to = primitive("sum_to", sum_to_shape,
                    lambda g, ans, x, shape: broadcast_to(g, _shape(x)),
                    saves="x.shape")
 _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
