@@ -74,7 +74,6 @@ class Primitive:
             else:
                 keeps[names.index(input_name)] = keep
         self.keeps = tuple(keeps.get(i) for i in range(len(names)))
-        self.last_output = ((None,), (None,))   # the out_shapes, out_dtypes of its last node
 
     def __call__(self, *args, **kwargs):
         """Run the forward on the raw arrays; record a Node if an input needs a gradient."""
@@ -132,12 +131,8 @@ class Primitive:
             if keep == "value" and (value._grad_fn is None or value._version_counter is not None):
                 counter = value._counter()
                 versions += ((counter, counter.count),)
-        # Speed trick (10% on benchmarks/overhead.py): fewer new objects for the garbage collector
-        shapes, dtypes = self.last_output       # alike results share the tuples of the last one
-        if shapes[0] != out.shape or dtypes[0] is not out.dtype:
-            shapes, dtypes = self.last_output = (out.shape,), (out.dtype,)
         return Node(self, edges, inputs, versions, kwargs,
-                    out if self.saves_output else None, shapes, dtypes)
+                    out if self.saves_output else None, (out.shape,), (out.dtype,))
 
     def backward(self, node, grads, ans, inputs):
         """The gradient for every input of node that needs one (None for the others)."""
