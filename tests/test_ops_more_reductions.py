@@ -265,3 +265,12 @@ def test_thousands_of_zeros_in_one_slice(torch):
     x = np.r_[2.0, 0.0, 3.0, np.zeros(1200), 4.0]
     compare(torch, lambda t: mg.cumprod(t, 0), lambda t: torch.cumprod(t, 0), x)
     compare(torch, mg.prod, torch.prod, x[:1300])
+
+
+def test_a_float32_sum_over_every_axis_is_as_accurate_as_numpys():
+    # One pairwise np.sum: adding row after row would be 500x further off here.
+    rng = np.random.default_rng(0)
+    a = rng.random((100000, 4)).astype(np.float32)
+    exact = a.astype(np.float64).sum()
+    for total in (mg.Tensor(a).sum().data, mg.Tensor(a).mean().data * a.size):
+        assert abs(float(total) - exact) / exact <= 4 * abs(float(a.sum()) - exact) / exact + 1e-8

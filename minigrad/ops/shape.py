@@ -17,11 +17,13 @@ from minigrad.tensor import Tensor
 # ----------------------------------------------------------------------------
 
 def sum_axes(x, axes, keepdims):
-    """np.sum(x, axis=axes, keepdims=keepdims), the first axis summed first when there
-    are several: NumPy adds whole contiguous blocks at memory speed, while over
-    (0, 2, 3) at once it walks short strided runs, 2.5x slower on BatchNorm2d's
-    gradients in the CNN training step (benchmarks/training_step.py)."""
-    if len(axes) > 1 and axes[0] == 0:
+    """np.sum(x, axis=axes, keepdims=keepdims), with the first axis summed first when
+    it is one of several and some axis is kept: over (0, 2, 3) at once NumPy walks
+    short strided runs, 2.5x slower on BatchNorm2d's gradients in the CNN training
+    step (benchmarks/training_step.py), while whole contiguous blocks add at memory
+    speed. A sum over every axis stays one np.sum: its pairwise summation is both
+    faster and more accurate than adding row after row."""
+    if 1 < len(axes) < x.ndim and axes[0] == 0:
         x = x.sum(axis=0, keepdims=keepdims)
         axes = axes[1:] if keepdims else tuple(a - 1 for a in axes[1:])
     return x.sum(axis=axes, keepdims=keepdims)
