@@ -53,6 +53,7 @@ import numpy as np
 
 from minigrad import Function, Tensor, is_grad_enabled, sqrt, square
 from minigrad.nn.functional import cast_like
+from minigrad.ops.shape import sum_axes
 
 
 def count(shape, axes):
@@ -326,26 +327,35 @@ def sum_over(a, axes, b=None):
     """sum_R a, or sum_R a * b when b is given, keeping the reduced axes.
 
     On tensors these are minigrad operations (the graph records them). On arrays
-    np.einsum sums the products without building a * b, and over several axes at
-    once (BatchNorm2d's (0, 2, 3)) it is 2.5-3x faster than ndarray.sum, which
-    walks them in short strided runs (measured on the CNN step's two BatchNorm2d
-    inputs, (64, 8, 8, 8) and (64, 16, 4, 4)). Over one axis ndarray.sum is the
-    faster of the two (1.7 against 3.0 us on the MLP step's (32, 128))."""
+    a sum alone is ops' sum_axes: the first axis first, then the trailing ones in
+    contiguous blocks (over BatchNorm2d's (0, 2, 3) at once NumPy walks short
+    strided runs, 2.5-3x slower), each in NumPy's pairwise summation, which keeps
+    a float32 mean as accurate as np.mean's. A sum of products is np.einsum,
+    which adds them without building a * b. float16 adds up in float32 and the
+    sum stays float32, as np.mean's does (in float16 a few thousand values of 30
+    already overflow); the means below turn back to float16 once divided."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return (a if b is None else a * b).sum(axis=axes, keepdims=True)
-    if b is None and len(axes) == 1:
-        return a.sum(axis=axes, keepdims=True)
-    index = list(range(a.ndim))
-    kept = [i for i in index if i not in axes]
-    total = np.einsum(a, index, kept) if b is None else np.einsum(a, index, b, index, kept)
-    return total.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+    wide = np.float32 if a.dtype == np.float16 else None
+    if b is None:
+        total = sum_axes(a if wide is None else a.astype(wide), tuple(axes), keepdims=True)
+    else:
+        index = list(range(a.ndim))
+        kept = [i for i in index if i not in axes]
+        total = np.einsum(a, index, b, index, kept, dtype=wide)
+        total = total.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+    return total
 
 
 def mean_over(a, axes):
     """mean_R a, keeping the reduced axes: a mean node on a tensor, sum_over / m on an array."""
     if isinstance(a, Tensor):
         return a.mean(axis=axes, keepdims=True)
-    return sum_over(a, axes) / count(a.shape, axes)
+    # np.mean, not sum_over / m: the mean is what x - mean cancels against, and
+    # NumPy's own reduction keeps it closest (float32 BatchNorm2d y: 1.6e-6 against
+    # 9.6e-6 off the float64 result with a mean 100 times the spread); float16 it
+    # adds up in float32.
+    return a.mean(axis=tuple(axes), keepdims=True)
 
 
 def mean_of_squares(c, axes, ddof=0):
@@ -356,7 +366,7 @@ def mean_of_squares(c, axes, ddof=0):
         if not ddof:
             return square(c).mean(axis=axes, keepdims=True)
         return square(c).sum(axis=axes, keepdims=True) / m
-    return sum_over(c, axes, c) / m
+    return (sum_over(c, axes, c) / m).astype(c.dtype, copy=False)
 
 
 def square_root(a):
