@@ -58,14 +58,16 @@ def operand(value, op, what="input"):
 
 def check_operand(prim, i, value):
     """Primitive.__call__'s check of its i-th argument, when that argument is data
-    (one that has a VJP, or any argument of a variadic op like concatenate)."""
+    (one that has a VJP, or any argument of a variadic op like concatenate).
+    Returns it, a list as the array NumPy reads it as (the VJPs use array methods)."""
     if prim.variadic_vjp is None and (i >= len(prim.vjps) or prim.vjps[i] is None):
         return value                    # axes, shapes, keywords: the op checked them
     kind = _kind_of(value)
     if kind is not None and kind in _KINDS:
         return value                    # the usual case, checked without making a message
     several = prim.variadic_vjp is not None or len(prim.vjps) > 1
-    return operand(value, prim, f"{_ordinal(i + 1)} input" if several else "input")
+    value = operand(value, prim, f"{_ordinal(i + 1)} input" if several else "input")
+    return np.asarray(value) if isinstance(value, (list, tuple)) else value
 
 
 def flag(value, op, name):

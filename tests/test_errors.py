@@ -229,3 +229,10 @@ def test_hyper_parameters_pytorch_accepts_are_accepted(torch):
     optim.SGD([leaf()], lr=0.0, momentum=0.0)
     layers.BatchNorm1d(3, eps=0.0)
     assert nn.Linear(2, 2).train(np.False_).training is False
+
+
+def test_a_list_operand_reaches_the_vjps_as_an_array():
+    # ops.linear's weight VJP uses x.reshape: a list x is read as the array NumPy sees.
+    w = mg.Tensor(np.ones((2, 3)), requires_grad=True)
+    mg.ops.linear([[1.0, 2.0, 3.0]], w, 0.0).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])

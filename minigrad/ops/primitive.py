@@ -88,7 +88,7 @@ class Primitive:
                 if type(a) is not float:        # (floats: the usual case, always fine)
                     if type(a) in (list, tuple) and _holds_tensors(a):
                         return self(*_stacked(args), **kwargs)      # mg.mean([x, y])
-                    check_operand(self, i, a)   # data with the Tensor constructor's dtypes
+                    a = check_operand(self, i, a)   # data with the Tensor constructor's dtypes
                     numpy_scalars = numpy_scalars or isinstance(a, np.generic)
                 arrays.append(a)
                 edges.append(None)
