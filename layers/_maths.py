@@ -233,7 +233,8 @@ class Normalize(Function):
 
 def gradients(dy, x, weight, x_hat, inv_std, reduction, needs_x):
     """Normalize's (dx, dweight, dbias) by the closed form, dweight and dbias laid out
-    as weight multiplies x (the engine sums a broadcast one down to weight's shape)."""
+    as weight multiplies x: the engine sums a broadcast one down to weight's shape,
+    or, for a (C,) weight taken as it is (by_channel), Normalize.backward does."""
     axes = reduction.axes
     if _constant_over(weight, x, reduction):
         # BatchNorm, InstanceNorm: weight is one number per reduction set, so it
@@ -287,7 +288,7 @@ def normalize(x, weight, bias, reduction, eps, backward, by_channel=False):
                     for p in (weight, bias))
     if backward == "manual":
         y = Normalize.apply(x, weight, bias, reduction, eps, by_channel)
-        mean, var = reduction.found
+        mean, var = reduction.found         # left there by Normalize.forward (see its docstring)
         return y, mean, var
     weight, bias = laid_out(weight, x, by_channel), laid_out(bias, x, by_channel)
     x_hat, mean, var, _ = standardize(x, reduction, eps)

@@ -260,9 +260,9 @@ check("eval mode: dx = weight * dy / sqrt(running_var + eps)",
 # subtract, multiply, sqrt, ...), each recorded as a node with its own small derivative; backward()
 # walks all of them. With backward="manual" the normalization is ONE node (a Function, drawn as a
 # double ellipse) whose backward is the step-5 formula, so backward() takes one step there and
-# keeps fewer intermediate arrays. (Its one output is y; the batch mean and variance, which the
-# layer needs for its running statistics, get no gradient and are no outputs of the node.) Same
-# numbers (section 4), different graphs.
+# keeps fewer intermediate arrays. (Its one output is y. The batch mean and variance, which the
+# layer needs for its running statistics, are not outputs of the node: no gradient ever reaches
+# them.) Same numbers (section 4), different graphs.
 # Both layers below read the same input x, so one drawing (bn_graphs_side_by_side.svg) shows the
 # two graphs next to each other: composed on the left, manual on the right. Each cluster is
 # labelled with the layer's class and its attribute name in the small module holding the pair.
