@@ -105,13 +105,27 @@ def check_per_channel(x, op, **params):
         check_param(param, (x.shape[1],), what, op)
 
 
-def check_running_pair(running_mean, running_var, op):
+def check_running_pair(running_mean, running_var, op, updated=False):
     """The running statistics come as a pair (as in PyTorch): one alone would be
-    updated while the other is silently skipped."""
+    updated while the other is silently skipped. Each is a float array or tensor
+    (PyTorch's float buffers), and one that this call updates in place
+    (updated=True) must be writable."""
     if (running_mean is None) != (running_var is None):
         given = "running_mean" if running_var is None else "running_var"
         raise ValueError(f"{op}: running_mean and running_var must both be given or both "
                          f"be None, got only {given}")
+    for what, buffer in (("running_mean", running_mean), ("running_var", running_var)):
+        if buffer is None:
+            continue
+        data = buffer.data if isinstance(buffer, Tensor) else buffer
+        if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+            kind = f"an array of dtype {data.dtype}" if isinstance(data, np.ndarray) else \
+                type(buffer).__name__
+            raise TypeError(f"{op}: {what} must be a float array or Tensor (it holds running "
+                            f"averages), got {kind}")
+        if updated and not data.flags.writeable:
+            raise ValueError(f"{op}: {what} is updated in place when training, but the array "
+                             f"given is read-only")
 
 
 def check_running_given(running_mean, op):

@@ -49,7 +49,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"{op} expected input of shape (N, C, *), got input of shape {x.shape}")
     check_per_channel(x, op, weight=weight, bias=bias, running_mean=running_mean,
                       running_var=running_var)
-    check_running_pair(running_mean, running_var, op)
+    check_running_pair(running_mean, running_var, op, updated=training)
     if training:
         check_enough_values(x, batch_axes(x), "value per channel", op)
         check_momentum(momentum, op)

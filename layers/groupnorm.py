@@ -80,7 +80,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                          f"shape {x.shape}")
     check_per_channel(x, op, weight=weight, bias=bias, running_mean=running_mean,
                       running_var=running_var)
-    check_running_pair(running_mean, running_var, op)
+    check_running_pair(running_mean, running_var, op, updated=use_input_stats)
     if not use_input_stats:
         check_running_given(running_mean, op)
     else:

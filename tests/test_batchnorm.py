@@ -232,3 +232,26 @@ def test_float16_statistics_do_not_overflow():
     assert y.dtype == np.float16 and np.isfinite(y).all()
     assert np.abs(y - exact).max() < 2e-2
     assert np.isfinite(layer.running_mean.data).all() and np.isfinite(layer.running_var.data).all()
+
+
+@pytest.mark.parametrize("running_mean,running_var,error,words", [
+    (np.zeros(3, dtype=np.int64), np.ones(3, dtype=np.int64), TypeError, "dtype int64"),
+    ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], TypeError, "got list"),
+    (np.zeros(3), np.ones(3), ValueError, "read-only"),
+])
+def test_running_buffers_that_cannot_hold_the_averages_are_refused(running_mean, running_var,
+                                                                   error, words):
+    # PyTorch refuses integer buffers too ("expect parameter to have scalar type of Float").
+    if isinstance(running_mean, np.ndarray) and running_mean.dtype.kind == "f":
+        running_mean.flags.writeable = False
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    with pytest.raises(error, match=f"batch_norm: running_mean.*{words}"):
+        batch_norm(x, running_mean, running_var, training=True)
+
+
+def test_read_only_running_buffers_are_fine_for_evaluation():
+    running_mean = np.zeros(3)
+    running_mean.flags.writeable = False
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    y = batch_norm(x, running_mean, np.ones(3), training=False)
+    np.testing.assert_allclose(y.data, x.data / np.sqrt(1 + 1e-5))
