@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.node import STATE, Node, anomaly_checks
+from minigrad.node import STATE, Node, anomaly_checks, anomaly_paused
 from minigrad.tensor import Tensor
 
 
@@ -91,14 +91,13 @@ class Function:
                                       f"@staticmethod forward(ctx, *inputs)")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(needs)
-        # forward records no graph, and its operations do not report nan/inf on their
-        # own: the outputs are checked below, naming this Function
-        saved_mode, saved_paused = STATE.grad_enabled, STATE.anomaly_paused
-        STATE.grad_enabled, STATE.anomaly_paused = False, True
+        saved_mode = STATE.grad_enabled
+        STATE.grad_enabled = False                  # forward records no graph
         try:
-            result = cls.forward(ctx, *args)
+            with anomaly_paused():      # checked below on the outputs, naming this Function
+                result = cls.forward(ctx, *args)
         finally:
-            STATE.grad_enabled, STATE.anomaly_paused = saved_mode, saved_paused
+            STATE.grad_enabled = saved_mode
         single = not isinstance(result, (tuple, list))
         outputs = [result] if single else list(result)
         for k, out in enumerate(outputs):
