@@ -349,7 +349,7 @@ def sum_over(a, axes, b=None):
 
 
 def mean_over(a, axes):
-    """mean_R a, keeping the reduced axes: a mean node on a tensor, sum_over / m on an array."""
+    """mean_R a, keeping the reduced axes: a mean node on a tensor, np.mean on an array."""
     if isinstance(a, Tensor):
         return a.mean(axis=axes, keepdims=True)
     # np.mean, not sum_over / m: the mean is what x - mean cancels against, and
