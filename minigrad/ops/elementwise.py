@@ -22,9 +22,32 @@ sub = primitive("sub", np.subtract,
                 lambda g, ans, a, b: g,
                 lambda g, ans, a, b: -g,
                 saves=())
+
+
+def _summed_product(g, other, wanted):
+    """The gradient of the factor `wanted` of a product when it was broadcast (it
+    is smaller than g): g * other summed back down to its shape.
+
+    On plain arrays (no graph is recorded for this backward) np.einsum adds the
+    products up straight into that shape, without making the full-size g * other
+    that the walk would then sum: BatchNorm's dweight = sum dy * x_hat costs no
+    input-sized array, and half the time. float16 adds up in float32, as np.sum
+    does, and is rounded back at the end. On tensors (create_graph) it is g * other,
+    which the walk sums with a recorded sum_to."""
+    if type(g) is not np.ndarray:
+        return g * other
+    other = np.asarray(_data(other))      # (a constant may be kept as a tensor, for drawing)
+    dtype = np.result_type(g, other)
+    n, shape = g.ndim, wanted.shape
+    kept = [i for i in range(n - len(shape), n) if shape[i - n] != 1]
+    total = np.einsum(g, list(range(n)), other, list(range(n - other.ndim, n)), kept,
+                      dtype=np.float32 if dtype == np.float16 else dtype)
+    return total.astype(dtype, copy=False).reshape(shape)
+
+
 mul = primitive("mul", np.multiply,
-                lambda g, ans, a, b: g * b,
-                lambda g, ans, a, b: g * a,
+                lambda g, ans, a, b: g * b if a.shape == g.shape else _summed_product(g, b, a),
+                lambda g, ans, a, b: g * a if b.shape == g.shape else _summed_product(g, a, b),
                 saves=("a", "b"))
 div = primitive("div", np.true_divide,
                 lambda g, ans, a, b: g / b,
