@@ -79,7 +79,7 @@ class Send:
     to: object              # the input's node (an operation, or a leaf's AccumulateGrad)
     name: str               # what the caption calls the input
     grad: np.ndarray | None     # None: the VJP sent nothing
-    summed_from: tuple | None = None    # the VJP's shape, when it was summed down (broadcast)
+    summed_from: tuple | None = None    # the share's shape, when it was summed down (broadcast)
 
 
 @dataclass
@@ -182,7 +182,8 @@ def _engine_step(node, grads):
     """What backward() does at one operation node, as autograd._Walk.visit does
     it, with the engine's own functions: the VJPs (_input_grads), each result
     reduced to its input's shape and dtype (_fit). Returns (gradient per input or
-    None, the shape each had before that reduction when it was another, else None)."""
+    None, the shape of each input's share before it was summed down to the input's
+    shape when it was another, else None)."""
     n = len(node.edges)
     if node.n_outputs > 1:
         grads = _fill_missing(node, grads, False)
@@ -197,6 +198,10 @@ def _engine_step(node, grads):
         parent, k = edge
         shape, dtype = parent.out_shapes[k], parent.out_dtypes[k]      # input i's
         made = np.shape(g)
+        if isinstance(getattr(node.op, "forward", None), np.ufunc):
+            # An elementwise operation broadcasts its inputs to the output's shape: each
+            # input's share has that shape, even where the VJP sums it down itself (mul)
+            made = node.out_shapes[0]
         if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
             g = _fit(g, shape, dtype, node, i, False)
         fitted[i] = g
