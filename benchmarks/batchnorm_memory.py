@@ -6,9 +6,11 @@ One forward + backward of layers.BatchNorm2d in training mode on a float64 input
     peak memory   tracemalloc's peak while forward and backward run (NumPy reports its
                   arrays to it), above what existed before (the input tensor, the upstream
                   gradient, the parameters), as a multiple of the input's size: the output,
-                  what the graph keeps, the backward's temporaries and the input's gradient
-    time          CPU time (time.process_time) of forward + backward, the two backward
-                  modes taking turns, median of the rounds
+                  what the graph keeps, the backward's temporaries and the input's gradient.
+                  Also for a float32 input of the same shape (a float32 layer), which should
+                  give the same multiple
+    time          CPU time (time.process_time) of forward + backward (float64), the two
+                  backward modes taking turns, median of the rounds
 
     python benchmarks/batchnorm_memory.py [--rounds 15]
 """
@@ -53,18 +55,27 @@ def peak_memory(bn, x, g):
     return peak - before
 
 
+def peak_multiples(dtype, rng):
+    """Peak memory over the input's size, per backward mode, at one dtype."""
+    x = mg.Tensor(rng.standard_normal(SHAPE).astype(dtype), requires_grad=True)
+    g = rng.standard_normal(SHAPE).astype(dtype)
+    return {mode: peak_memory(layers.BatchNorm2d(SHAPE[1], backward=mode, dtype=dtype), x, g)
+            / x.data.nbytes for mode in ("autograd", "manual")}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
+    memory = peak_multiples(np.float64, rng)
+    memory32 = peak_multiples(np.float32, rng)
     x = mg.Tensor(rng.standard_normal(SHAPE), requires_grad=True)
     g = rng.standard_normal(SHAPE)
     modes = {mode: layers.BatchNorm2d(SHAPE[1], backward=mode) for mode in ("autograd", "manual")}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"BatchNorm2d({SHAPE[1]}) on {SHAPE} float64 ({x.data.nbytes / 2**20:.0f} MB), training "
           f"mode, forward + backward; load average {load:.1f}")
-    memory = {mode: peak_memory(bn, x, g) / x.data.nbytes for mode, bn in modes.items()}
     times = {mode: [] for mode in modes}
     for _ in range(args.rounds):
         for mode, bn in modes.items():
@@ -72,12 +83,12 @@ def main(argv=None):
             step(bn, x, g)
             times[mode].append(time.process_time() - start)
     ratios = [a / m for a, m in zip(times["autograd"], times["manual"])]
-    print("| backward | peak memory / input | ms (CPU), median | min-max |")
-    print("|---|---:|---:|---:|")
+    print("| backward | peak memory / input | (float32) | ms (CPU), median | min-max |")
+    print("|---|---:|---:|---:|---:|")
     for mode in modes:
         ts = times[mode]
-        print(f"| {mode} | {memory[mode]:.2f} | {statistics.median(ts) * 1e3:.1f} | "
-              f"{min(ts) * 1e3:.1f}-{max(ts) * 1e3:.1f} |")
+        print(f"| {mode} | {memory[mode]:.2f} | {memory32[mode]:.2f} | "
+              f"{statistics.median(ts) * 1e3:.1f} | {min(ts) * 1e3:.1f}-{max(ts) * 1e3:.1f} |")
     print(f"autograd / manual time: median {statistics.median(ratios):.2f} "
           f"(range {min(ratios):.2f}-{max(ratios):.2f} over {args.rounds} rounds)")
 
