@@ -206,6 +206,8 @@ class _Walk:
             input_grads = [None] * len(edges)          # no gradient reached this node
         else:
             input_grads = _input_grads(node, grads, self.create_graph)
+        if not self.retain_graph:
+            node.release()        # its saved values are read: free them before the sums below
         for i, edge in enumerate(edges):
             if edge is not None:
                 g = input_grads[i]
@@ -215,8 +217,6 @@ class _Walk:
                                       or g.dtype != dtype):
                     g = _fit(g, shape, dtype, node, i, self.create_graph)
                 self.send(parent, k, g)
-        if not self.retain_graph:
-            node.release()
 
 
 def _input_grads(node, grads, create_graph):
