@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from torch_oracle import compare
+from minigrad.nn import functional as F
+from torch_oracle import compare, compare_second
 
 
 def positive(rng, shape):
@@ -357,6 +358,75 @@ def test_stack_second_derivative(rng):
     np.testing.assert_allclose(g.data, 4 * x.data ** 3 + 10 * x.data)
     (h,) = mg.grad(g.sum(), [x])
     np.testing.assert_allclose(h.data, 12 * x.data ** 2 + 10)
+
+
+# ----------------------------------------------------------------------------
+# VJPs on arrays and on tensors: NumPy without create_graph, differentiable with it
+# ----------------------------------------------------------------------------
+
+def _ce(reduction):
+    target = np.array([2, 0, 3])
+    return (lambda t: F.cross_entropy(t.reshape(3, 8), target, reduction=reduction),
+            lambda t: _torch().nn.functional.cross_entropy(
+                t.reshape(3, 8), _torch().tensor(target), reduction=reduction))
+
+
+# Every op whose VJP runs on arrays without calling an operation (the walk without
+# create_graph); each squared below, so that the second derivative reads the VJP too.
+VJP_ON_ARRAYS = {
+    "sum": (lambda t: t.sum(axis=(0, 2)), lambda t: t.sum(dim=(0, 2))),
+    "mean": (lambda t: t.mean(axis=1, keepdims=True), lambda t: t.mean(dim=1, keepdim=True)),
+    "mean_all": (lambda t: t.mean(), lambda t: t.mean()),
+    "max": (lambda t: t.max(axis=2), lambda t: t.amax(dim=2)),
+    "reshape": (lambda t: t.reshape(4, 6), lambda t: t.reshape(4, 6)),
+    "transpose": (lambda t: t.transpose(2, 0, 1), lambda t: t.permute(2, 0, 1)),
+    "broadcast_to": (lambda t: t.broadcast_to((3, 2, 3, 4)), lambda t: t.expand(3, 2, 3, 4)),
+    "sum_to": (lambda t: mg.ops.sum_to(t, (3, 1)), lambda t: t.sum(dim=(0, 2)).reshape(3, 1)),
+    "getitem": (lambda t: t[1, ::2], lambda t: t[1, ::2]),
+    "getitem_repeated": (lambda t: t[[0, 1, 1], 2], lambda t: t[[0, 1, 1], 2]),
+    "pad": (lambda t: mg.pad(t, 1), lambda t: _torch().nn.functional.pad(t, (1,) * 6)),
+    "concatenate": (lambda t: mg.concatenate([t, t[:, :1]], axis=1),
+                    lambda t: _torch().cat([t, t[:, :1]], dim=1)),
+    "stack": (lambda t: mg.stack([t, t * 2.0], axis=1), lambda t: _torch().stack([t, t * 2.0], 1)),
+    "log_softmax": (lambda t: F.log_softmax(t, axis=1),
+                    lambda t: _torch().log_softmax(t, dim=1)),
+    "cross_entropy_mean": _ce("mean"),
+    "cross_entropy_sum": _ce("sum"),
+    "cross_entropy_none": _ce("none"),
+}
+
+
+@pytest.mark.parametrize("name", VJP_ON_ARRAYS)
+def test_vjps_work_on_tensors_too_second_derivatives_like_torch(torch, rng, name):
+    mg_fn, torch_fn = VJP_ON_ARRAYS[name]
+    x = rng.standard_normal((2, 3, 4))
+    compare(torch, mg_fn, torch_fn, x)
+    compare_second(torch, lambda t: mg_fn(t) ** 2, lambda t: torch_fn(t) ** 2, x)
+
+
+@pytest.mark.parametrize("name", VJP_ON_ARRAYS)
+def test_backward_runs_these_vjps_in_numpy_without_calling_an_operation(rng, monkeypatch, name):
+    x = mg.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    y = VJP_ON_ARRAYS[name][0](x)
+    expected = y.grad_fn.name
+    calls = []
+    run = mg.ops.Primitive.__call__
+
+    def recorded(prim, *args, **kwargs):
+        calls.append(prim.name)
+        return run(prim, *args, **kwargs)
+    monkeypatch.setattr(mg.ops.Primitive, "__call__", recorded)
+    y.backward(rng.standard_normal(y.shape))
+    assert calls == [], f"{expected}'s backward called {calls}"
+    assert x.grad.shape == x.shape
+
+
+def test_mean_is_one_node_whose_gradient_is_g_over_m():
+    x = mg.Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = x.mean(axis=0)
+    assert y.grad_fn.name == "MeanBackward" and y.grad_fn.edges[0][0] is x._edge()[0]
+    y.backward(np.array([3.0, 6.0, 9.0, 12.0]))
+    np.testing.assert_array_equal(x.grad.data, np.tile([1.0, 2.0, 3.0, 4.0], (3, 1)))
 
 
 def test_shape_functions_take_lists_and_arrays_as_numpy_does():

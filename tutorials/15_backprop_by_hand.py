@@ -7,7 +7,7 @@ What you will learn
   * how to check such work the way the engine's authors do: keep every intermediate of the
     forward (`retain_grad`) and compare each of your gradients with autograd's, in one table;
   * that an SGD step is one line once the gradients are known, and equal to optim.SGD's;
-  * how backward() walks BatchNorm's dozen operations, in the backward player.
+  * how backward() walks BatchNorm's nine operations, in the backward player.
 
 Time: about 60 minutes to read and run, plus about 30 for the exercise.
 Assumes: lessons 2 (VJPs: the gradient of a matmul, a sum over broadcast axes), 3 (the network,
@@ -328,10 +328,10 @@ check("the step lowers the loss on the batch it was computed on", loss_after < l
 # gradients meet and are added. Here it walks BatchNorm alone: a fresh leaf bn_in holding the
 # same values, the same forward (batchnorm_steps), and as the gradient arriving at hpre the
 # dhpre we computed by hand. Open bn_backward_walk.html in a browser and step through it next
-# to section 5: each step is one of our lines. Step 11 is the subtraction bn_diff = bn_in -
+# to section 5: each step is one of our lines. Step 10 is the subtraction bn_diff = bn_in -
 # bn_mean, where the two contributions to dbn_diff have arrived and been added. In the full
-# run the same frames are also saved as slides, bn_walk_frames/bn_walk_001.png, ... (frame 12
-# shows that step 11). The player's last step is bn_in's gradient: ours.
+# run the same frames are also saved as slides, bn_walk_frames/bn_walk_001.png, ... (frame 11
+# shows that step 10). The player's last step is bn_in's gradient: ours.
 
 # %%
 section("9. BatchNorm's backward in the backward player")
@@ -348,8 +348,8 @@ at_leaves = {step.leaf.name: step.leaf_grad for step in steps if step.is_leaf}
 worst = max(float(np.abs(at_leaves[k] - d[k]).max()) for k in ("bn_in", "gamma", "beta"))
 check("the player's walk ends with our dbn_in, dgamma and dbeta (to 1e-15)", worst < 1e-15,
       f"max |diff| {worst:.1e}")
-check("step 11 is the subtraction bn_diff = bn_in - bn_mean, where bn_diff's two gradients "
-      "are added", steps[10].label.startswith("sub") and len(steps[10].arrivals[0]) == 2)
+check("step 10 is the subtraction bn_diff = bn_in - bn_mean, where bn_diff's two gradients "
+      "are added", steps[9].label.startswith("sub") and len(steps[9].arrivals[0]) == 2)
 save_player(walk["hpre"], "bn_backward_walk", gradient=d["hpre"], names=names,
             title="BatchNorm1d's backward, one operation at a time")
 if args.fast:
@@ -361,9 +361,9 @@ else:
                                  names=names, title="BatchNorm1d's backward")
     print(f"saved {len(player.files)} slide frames: {player.files[0].name} ... "
           f"{player.files[-1].name} in {frames_dir}")
-    check("slide bn_walk_012.png shows step 11 (slide 1 is the graph before the walk)",
-          player.files[11].name == "bn_walk_012.png"
-          and player.frames[11]["heading"].startswith("step 11 "))
+    check("slide bn_walk_011.png shows step 10 (slide 1 is the graph before the walk)",
+          player.files[10].name == "bn_walk_011.png"
+          and player.frames[10]["heading"].startswith("step 10 "))
 
 # %% [markdown]
 # ## Summary

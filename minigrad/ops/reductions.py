@@ -1,4 +1,4 @@
-"""Reductions: sum, max, min and what is composed from them (mean, var, std).
+"""Reductions: sum, mean, max, min, std, and var composed from them.
 (softmax and log_softmax: ops/softmax.py.)"""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from minigrad.checks import flag, operand
 from minigrad.ops.elementwise import where
 from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
-from minigrad.ops.shape import broadcast_to, reshape, sum_axes
+from minigrad.ops.shape import _broadcast_to, in_vjp, sum_axes
 from minigrad.spellings import numpy_or_torch_names
 
 # ----------------------------------------------------------------------------
@@ -17,12 +17,27 @@ from minigrad.spellings import numpy_or_torch_names
 # ----------------------------------------------------------------------------
 
 def _sum_vjp(g, ans, x, axes, keepdims):
+    # g copied back over the summed axes
     shape = _shape(x)
-    return broadcast_to(reshape(g, _kept_shape(shape, axes)), shape)
+    return in_vjp(_broadcast_to, g.reshape(_kept_shape(shape, axes)), shape)
 
 
 _sum = primitive("sum", lambda x, axes, keepdims: sum_axes(np.asarray(x), axes, keepdims),
                  _sum_vjp, saves="x.shape")
+
+
+def _mean_forward(x, axes, keepdims):
+    return sum_axes(np.asarray(x), axes, keepdims) / _count(np.shape(x), axes)
+
+
+def _mean_vjp(g, ans, x, axes, keepdims):
+    # mean = sum / m: g / m copied back over the m averaged elements
+    shape = _shape(x)
+    return in_vjp(_broadcast_to, g.reshape(_kept_shape(shape, axes)) / _count(shape, axes), shape)
+
+
+# One node, as PyTorch's MeanBackward; composed as sum / m it would be two.
+_mean = primitive("mean", _mean_forward, _mean_vjp, saves="x.shape")
 
 
 def _extremum_vjp(g, ans, x, axes, keepdims):
@@ -31,7 +46,7 @@ def _extremum_vjp(g, ans, x, axes, keepdims):
     kept = _kept_shape(shape, axes)
     hit = _data(x) == _data(ans).reshape(kept)
     share = (hit / hit.sum(axis=axes, keepdims=True)).astype(_data(x).dtype)
-    return reshape(g, kept) * share
+    return g.reshape(kept) * share
 
 
 _max = primitive("max", lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
@@ -75,8 +90,7 @@ def _count(shape, axes):
 @numpy_or_torch_names
 def mean(x, axis=None, keepdims=False):
     x, keepdims = operand(x, "mean"), flag(keepdims, "mean", "keepdims")
-    axes = _norm_axes(axis, len(_shape(x)), "mean", _shape(x))
-    return sum(x, axes, keepdims) / _count(_shape(x), axes)
+    return _mean(x, _norm_axes(axis, len(_shape(x)), "mean", _shape(x)), keepdims)
 
 
 def _dof(shape, axes, ddof):
@@ -99,7 +113,7 @@ def _std_vjp(g, ans, x, axes, keepdims, ddof):
     # d std / dx = (x - mean) / ((N - ddof) * std). Where std == 0 (a constant
     # slice) that is 0/0; PyTorch defines the gradient there as 0, and so do we.
     kept = _kept_shape(_shape(x), axes)
-    ans, g = reshape(ans, kept), reshape(g, kept)
+    ans, g = ans.reshape(kept), g.reshape(kept)
     zero = _data(ans) == 0
     scale = where(zero, 0.0, g / (_dof(_shape(x), axes, ddof) * where(zero, 1.0, ans)))
     return scale * (x - mean(x, axes, keepdims=True))

@@ -13,6 +13,20 @@ from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
 
 # ----------------------------------------------------------------------------
+# Inside a VJP: an operation on a tensor, its NumPy forward on an array
+# ----------------------------------------------------------------------------
+
+def in_vjp(op, g, *args):
+    """op(g, *args) inside a VJP. g is a Tensor when the walk records the backward
+    (create_graph): then op records a node, as anywhere. Otherwise g is a NumPy
+    array that nobody will differentiate, and only op's NumPy forward runs on it:
+    no operand checks, no Tensor for the walk to unwrap again. (VJPs need this only
+    for what arrays and tensors do not share: g.reshape(...), g.transpose(...),
+    g[index] and the arithmetic operators already run as NumPy on an array.)"""
+    return op(g, *args) if isinstance(g, Tensor) else op.forward(g, *args)
+
+
+# ----------------------------------------------------------------------------
 # Broadcasting and its adjoint (the engine uses sum_to to undo broadcasting)
 # ----------------------------------------------------------------------------
 
@@ -45,10 +59,10 @@ def _broadcast_to_forward(x, shape):
 
 
 sum_to = primitive("sum_to", sum_to_shape,
-                   lambda g, ans, x, shape: broadcast_to(g, _shape(x)),
+                   lambda g, ans, x, shape: in_vjp(_broadcast_to, g, _shape(x)),
                    saves="x.shape")
 _broadcast_to = primitive("broadcast_to", _broadcast_to_forward,
-                          lambda g, ans, x, shape: sum_to(g, _shape(x)),
+                          lambda g, ans, x, shape: in_vjp(sum_to, g, _shape(x)),
                           saves="x.shape")
 
 
@@ -75,7 +89,7 @@ def _reshape_forward(x, shape):
 
 
 _reshape = primitive("reshape", _reshape_forward,        # (x's own shape needs no checks)
-                     lambda g, ans, x, shape: _reshape(g, _shape(x)),
+                     lambda g, ans, x, shape: g.reshape(_shape(x)),
                      saves="x.shape")
 
 
@@ -98,7 +112,7 @@ def _inverse(axes):
 
 
 _transpose = primitive("transpose", lambda x, axes: np.transpose(x, axes),
-                       lambda g, ans, x, axes: _transpose(g, _inverse(axes)),
+                       lambda g, ans, x, axes: g.transpose(_inverse(axes)),
                        saves=())
 
 
@@ -194,10 +208,10 @@ def _scatter_add_forward(g, index, shape):
 
 
 _getitem = primitive("getitem", lambda x, index: x[index],
-                     lambda g, ans, x, index: _scatter_add(g, index, _shape(x)),
+                     lambda g, ans, x, index: in_vjp(_scatter_add, g, index, _shape(x)),
                      saves=("x.shape", "index"))
 _scatter_add = primitive("scatter_add", _scatter_add_forward,
-                         lambda g, ans, src, index, shape: _getitem(g, index),
+                         lambda g, ans, src, index, shape: g[index],
                          saves="index")
 
 
@@ -210,7 +224,7 @@ def _concatenate_vjp(g, ans, *xs, axis):
     grads, start = [], 0
     for x in xs:
         stop = start + _shape(x)[axis]
-        grads.append(_getitem(g, (slice(None),) * axis + (slice(start, stop),)))
+        grads.append(g[(slice(None),) * axis + (slice(start, stop),)])
         start = stop
     return grads
 
@@ -239,7 +253,7 @@ cat = concatenate           # PyTorch's name: mg.cat(tensors, dim=0)
 def _stack_vjp(g, ans, *xs, axis):
     """Input k's gradient is slice k of g along the new axis."""
     before = (slice(None),) * axis
-    return [_getitem(g, before + (k,)) for k in range(len(xs))]
+    return [g[before + (k,)] for k in range(len(xs))]
 
 
 _stack = primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
@@ -271,7 +285,7 @@ def _sequence(seq, op):
 
 
 def _pad_vjp(g, ans, x, pad_width, value):
-    return _getitem(g, tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, _shape(x))))
+    return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, _shape(x)))]
 
 
 _pad = primitive("pad", lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),

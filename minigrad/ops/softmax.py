@@ -27,7 +27,7 @@ import numpy as np
 from minigrad.ops.elementwise import exp, log
 from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
 from minigrad.ops.reductions import sum
-from minigrad.ops.shape import expand_dims, reshape
+from minigrad.ops.shape import in_vjp, reshape
 from minigrad.spellings import numpy_or_torch_names
 
 
@@ -37,9 +37,12 @@ def _log_softmax_forward(x, axis):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-_log_softmax = primitive("log_softmax", _log_softmax_forward,
-                         lambda g, ans, x, axis: g - exp(ans) * sum(g, axis, keepdims=True),
-                         saves="output")
+def _log_softmax_vjp(g, ans, x, axis):
+    # g - softmax(x) * sum(g), with softmax(x) = exp(ans)
+    return g - in_vjp(exp, ans) * g.sum(axis=axis, keepdims=True)
+
+
+_log_softmax = primitive("log_softmax", _log_softmax_forward, _log_softmax_vjp, saves="output")
 
 
 def _softmax_axis(x, axis, op):
@@ -94,10 +97,10 @@ def _cross_entropy_forward(logits, target, reduction):
 def _cross_entropy_vjp(g, ans, logits, target, reduction):
     # softmax minus one-hot, times the gradient of each row's loss
     one_hot = np.eye(logits.shape[-1], dtype=logits.dtype)[target]
-    probabilities = exp(_log_softmax(logits, 1))
+    probabilities = in_vjp(exp, in_vjp(_log_softmax, logits, 1))
     if reduction == "mean":
         return (probabilities - one_hot) * (g / len(target))
-    return (probabilities - one_hot) * (g if reduction == "sum" else expand_dims(g, -1))
+    return (probabilities - one_hot) * (g if reduction == "sum" else g.reshape(-1, 1))
 
 
 cross_entropy = primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp,
