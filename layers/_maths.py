@@ -51,7 +51,7 @@ import math
 
 import numpy as np
 
-from minigrad import Function, Tensor, is_grad_enabled, sqrt, square
+from minigrad import Function, Tensor, is_grad_enabled, rsqrt, square
 from minigrad.nn.functional import cast_like
 from minigrad.ops.shape import sum_axes
 
@@ -114,7 +114,7 @@ def standardize(x, reduction, eps):
         mean = np.zeros((), dtype=x.dtype)
         centred = xv
         var = mean_of_squares(xv, axes, reduction.ddof)
-    inv_std = 1 / square_root(var + eps)
+    inv_std = reciprocal_sqrt(var + eps)
     x_hat = scale(centred, spread(inv_std, xv.shape), own=centred is not xv)
     if reduction.view is not None:
         x_hat = x_hat.reshape(x.shape)
@@ -370,9 +370,10 @@ def mean_of_squares(c, axes, ddof=0):
     return (sum_over(c, axes, c) / m).astype(c.dtype, copy=False)
 
 
-def square_root(a):
-    """sqrt of a Tensor (a graph node) or of an array (np.sqrt)."""
-    return sqrt(a) if isinstance(a, Tensor) else np.sqrt(a)
+def reciprocal_sqrt(a):
+    """1 / sqrt(a): on a Tensor one rsqrt node (one derivative, -a^(-3/2) / 2, where
+    sqrt then divide would record two), on an array NumPy's 1 / np.sqrt(a)."""
+    return rsqrt(a) if isinstance(a, Tensor) else 1 / np.sqrt(a)
 
 
 def scale(a, c, own):

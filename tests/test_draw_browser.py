@@ -55,7 +55,7 @@ def shown(driver):
     return tuple(current), text["caption"], text["counter"]
 
 
-@pytest.mark.parametrize("make, steps", [(lesson_1_page, 7), (batchnorm2d_page, 15)],
+@pytest.mark.parametrize("make, steps", [(lesson_1_page, 7), (batchnorm2d_page, 14)],
                          ids=["lesson1-neuron", "BatchNorm2d"])
 def test_clicking_next_walks_the_graph_without_the_network(browser, tmp_path, make, steps):
     path = make(tmp_path)

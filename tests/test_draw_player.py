@@ -112,7 +112,7 @@ def test_cli_help_has_an_example(capsys):
     assert "minigrad graph --steps --expr" in out and "-o walk.html" in out
 
 
-@pytest.mark.parametrize("mode, steps", [("autograd", 15), ("manual", 4)])
+@pytest.mark.parametrize("mode, steps", [("autograd", 14), ("manual", 4)])
 def test_cli_writes_the_batchnorm_player(dot, tmp_path, capsys, mode, steps):
     path = tmp_path / "bn.html"
     assert main(["graph", "--steps", "BatchNorm2d", "--mode", mode, "-o", str(path)]) == 0

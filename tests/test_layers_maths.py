@@ -140,6 +140,24 @@ def test_manual_backward_is_one_node(rng):
                (e for e in y.grad_fn.edges if e is not None))
 
 
+def test_composed_forward_records_one_node_per_line_of_the_formula(rng):
+    """mean, x - mean, its square, their mean, + eps, rsqrt, * inv_std, * weight, + bias."""
+    x = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    weight, bias = (Tensor(rng.standard_normal(4), requires_grad=True) for _ in range(2))
+    y, _, _ = normalize(x, weight, bias, Reduction((0,)), 1e-5, "autograd")
+    names, seen, stack = [], set(), [y.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen or node.name == "AccumulateGrad":
+            continue
+        seen.add(node)
+        names.append(node.name)
+        stack.extend(parent for parent, _ in (e for e in node.edges if e is not None))
+    assert sorted(names) == sorted(["MeanBackward", "SubBackward", "SquareBackward",
+                                    "MeanBackward", "AddBackward", "RsqrtBackward",
+                                    "MulBackward", "MulBackward", "AddBackward"])
+
+
 def test_statistics_of_float32_stay_float32(rng):
     x = Tensor(rng.standard_normal((4, 3)).astype(np.float32))
     for mode in MODES:

@@ -9,7 +9,7 @@ What you will learn
     differences and against PyTorch (when it is installed: the lesson runs without it);
   * two facts the formula makes visible: per channel the gradient sums to zero, and it is
     (almost) orthogonal to x_hat, because shifting or scaling a channel does not change BN's output;
-  * what the engine draws for the composed forward (ten primitive operations) and for the
+  * what the engine draws for the composed forward (nine primitive operations) and for the
     hand-written backward (one node), side by side.
 
 Time: about 45 minutes to read and run, plus about 45 for the exercises.
@@ -256,9 +256,9 @@ check("eval mode: dx = weight * dy / sqrt(running_var + eps)",
 
 # %% [markdown]
 # ## 6. Two graphs for the same layer, side by side
-# With backward="autograd" the layer's forward is ten primitive operations (mean, subtract,
-# square, add, sqrt, divide, multiply, ...), each recorded as a node with its own small
-# derivative; backward() walks all of them. With backward="manual" the normalization is ONE node (a Function, drawn as a
+# With backward="autograd" the layer's forward is nine primitive operations (mean, subtract,
+# square, add, rsqrt, multiply, ...), each recorded as a node with its own small derivative;
+# backward() walks all of them. With backward="manual" the normalization is ONE node (a Function, drawn as a
 # double ellipse) whose backward is the step-5 formula, so backward() takes one step there and
 # keeps fewer intermediate arrays. (Its one output is y. The batch mean and variance, which the
 # layer needs for its running statistics, are not outputs of the node: no gradient ever reaches
@@ -300,7 +300,7 @@ save_graph(draw_graph(outputs["composed"], outputs["manual"], legend=True,
                       title="BatchNorm1d(3) on the same x: composed of primitives (left) "
                             "vs one node with a hand-written backward (right)"),
            "bn_graphs_side_by_side")
-# Watch backward() on each graph (open the pages in a browser): ten operations in turn, or one.
+# Watch backward() on each graph (open the pages in a browser): nine operations in turn, or one.
 for backward, y in outputs.items():
     save_player(y, f"backward_walk_{backward}", gradient=dy, title=f"BatchNorm1d, {backward}")
 
