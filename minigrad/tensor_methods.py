@@ -88,6 +88,7 @@ class TensorMethods:
     def unsqueeze(self, dim): return minigrad.ops.expand_dims(self, dim)
     def flatten(self, start_dim=0, end_dim=-1): return minigrad.ops.flatten(self, start_dim, end_dim)
     def clone(self): return minigrad.ops.clone(self)
+    def contiguous(self): return minigrad.ops.contiguous(self)
     def pow(self, exponent): return minigrad.ops.power(self, exponent)
     def clamp(self, min=None, max=None): return minigrad.ops.clip(self, min, max)
 

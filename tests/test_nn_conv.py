@@ -99,6 +99,13 @@ def test_conv_transpose_and_conv_weight_are_the_adjoints_of_conv(x_shape, w_shap
         np.sum(conv_weight(x, dy, w.shape[:2], stride, dilation, groups).data * w), rel=1e-12)
 
 
+def test_conv2d_output_is_laid_out_in_c_order_for_the_layers_after_it():
+    x = mg.Tensor(np.random.default_rng(0).standard_normal((2, 3, 5, 5)), requires_grad=True)
+    for kwargs in ({}, {"padding": 1, "bias": False}):
+        y = nn.Conv2d(3, 4, 3, **kwargs)(x)
+        assert y.data.flags.c_contiguous and y.grad_fn.name == "ContiguousBackward"
+
+
 def test_grouped_conv_is_each_group_on_its_own():
     """conv with G groups == G ungrouped convs, each on its group's channels and filters."""
     from minigrad.ops import conv

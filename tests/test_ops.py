@@ -380,6 +380,8 @@ VJP_ON_ARRAYS = {
     "max": (lambda t: t.max(axis=2), lambda t: t.amax(dim=2)),
     "reshape": (lambda t: t.reshape(4, 6), lambda t: t.reshape(4, 6)),
     "transpose": (lambda t: t.transpose(2, 0, 1), lambda t: t.permute(2, 0, 1)),
+    "contiguous": (lambda t: t.transpose(2, 0, 1).contiguous(),
+                   lambda t: t.permute(2, 0, 1).contiguous()),
     "broadcast_to": (lambda t: t.broadcast_to((3, 2, 3, 4)), lambda t: t.expand(3, 2, 3, 4)),
     "sum_to": (lambda t: mg.ops.sum_to(t, (3, 1)), lambda t: t.sum(dim=(0, 2)).reshape(3, 1)),
     "getitem": (lambda t: t[1, ::2], lambda t: t[1, ::2]),
@@ -404,11 +406,8 @@ def test_vjps_work_on_tensors_too_second_derivatives_like_torch(torch, rng, name
     compare_second(torch, lambda t: mg_fn(t) ** 2, lambda t: torch_fn(t) ** 2, x)
 
 
-@pytest.mark.parametrize("name", VJP_ON_ARRAYS)
-def test_backward_runs_these_vjps_in_numpy_without_calling_an_operation(rng, monkeypatch, name):
-    x = mg.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
-    y = VJP_ON_ARRAYS[name][0](x)
-    expected = y.grad_fn.name
+def operations_called(monkeypatch):
+    """From now on, the name of every operation called, in a list."""
     calls = []
     run = mg.ops.Primitive.__call__
 
@@ -416,9 +415,45 @@ def test_backward_runs_these_vjps_in_numpy_without_calling_an_operation(rng, mon
         calls.append(prim.name)
         return run(prim, *args, **kwargs)
     monkeypatch.setattr(mg.ops.Primitive, "__call__", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("name", VJP_ON_ARRAYS)
+def test_backward_runs_these_vjps_in_numpy_without_calling_an_operation(rng, monkeypatch, name):
+    x = mg.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    y = VJP_ON_ARRAYS[name][0](x)
+    calls = operations_called(monkeypatch)
     y.backward(rng.standard_normal(y.shape))
-    assert calls == [], f"{expected}'s backward called {calls}"
+    assert calls == [], f"{y.grad_fn.name}'s backward called {calls}"
     assert x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("frozen", ["input", "weight"])
+def test_linear_with_an_input_that_takes_no_gradient_runs_its_vjps_in_numpy(rng, monkeypatch,
+                                                                              frozen):
+    x, w = mg.Tensor(rng.standard_normal((4, 3))), mg.Tensor(rng.standard_normal((2, 3)))
+    (w if frozen == "input" else x).requires_grad = True
+    y = F.linear(x, w)
+    calls = operations_called(monkeypatch)
+    y.backward(np.ones((4, 2)))
+    learnt = w if frozen == "input" else x
+    expected = np.ones((2, 4)) @ x.data if frozen == "input" else np.ones((4, 2)) @ w.data
+    assert calls == [] and type(learnt.grad.data) is np.ndarray
+    np.testing.assert_allclose(learnt.grad.data, expected)
+
+
+def test_contiguous_copies_into_c_order_only_when_needed(torch, rng):
+    x = mg.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    assert x.contiguous() is x
+    y = x.transpose(2, 0, 1)
+    z = y.contiguous()
+    assert z.data.flags.c_contiguous and not y.data.flags.c_contiguous
+    np.testing.assert_array_equal(z.data, y.data)
+    assert z.grad_fn.name == "ContiguousBackward"
+    compare(torch, lambda t: t.transpose(2, 0, 1).contiguous() ** 2,
+            lambda t: t.permute(2, 0, 1).contiguous() ** 2, x.data)
+    compare_second(torch, lambda t: t.transpose(2, 0, 1).contiguous() ** 3,
+                   lambda t: t.permute(2, 0, 1).contiguous() ** 3, x.data)
 
 
 def test_mean_is_one_node_whose_gradient_is_g_over_m():

@@ -58,7 +58,7 @@ FORMULAS = {
     "mean": ("g/n copied back over the averaged axes",), "max": ("g to where the maximum was",),
     "min": ("g to where the minimum was",), "std": ("g·({0} − mean)/((n − ddof)·{out})",),
     "sum_to": ("g broadcast back",), "broadcast_to": ("g summed over the broadcast axes",),
-    "reshape": ("g reshaped back",), "transpose": ("g transposed back",),
+    "reshape": ("g reshaped back",), "transpose": ("g transposed back",), "contiguous": ("g",),
     "getitem": ("g put back at the index (zeros elsewhere)",), "pad": ("g without the padding",),
     "concatenate": ("its slice of g",),
 }

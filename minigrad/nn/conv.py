@@ -165,7 +165,10 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
         y, bias = y[..., :0], None if bias is None else bias[:0]     # (zero gradients)
     if bias is not None:
         y = y + cast_like(bias, x)
-    y = y.transpose(0, 3, 1, 2)                       # (N, O, oh, ow), channels last in memory
+    # (N, O, oh, ow), copied into that order: the layers after it (BatchNorm, ReLU) and the
+    # gradients coming back from the layers above (Flatten's, a pooling's) are then all laid
+    # out alike, where channels last in memory made their mixed operations up to 3x slower
+    y = y.transpose(0, 3, 1, 2).contiguous()
     if spatial == 1:
         y = y.reshape(n, y.shape[1], y.shape[3])
     return y[0] if unbatched else y

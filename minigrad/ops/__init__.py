@@ -28,7 +28,8 @@ primitives and needs no derivative of its own.
 
 The table is split by family, one file each:
   primitive.py    the machinery (Primitive, recording a Node) and shared helpers
-  shape.py        broadcast_to / sum_to, reshape, transpose, indexing, concatenate, pad
+  shape.py        broadcast_to / sum_to, reshape, transpose, contiguous, indexing,
+                  concatenate, pad
   elementwise.py  arithmetic, pow, exp, log, activations, where, clip, casts
   reductions.py   sum, max, min, mean, var, std
   linalg.py       matmul, linear, conv and its two adjoints (conv_transpose, conv_weight),
@@ -46,7 +47,8 @@ The table is split by family, one file each:
 """
 from minigrad.ops.primitive import Primitive, _norm_axes, primitive
 from minigrad.ops.shape import (
-    broadcast_to, cat, concatenate, expand_dims, flatten, getitem, pad, reshape, squeeze, stack,
+    broadcast_to, cat, concatenate, contiguous, expand_dims, flatten, getitem, pad, reshape,
+    squeeze, stack,
     sum_to, swapaxes, transpose,
 )
 from minigrad.ops.elementwise import (
@@ -79,7 +81,8 @@ from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cos
 __all__ = [
     "Primitive", "primitive", "cat", "clone", "flatten", "log_softmax",
     "softmax", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
-    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "abs", "add", "astype",
+    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "contiguous", "abs", "add",
+    "astype",
     "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
     "conv", "conv_transpose", "conv_weight",

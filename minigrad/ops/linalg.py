@@ -61,8 +61,16 @@ def _linear_forward(x, weight, bias):
     return y
 
 
+def _linear_vjp_input(g, ans, x, weight, bias):
+    if type(g) is np.ndarray:
+        weight = _data(weight)  # (a weight that takes no gradient is kept as a tensor, for drawing)
+    return g @ weight
+
+
 def _linear_vjp_weight(g, ans, x, weight, bias):
     # sum over every example of g_n x_n^T: the batch axes flattened into one product
+    if type(g) is np.ndarray:
+        x = _data(x)            # (as the weight above: the network's input, most often)
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
@@ -76,7 +84,7 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 # .reshape): on arrays NumPy runs them directly, on tensors (create_graph) they
 # record the same matmul, transpose and reshape nodes.
 linear = primitive("linear", _linear_forward,
-                   lambda g, ans, x, weight, bias: g @ weight,
+                   _linear_vjp_input,
                    _linear_vjp_weight,
                    lambda g, ans, x, weight, bias: g,
                    saves=("x", "weight"))

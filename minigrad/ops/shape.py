@@ -106,6 +106,20 @@ def reshape(x, *shape):
     return _reshape(x, shape)
 
 
+def contiguous(x):
+    """x with its values laid out in C order (PyTorch's t.contiguous(), NumPy's
+    np.ascontiguousarray): x itself when they already are, else a copy in the graph
+    whose gradient passes through unchanged. Only the memory layout differs; an
+    operation mixing two layouts runs up to 3x slower than on one."""
+    x = operand(x, "contiguous")
+    if isinstance(x, Tensor) and x.data.flags.c_contiguous:
+        return x
+    return _contiguous(x)
+
+
+_contiguous = primitive("contiguous", np.ascontiguousarray, lambda g, ans, x: g, saves=())
+
+
 def _inverse(axes):
     """The permutation that undoes `axes` (np.argsort of it, without a NumPy call)."""
     return tuple(sorted(range(len(axes)), key=axes.__getitem__))
@@ -284,12 +298,25 @@ def _sequence(seq, op):
     return seq
 
 
-def _pad_vjp(g, ans, x, pad_width, value):
-    return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, _shape(x)))]
+def _inside_padding(pad_width, shape):
+    """The index of the unpadded values inside a padded array."""
+    return tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, shape))
 
 
-_pad = primitive("pad", lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
-                 _pad_vjp, saves="x.shape")
+def _pad_forward(x, pad_width, value):
+    """np.pad(x, pad_width, constant_values=value), written out: an array filled
+    with the value, x copied into its middle. (np.pad spends about as long again
+    choosing among its modes: 26 against 13 µs for the CNN step's conv input.)"""
+    x = np.asarray(x)
+    padded = np.full(tuple(lo + n + hi for n, (lo, hi) in zip(x.shape, pad_width)), value,
+                     dtype=x.dtype)
+    padded[_inside_padding(pad_width, x.shape)] = x
+    return padded
+
+
+_pad = primitive("pad", _pad_forward,
+                 lambda g, ans, x, pad_width, value: g[_inside_padding(pad_width, _shape(x))],
+                 saves="x.shape")
 
 
 def pad(x, pad_width, mode="constant", constant_values=0):
