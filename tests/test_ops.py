@@ -392,6 +392,7 @@ VJP_ON_ARRAYS = {
     "stack": (lambda t: mg.stack([t, t * 2.0], axis=1), lambda t: _torch().stack([t, t * 2.0], 1)),
     "log_softmax": (lambda t: F.log_softmax(t, axis=1),
                     lambda t: _torch().log_softmax(t, dim=1)),
+    "matmul": (lambda t: t @ t.transpose(0, 2, 1), lambda t: t @ t.transpose(1, 2)),
     "cross_entropy_mean": _ce("mean"),
     "cross_entropy_sum": _ce("sum"),
     "cross_entropy_none": _ce("none"),
@@ -428,12 +429,13 @@ def test_backward_runs_these_vjps_in_numpy_without_calling_an_operation(rng, mon
     assert x.grad.shape == x.shape
 
 
+@pytest.mark.parametrize("op", ["linear", "matmul"])
 @pytest.mark.parametrize("frozen", ["input", "weight"])
-def test_linear_with_an_input_that_takes_no_gradient_runs_its_vjps_in_numpy(rng, monkeypatch,
-                                                                              frozen):
+def test_an_operand_that_takes_no_gradient_leaves_the_vjps_in_numpy(rng, monkeypatch, op,
+                                                                     frozen):
     x, w = mg.Tensor(rng.standard_normal((4, 3))), mg.Tensor(rng.standard_normal((2, 3)))
     (w if frozen == "input" else x).requires_grad = True
-    y = F.linear(x, w)
+    y = F.linear(x, w) if op == "linear" else x @ w.T      # (w.T: a node, or a constant)
     calls = operations_called(monkeypatch)
     y.backward(np.ones((4, 2)))
     learnt = w if frozen == "input" else x

@@ -13,22 +13,34 @@ from minigrad.ops.shape import expand_dims, squeeze, swapaxes
 # Linear algebra
 # ----------------------------------------------------------------------------
 
+def _operands_like(g, *operands):
+    """The operands as a VJP computes with them: their arrays when g is an array (the
+    walk without create_graph; an operand that takes no gradient is kept in the node
+    as a tensor, for drawing), the operands themselves when g is a tensor."""
+    return tuple(_data(v) for v in operands) if type(g) is np.ndarray else operands
+
+
+# Matrices of two or more dimensions, the usual case, need only @ and swapaxes, which
+# arrays and tensors share: on arrays NumPy runs them directly.
+
 def _matmul_vjp_a(g, ans, a, b):
     a_nd, b_nd = len(_shape(a)), len(_shape(b))
+    (b,) = _operands_like(g, b)
     if b_nd == 1:                      # (..., m, k) @ (k,) -> (..., m)
         return expand_dims(g, -1) * b if a_nd > 1 else g * b
     if a_nd == 1:                      # (k,) @ (..., k, n) -> (..., n)
         return squeeze(matmul(expand_dims(g, -2), swapaxes(b, -1, -2)), -2)
-    return matmul(g, swapaxes(b, -1, -2))
+    return g @ b.swapaxes(-1, -2)
 
 
 def _matmul_vjp_b(g, ans, a, b):
     a_nd, b_nd = len(_shape(a)), len(_shape(b))
+    (a,) = _operands_like(g, a)
     if a_nd == 1:                      # (k,) @ (..., k, n)
         return expand_dims(a, -1) * expand_dims(g, -2) if b_nd > 1 else g * a
     if b_nd == 1:                      # (..., m, k) @ (k,)
         return squeeze(matmul(swapaxes(a, -1, -2), expand_dims(g, -1)), -1)
-    return matmul(swapaxes(a, -1, -2), g)
+    return a.swapaxes(-1, -2) @ g
 
 
 _matmul = primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, saves=("a", "b"))
@@ -62,15 +74,13 @@ def _linear_forward(x, weight, bias):
 
 
 def _linear_vjp_input(g, ans, x, weight, bias):
-    if type(g) is np.ndarray:
-        weight = _data(weight)  # (a weight that takes no gradient is kept as a tensor, for drawing)
+    (weight,) = _operands_like(g, weight)
     return g @ weight
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias):
     # sum over every example of g_n x_n^T: the batch axes flattened into one product
-    if type(g) is np.ndarray:
-        x = _data(x)            # (as the weight above: the network's input, most often)
+    (x,) = _operands_like(g, x)         # (x is most often the network's input: a constant)
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
