@@ -151,6 +151,17 @@ def test_clone_is_a_differentiable_copy(torch):
     same(x.grad, tx.grad)
 
 
+def test_contiguous_copies_a_transposed_tensor_and_returns_a_contiguous_one(torch):
+    x, tx = both(torch, X, requires_grad=True)
+    assert x.contiguous() is x and tx.contiguous() is tx
+    y, ty = x.T.contiguous(), tx.T.contiguous()
+    assert y.data.flags.c_contiguous and ty.is_contiguous()
+    same(y, ty)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    same(x.grad, tx.grad)
+
+
 def test_requires_grad_float_double(torch):
     x, tx = both(torch, X)
     assert x.requires_grad_() is x and x.requires_grad and tx.requires_grad_().requires_grad
