@@ -57,11 +57,9 @@ def operand(value, op, what="input"):
 
 
 def check_operand(prim, i, value):
-    """Primitive.__call__'s check of its i-th argument, when that argument is data
-    (one that has a VJP, or any argument of a variadic op like concatenate).
-    Returns it, a list as the array NumPy reads it as (the VJPs use array methods)."""
-    if prim.variadic_vjp is None and (i >= len(prim.vjps) or prim.vjps[i] is None):
-        return value                    # axes, shapes, keywords: the op checked them
+    """Primitive.__call__'s check of its i-th argument, which is data (prim.takes_data(i):
+    it has a VJP, or prim is a variadic op like concatenate). Returns it, a list as the
+    array NumPy reads it as (the VJPs use array methods)."""
     kind = _kind_of(value)
     if kind is not None and kind in _KINDS:
         return value                    # the usual case, checked without making a message

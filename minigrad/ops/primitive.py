@@ -87,9 +87,10 @@ class Primitive:
                 edges.append(a._edge() if recording else None)
             else:
                 if type(a) is not float:        # (floats: the usual case, always fine)
-                    if type(a) in (list, tuple) and _holds_tensors(a):
-                        return self(*_stacked(args), **kwargs)      # mg.mean([x, y])
-                    a = check_operand(self, i, a)   # data with the Tensor constructor's dtypes
+                    if self.takes_data(i):      # (not axes, a shape, a flag: the op checked those)
+                        if type(a) in (list, tuple) and _holds_tensors(a):
+                            return self(*_stacked(args), **kwargs)      # mg.mean([x, y])
+                        a = check_operand(self, i, a)   # the Tensor constructor's dtypes
                     numpy_scalars = numpy_scalars or isinstance(a, np.generic)
                 arrays.append(a)
                 edges.append(None)
@@ -108,6 +109,11 @@ class Primitive:
         if out.base is not None:            # a view (reshape, transpose, basic indexing)
             result._share_version_with(args)
         return result
+
+    def takes_data(self, i):
+        """Is argument i data (an input with a VJP, or any input of a variadic op),
+        rather than an attribute such as axes, a shape or a flag?"""
+        return self.variadic_vjp is not None or i < len(self.vjps) and self.vjps[i] is not None
 
     def _record(self, args, arrays, edges, kwargs, out):
         """The Node of one call. It keeps what the backward reads: the array of
