@@ -15,7 +15,7 @@ shape ("x.shape", as sum needs), or () for nothing (add). The graph keeps that
 and nothing else until backward. The VJPs are written with minigrad
 operations, so a gradient is itself differentiable (second derivatives for
 free); when no one will differentiate it (no create_graph), the same formulas
-simply run on the arrays (shape.in_vjp picks NumPy's forward of an operation
+simply run on the arrays (primitive.in_vjp picks NumPy's forward of an operation
 there, for what arrays and tensors do not share). A VJP may return a gradient
 of the broadcast shape: reducing it back to the input's shape happens once, in
 the backward walk (autograd.py).

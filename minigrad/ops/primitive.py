@@ -1,6 +1,7 @@
 """The machinery of the derivative table: a Primitive runs its NumPy forward on
 the raw arrays and, when an input needs a gradient, records a Node keeping what
-its backward reads. Also the small helpers every entry uses (axes, shapes, errors)."""
+its backward reads. Also the small helpers every entry uses (axes, shapes, errors,
+in_vjp for a VJP that runs on arrays or on tensors)."""
 from __future__ import annotations
 
 import builtins
@@ -163,6 +164,16 @@ class Primitive:
 
 
 primitive = Primitive
+
+
+def in_vjp(op, g, *args):
+    """op(g, *args) inside a VJP. g is a Tensor when the walk records the backward
+    (create_graph): then op records a node, as anywhere. Otherwise g is a NumPy
+    array that nobody will differentiate, and only op's NumPy forward runs on it:
+    no operand checks, no Tensor for the walk to unwrap again. (VJPs need this only
+    for what arrays and tensors do not share: g.reshape(...), g.transpose(...),
+    g[index] and the arithmetic operators already run as NumPy on an array.)"""
+    return op(g, *args) if isinstance(g, Tensor) else op.forward(g, *args)
 
 
 def _input_names(name, vjp):

@@ -8,8 +8,8 @@ import numpy as np
 
 from minigrad.checks import flag, operand
 from minigrad.ops.elementwise import where
-from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, primitive
-from minigrad.ops.shape import _broadcast_to, in_vjp, sum_axes
+from minigrad.ops.primitive import _data, _kept_shape, _norm_axes, _shape, in_vjp, primitive
+from minigrad.ops.shape import _broadcast_to, sum_axes
 from minigrad.spellings import numpy_or_torch_names
 
 # ----------------------------------------------------------------------------

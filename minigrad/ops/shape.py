@@ -8,23 +8,9 @@ import math
 import numpy as np
 
 from minigrad.checks import operand, operand_text
-from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, primitive
+from minigrad.ops.primitive import _data, _integers, _norm_axes, _shape, in_vjp, primitive
 from minigrad.spellings import numpy_or_torch_names
 from minigrad.tensor import Tensor
-
-# ----------------------------------------------------------------------------
-# Inside a VJP: an operation on a tensor, its NumPy forward on an array
-# ----------------------------------------------------------------------------
-
-def in_vjp(op, g, *args):
-    """op(g, *args) inside a VJP. g is a Tensor when the walk records the backward
-    (create_graph): then op records a node, as anywhere. Otherwise g is a NumPy
-    array that nobody will differentiate, and only op's NumPy forward runs on it:
-    no operand checks, no Tensor for the walk to unwrap again. (VJPs need this only
-    for what arrays and tensors do not share: g.reshape(...), g.transpose(...),
-    g[index] and the arithmetic operators already run as NumPy on an array.)"""
-    return op(g, *args) if isinstance(g, Tensor) else op.forward(g, *args)
-
 
 # ----------------------------------------------------------------------------
 # Broadcasting and its adjoint (the engine uses sum_to to undo broadcasting)

@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.elementwise import exp, log
-from minigrad.ops.primitive import _data, _norm_axes, _shape, primitive
+from minigrad.ops.primitive import _data, _norm_axes, _shape, in_vjp, primitive
 from minigrad.ops.reductions import sum
-from minigrad.ops.shape import in_vjp, reshape
+from minigrad.ops.shape import reshape
 from minigrad.spellings import numpy_or_torch_names
 
 
