@@ -58,7 +58,8 @@ _min = primitive("min", lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=
 @numpy_or_torch_names
 def sum(x, axis=None, keepdims=False):
     x, keepdims = operand(x, "sum"), flag(keepdims, "sum", "keepdims")
-    return _sum(x, _norm_axes(axis, len(_shape(x)), "sum", _shape(x)), keepdims)
+    shape = _shape(x)
+    return _sum(x, _norm_axes(axis, len(shape), "sum", shape), keepdims)
 
 
 @numpy_or_torch_names
@@ -90,7 +91,8 @@ def _count(shape, axes):
 @numpy_or_torch_names
 def mean(x, axis=None, keepdims=False):
     x, keepdims = operand(x, "mean"), flag(keepdims, "mean", "keepdims")
-    return _mean(x, _norm_axes(axis, len(_shape(x)), "mean", _shape(x)), keepdims)
+    shape = _shape(x)
+    return _mean(x, _norm_axes(axis, len(shape), "mean", shape), keepdims)
 
 
 def _dof(shape, axes, ddof):
