@@ -278,3 +278,49 @@ def test_bad_inputs():
     for shape in [(3,), ()]:
         with pytest.raises(ValueError, match=rf"Flatten: .*out of range.*{re.escape(str(shape))}"):
             nn.Flatten()(mg.randn(*shape))
+
+
+def test_every_way_of_changing_a_parameter_or_buffer_is_what_the_attribute_reads():
+    # A module keeps its parameters and buffers in its __dict__ as well as in its
+    # registries (a plain attribute read in forward). Each public way of changing one
+    # must leave the attribute, the registry and parameters() telling the same story.
+    import copy
+    import pickle
+
+    def agree(m):
+        for registry in (m._parameters, m._buffers):
+            for name, value in registry.items():
+                assert getattr(m, name) is value, name
+        assert [id(p) for p in m.parameters()] == \
+            [id(v) for v in m._parameters.values() if v is not None]
+
+    m = nn.Linear(3, 2)
+    agree(m)
+    new = nn.Parameter(np.ones((2, 3)))
+    m.weight = new                                  # replaced by assignment
+    assert m.weight is new
+    m.bias = None                                   # a parameter slot emptied
+    assert m.bias is None and "bias" in m._parameters
+    m.register_parameter("bias", nn.Parameter(np.zeros(2)))
+    m.register_buffer("count", np.array(0))
+    m.count = np.array(5)                           # a buffer replaced by assignment
+    assert int(m.count.data) == 5
+    agree(m)
+    del m.count
+    with pytest.raises(AttributeError):
+        m.count
+    m.register_buffer("count", None)                # the name registered again
+    assert m.count is None
+    agree(m)
+    m.register_parameter("weight", nn.Parameter(np.full((2, 3), 2.0)))   # re-registered
+    assert float(m.weight.data[0, 0]) == 2.0
+    agree(m)
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        agree(twin)
+        assert twin.weight is not m.weight
+        twin.weight = nn.Parameter(np.zeros((2, 3)))
+        assert twin(np.ones((1, 3))).data.tolist() == [[0.0, 0.0]]
+        assert float(m.weight.data[0, 0]) == 2.0
+    m.load_state_dict({"weight": np.full((2, 3), 7.0), "bias": np.zeros(2)})
+    assert float(m.weight.data[0, 0]) == 7.0
+    agree(m)
