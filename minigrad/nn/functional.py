@@ -60,9 +60,9 @@ def linear(x, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: expected input with last dimension {weight.shape[-1]} "
                          f"(weight shape {weight.shape}), got input of shape {x.shape}")
-    if bias is not None and np.shape(bias) != weight.shape[:-1]:
+    if bias is not None and bias.shape != weight.shape[:-1]:
         raise ValueError(f"linear: bias must have shape {weight.shape[:-1]} for weight of shape "
-                         f"{weight.shape}, got {np.shape(bias)}")
+                         f"{weight.shape}, got {bias.shape}")
     if weight.ndim == 1:                  # a vector weight (PyTorch allows it): composed
         y = x @ cast_like(weight, x)
         return y if bias is None else y + cast_like(bias, x)

@@ -19,7 +19,9 @@ from minigrad.spellings import numpy_or_torch_names
 def _sum_vjp(g, ans, x, axes, keepdims):
     # g copied back over the summed axes
     shape = _shape(x)
-    return in_vjp(_broadcast_to, g.reshape(_kept_shape(shape, axes)), shape)
+    if not keepdims:
+        g = g.reshape(_kept_shape(shape, axes))
+    return in_vjp(_broadcast_to, g, shape)
 
 
 _sum = primitive("sum", lambda x, axes, keepdims: sum_axes(np.asarray(x), axes, keepdims),
@@ -33,7 +35,9 @@ def _mean_forward(x, axes, keepdims):
 def _mean_vjp(g, ans, x, axes, keepdims):
     # mean = sum / m: g / m copied back over the m averaged elements
     shape = _shape(x)
-    return in_vjp(_broadcast_to, g.reshape(_kept_shape(shape, axes)) / _count(shape, axes), shape)
+    if not keepdims:
+        g = g.reshape(_kept_shape(shape, axes))
+    return in_vjp(_broadcast_to, g / _count(shape, axes), shape)
 
 
 # One node, as PyTorch's MeanBackward; composed as sum / m it would be two.
