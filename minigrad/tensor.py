@@ -148,7 +148,7 @@ class Tensor(InPlaceMethods, TensorMethods):
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: assigned gradient must be a Tensor or None, got "
                                 f"{type(value).__name__}")
-            if value.shape != self.shape or value.dtype != self.dtype:
+            if value.data.shape != self.data.shape or value.data.dtype != self.data.dtype:
                 raise ValueError(f"grad: assigned gradient has shape {value.shape} and dtype "
                                  f"{value.dtype}, but the tensor has shape {self.shape} and "
                                  f"dtype {self.dtype}")
