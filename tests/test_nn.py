@@ -324,3 +324,23 @@ def test_every_way_of_changing_a_parameter_or_buffer_is_what_the_attribute_reads
     m.load_state_dict({"weight": np.full((2, 3), 7.0), "bias": np.zeros(2)})
     assert float(m.weight.data[0, 0]) == 7.0
     agree(m)
+
+
+def test_a_shallow_copy_and_a_second_init_keep_attributes_and_registries_together():
+    import copy
+    m = nn.Linear(3, 2)
+    c = copy.copy(m)
+    assert c.weight is m.weight and list(c.parameters()) == list(m.parameters())
+    c.weight = nn.Parameter(np.zeros((2, 3)))       # changes the copy only
+    del c.bias
+    assert m.weight is m._parameters["weight"] and m.bias is m._parameters["bias"]
+    assert c.weight is c._parameters["weight"] and "bias" not in c.state_dict()
+    with pytest.raises(AttributeError):
+        c.bias
+    x = np.ones((1, 3))
+    assert np.allclose(m(x).data, x @ m.weight.data.T + m.bias.data)
+
+    # Module.__init__ run again (a reset() that calls self.__init__) starts from nothing
+    nn.Module.__init__(m)
+    assert not hasattr(m, "weight") and not hasattr(m, "bias")
+    assert list(m.parameters()) == [] and dict(m.state_dict()) == {}

@@ -32,6 +32,8 @@ class Module:
     """Base class of every layer and network: subclass it and write forward()."""
 
     def __init__(self):
+        for name in (*self.__dict__.get("_parameters", ()), *self.__dict__.get("_buffers", ())):
+            self.__dict__.pop(name, None)      # built before (__init__ run again): forget them all
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
@@ -322,6 +324,18 @@ class Module:
                 stack.append((depth, "", None))
                 stack.extend((depth + 1, f"({name}): ", child) for name, child in reversed(children))
         return "\n".join(lines)
+
+    def __copy__(self):
+        """A shallow copy: the same parameters, buffers and children, in registries of
+        its own. (PyTorch's shallow copy shares the registries themselves; here each
+        module also keeps its parameters in its __dict__, so a shared registry changed
+        through one module would leave the other reading the old parameter.)"""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        for registry in ("_parameters", "_buffers", "_modules", "_parametrizations"):
+            if registry in self.__dict__:
+                twin.__dict__[registry] = OrderedDict(self.__dict__[registry])
+        return twin
 
     def __deepcopy__(self, memo):
         """A copy of the whole tree (parameters, buffers, children), made module by
