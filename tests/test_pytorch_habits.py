@@ -424,3 +424,19 @@ def test_the_cheatsheet_is_linked_from_the_readme():
     sheet = (root / "docs" / "cheatsheet.md").read_text(encoding="utf-8")
     for topic in ("x.size", "float64", "x.max(dim=1)", "correction", "transpose", "micrograd"):
         assert topic in sheet, topic
+
+
+def test_a_shallow_copy_of_a_module_has_registries_of_its_own(torch):
+    # PyTorch's copy shares the registries; minigrad's has its own (docs/cheatsheet.md)
+    import copy
+    theirs = torch.nn.Linear(3, 2)
+    theirs_copy = copy.copy(theirs)
+    theirs_copy.weight = torch.nn.Parameter(torch.zeros(2, 3))
+    assert theirs.weight is theirs_copy.weight
+    ours = nn.Linear(3, 2)
+    ours_copy = copy.copy(ours)
+    assert ours_copy.weight is ours.weight
+    ours_copy.weight = nn.Parameter(np.zeros((2, 3)))
+    assert ours.weight is not ours_copy.weight
+    assert ours.weight is ours._parameters["weight"]
+    assert any(p is ours.weight for p in ours.parameters())
