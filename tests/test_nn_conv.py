@@ -359,6 +359,9 @@ def test_errors_name_the_operation_and_shapes():
     with pytest.raises(ValueError, match=r"avg_pool2d: kernel \(7, 7\).*larger than the padded "
                                          r"input \(6, 6\)"):
         F.avg_pool2d(x, 7)
+    for divisor in (0, 1.5, True, np.array([1, 2])):
+        with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a non-zero int"):
+            F.avg_pool2d(x, 2, divisor_override=divisor)
     with pytest.raises(TypeError, match="max_pool2d: kernel_size must be an int or a pair of ints"):
         F.max_pool2d(x, 1.5)
     with pytest.raises(ValueError, match="Conv1d: in_channels 3 and out_channels 4 must both "

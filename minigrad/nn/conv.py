@@ -258,8 +258,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     _check_fits(x, kernel, stride, pads, dilation, where, x.shape)
     sums = _windows(x, kernel, stride, pads, dilation, 0).sum(axis=(0, 1))  # (N * C, oh, ow)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or divisor_override == 0 or \
-                not isinstance(divisor_override, (int, np.integer)):
+        whole = isinstance(divisor_override, (int, np.integer)) and \
+            not isinstance(divisor_override, bool)
+        if not whole or divisor_override == 0:      # (whole first: an array's == 0 is no bool)
             raise ValueError(f"{where}: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
         divisor = divisor_override
