@@ -13,10 +13,9 @@ They are compositions of primitives, so the engine derives their gradients (and
 second derivatives). Inside, conv2d moves the channels last, (N, H, W, C), and
 pooling sees the channels of the images as planes, (N * C, H, W): the layouts
 ops.conv and ops.unfold work in (why: minigrad/ops/linalg.py). conv2d's output
-is (N, O, oh, ow) with its channels still last in memory, as PyTorch's
-channels_last format. Arguments
-follow PyTorch's torch.nn.functional, and each function also takes an unbatched
-input (without N).
+is (N, O, oh, ow), copied back into C order (see _convolution). Arguments follow
+PyTorch's torch.nn.functional, and each function also takes an unbatched input
+(without N).
 """
 from __future__ import annotations
 
