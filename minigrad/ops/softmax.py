@@ -31,10 +31,16 @@ from minigrad.ops.shape import reshape
 from minigrad.spellings import numpy_or_torch_names
 
 
+def _shifted_and_logsumexp(x, axis):
+    """x minus its max along axis (so that exp never overflows), and the log of the
+    sum of exp of that, kept as an axis of length 1: log_softmax is their difference."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted, np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 def _log_softmax_forward(x, axis):
-    """x - logsumexp(x), after subtracting the max so that exp never overflows."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted, logsumexp = _shifted_and_logsumexp(x, axis)
+    return shifted - logsumexp
 
 
 def _log_softmax_vjp(g, ans, x, axis):
@@ -89,8 +95,8 @@ def softmax(x, axis=-1):
 def _cross_entropy_forward(logits, target, reduction):
     """Class-index cross-entropy of (N, C) logits; target holds N class indices:
     log sum_j exp(x_j) - x_t per row, both after subtracting the row's max."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    losses = np.log(np.exp(shifted).sum(axis=-1)) - shifted[np.arange(len(target)), target]
+    shifted, logsumexp = _shifted_and_logsumexp(logits, -1)
+    losses = logsumexp[:, 0] - shifted[np.arange(len(target)), target]
     if reduction == "mean":
         return losses.mean()
     return losses.sum() if reduction == "sum" else losses
