@@ -48,8 +48,7 @@ The table is split by family, one file each:
 from minigrad.ops.primitive import Primitive, _norm_axes, primitive
 from minigrad.ops.shape import (
     broadcast_to, cat, concatenate, contiguous, expand_dims, flatten, getitem, pad, reshape,
-    squeeze, stack,
-    sum_to, swapaxes, transpose,
+    squeeze, stack, sum_to, swapaxes, transpose,
 )
 from minigrad.ops.elementwise import (
     abs, add, astype, clip, clone, compare, div, exp, log, maximum, minimum, mul, neg, power,
@@ -81,9 +80,8 @@ from minigrad.ops.trig import acos, arccos, arcsin, arctan, asin, atan, cos, cos
 __all__ = [
     "Primitive", "primitive", "cat", "clone", "flatten", "log_softmax",
     "softmax", "broadcast_to", "concatenate", "expand_dims", "getitem", "pad",
-    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "contiguous", "abs", "add",
-    "astype",
-    "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
+    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "contiguous",
+    "abs", "add", "astype", "clip", "compare", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "power", "relu",
     "sigmoid", "sqrt", "sub", "tanh", "where", "max", "mean", "min", "std", "sum", "var", "fold",
     "conv", "conv_transpose", "conv_weight",
     "linear", "matmul", "unfold", "window_max", "cross_entropy", "log_softmax_composed",
