@@ -79,7 +79,8 @@ class Module:
         instance's __dict__: self.weight in a forward is then a plain attribute read.
         (Through __getattr__, which Python calls only after a failed lookup, each read
         costs about 0.4 us: 16 of them per step of benchmarks/training_step.py's MLP.)
-        Every change of a parameter or buffer goes through here, _forget or __delattr__."""
+        Every change of a parameter or buffer goes through here, _forget or __delattr__
+        (and __init__ and __copy__, which make a module's registries)."""
         registry[name] = value
         self.__dict__[name] = value
 
